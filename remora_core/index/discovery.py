@@ -1,0 +1,118 @@
+"""Which files of a project are indexed: ``*.py`` minus VCS, venvs, caches and ignored paths."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+# Directory names never descended into.
+SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".remora",
+        ".agentfs",
+        "__pycache__",
+        "node_modules",
+        "site-packages",
+        "dist-packages",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".eggs",
+    }
+)
+PYTHON_SUFFIX = ".py"
+
+
+@dataclass(frozen=True, slots=True)
+class FoundFile:
+    path: str  # relative to the root, "/"-separated
+    mtime_ns: int
+    size: int
+
+
+def _ignore_spec(directory: str) -> pathspec.PathSpec | None:
+    try:
+        with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    return spec if spec.patterns else None
+
+
+def is_skipped_dir(name: str, full_path: str) -> bool:
+    """True for directories that never hold project code (VCS, venvs, caches)."""
+    return name in SKIPPED_DIRS or os.path.exists(os.path.join(full_path, "pyvenv.cfg"))
+
+
+class IgnoreRules:
+    """``.gitignore`` files (root and nested) plus the configured extra patterns."""
+
+    def __init__(self, root: Path, extra_patterns: Iterable[str] = ()) -> None:
+        self.root = str(root)
+        extra = list(extra_patterns)
+        self.extra = pathspec.GitIgnoreSpec.from_lines(extra) if extra else None
+        self._specs: dict[str, pathspec.PathSpec | None] = {}
+
+    def _spec_for(self, rel_dir: str) -> pathspec.PathSpec | None:
+        if rel_dir not in self._specs:
+            self._specs[rel_dir] = _ignore_spec(os.path.join(self.root, rel_dir) if rel_dir else self.root)
+        return self._specs[rel_dir]
+
+    def ignored(self, rel_path: str, is_dir: bool) -> bool:
+        """True when a ``.gitignore`` on the way down (or the extra patterns) ignore ``rel_path``."""
+        candidate = rel_path + "/" if is_dir else rel_path
+        if self.extra is not None and self.extra.match_file(candidate):
+            return True
+        parts = rel_path.split("/")
+        for depth in range(len(parts)):
+            rel_dir = "/".join(parts[:depth])
+            spec = self._spec_for(rel_dir)
+            if spec is None:
+                continue
+            below = "/".join(parts[depth:]) + ("/" if is_dir else "")
+            if spec.match_file(below):
+                return True
+        return False
+
+
+def discover(root: Path, extra_patterns: Iterable[str] = ()) -> list[FoundFile]:
+    """Every indexable Python file under ``root``, sorted by path."""
+    rules = IgnoreRules(root, extra_patterns)
+    found = list(_walk(str(root), "", rules))
+    found.sort(key=lambda item: item.path)
+    return found
+
+
+def _walk(top: str, rel: str, rules: IgnoreRules) -> Iterator[FoundFile]:
+    directory = os.path.join(top, rel) if rel else top
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        rel_path = f"{rel}/{name}" if rel else name
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if is_skipped_dir(name, entry.path) or rules.ignored(rel_path, True):
+                    continue
+                yield from _walk(top, rel_path, rules)
+            elif name.endswith(PYTHON_SUFFIX) and entry.is_file(follow_symlinks=True):
+                if rules.ignored(rel_path, False):
+                    continue
+                stat = entry.stat()
+                yield FoundFile(rel_path, stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            continue

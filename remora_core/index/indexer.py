@@ -1,0 +1,443 @@
+"""Index a project: discover, parse (in processes), assign ids, write anchors, store nodes and edges.
+
+Unchanged files (same mtime and size, or same bytes) are skipped, so a re-index of an
+unchanged tree does no parsing at all. One ``Indexer`` can be kept alive (the hub does) so
+that its symbol table is loaded from the database only once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from remora_core.config import IndexConfig
+from remora_core.errors import FileChangedError
+from remora_core.fileio import bytes_hash, replace_checked
+from remora_core.index.discovery import FoundFile, discover, is_skipped_dir, IgnoreRules
+from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
+from remora_core.index.parse_pool import ParseResult, parse_files, worker_count
+from remora_core.index.symbols import CallRef, FileSymbols, ImportRef, SymbolNode, SymbolTable, module_names
+from remora_core.parsing.anchors import apply_anchor_edits
+from remora_core.parsing.model import ParsedFile
+from remora_core.parsing.python_source import parse_python
+from remora_core.store.store import FileRow, NodeRow, Store
+
+REEXPORT_HOPS = 5
+
+
+@dataclass(slots=True)
+class FileChange:
+    """What one indexing pass changed in one file (the hub turns these into events)."""
+
+    path: str
+    added: list[str] = field(default_factory=list)  # ids new to this file
+    removed: list[str] = field(default_factory=list)  # ids that moved to another file
+    orphaned: list[str] = field(default_factory=list)  # ids orphaned (renamed, deleted)
+    deleted: bool = False
+
+
+@dataclass(slots=True)
+class IndexReport:
+    files: int
+    nodes: dict[str, int]
+    edges: dict[str, int]
+    anchors_added: int
+    orphaned: int
+    errors: list[dict[str, str]]
+    seconds: float
+    changed_files: int = 0
+    changes: list[FileChange] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "files": self.files,
+            "nodes": self.nodes,
+            "edges": self.edges,
+            "anchors_added": self.anchors_added,
+            "orphaned": self.orphaned,
+            "errors": self.errors,
+            "seconds": round(self.seconds, 3),
+            "changed_files": self.changed_files,
+        }
+
+
+class _TakenIds:
+    """Ids that a fresh id must avoid: those handed out in this run, then the database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.ids: set[str] = set()
+        self.check_store = True
+
+    def __contains__(self, node_id: object) -> bool:
+        if node_id in self.ids:
+            return True
+        return self.check_store and isinstance(node_id, str) and self.store.node(node_id) is not None
+
+    def add(self, node_id: str) -> None:
+        self.ids.add(node_id)
+
+
+def _refs_json(parsed: ParsedFile, ids: FileIds) -> str:
+    return json.dumps(
+        {
+            "ids": ids.def_ids,
+            "imports": [[ref.module, ref.level, ref.name, ref.alias, ref.line] for ref in parsed.imports],
+            "calls": [[call.caller, call.callee, call.line] for call in parsed.calls],
+            "bases": {str(index): list(d.bases) for index, d in enumerate(parsed.defs) if d.bases},
+        },
+        separators=(",", ":"),
+    )
+
+
+def _symbols_from_refs(path: str, file_id: str, refs: dict, nodes: dict[str, SymbolNode]) -> tuple[FileSymbols, list[SymbolNode]]:
+    ids: list[str] = refs.get("ids", [])
+    bases = {int(index): tuple(value) for index, value in refs.get("bases", {}).items()}
+    symbol_nodes: list[SymbolNode] = []
+    if file_id in nodes:
+        symbol_nodes.append(nodes[file_id])
+    for index, node_id in enumerate(ids):
+        node = nodes.get(node_id)
+        if node is None:
+            continue
+        if index in bases:
+            node = SymbolNode(node.id, node.node_type, node.name, node.file_path, node.parent_id, bases[index])
+        symbol_nodes.append(node)
+    symbols = FileSymbols(
+        path=path,
+        file_id=file_id,
+        imports=[ImportRef(*item) for item in refs.get("imports", [])],
+        calls=[CallRef(ids[caller], callee, line) for caller, callee, line in refs.get("calls", []) if caller < len(ids)],
+    )
+    return symbols, symbol_nodes
+
+
+def _shape(parsed: ParsedFile, shift: int = 0) -> list[tuple[str, str, int, int, int]]:
+    return [(d.node_type, d.qualname, d.parent, d.start_line + shift, d.end_line + shift) for d in parsed.defs]
+
+
+class Indexer:
+    """Keeps one project's index in step with its files."""
+
+    def __init__(self, root: Path, store: Store, config: IndexConfig | None = None) -> None:
+        self.root = root.resolve()
+        self.store = store
+        self.config = config or IndexConfig()
+        self.symbols: SymbolTable | None = None
+
+    # -- public ------------------------------------------------------------------------
+    def index(self, *, inject: bool | None = None, paths: Iterable[str] | None = None) -> IndexReport:
+        """Bring the index up to date. ``paths`` limits the pass to those files (the hub's
+        changed files, relative to the root); otherwise the whole tree is discovered."""
+        started = time.perf_counter()
+        inject = self.config.inject if inject is None else inject
+        known = self.store.file_rows()
+        if paths is None:
+            found = discover(self.root, self.config.exclude)
+            found_paths = {item.path for item in found}
+            deleted = sorted(path for path in known if path not in found_paths)
+        else:
+            found, deleted = self._check_paths(paths, known)
+        to_parse = [
+            item
+            for item in found
+            if (row := known.get(item.path)) is None or row.mtime_ns != item.mtime_ns or row.size != item.size
+        ]
+        errors: list[dict[str, str]] = []
+        changes: list[FileChange] = []
+        anchors_added = 0
+        orphaned_count = 0
+        if to_parse or deleted:
+            results = list(
+                parse_files(
+                    str(self.root),
+                    [item.path for item in to_parse],
+                    [item.size for item in to_parse],
+                    worker_count(self.config.workers),
+                )
+            )
+            anchors_added, orphaned_count, changes = self._apply(results, deleted, known, inject, errors)
+        nodes, edges, _ = self.store.counts()
+        total_files = self.store.connection.execute("SELECT count(*) FROM files").fetchone()[0]
+        return IndexReport(
+            files=total_files,
+            nodes=nodes,
+            edges=edges,
+            anchors_added=anchors_added,
+            orphaned=orphaned_count,
+            errors=sorted(errors, key=lambda item: (item["path"], item["message"])),
+            seconds=time.perf_counter() - started,
+            changed_files=len(changes),
+            changes=changes,
+        )
+
+    # -- steps -------------------------------------------------------------------------
+    def _check_paths(self, paths: Iterable[str], known: dict[str, FileRow]) -> tuple[list[FoundFile], list[str]]:
+        rules = IgnoreRules(self.root, self.config.exclude)
+        found: list[FoundFile] = []
+        deleted: list[str] = []
+        for path in sorted(set(paths)):
+            parts = path.split("/")
+            skipped = any(
+                is_skipped_dir(part, os.path.join(self.root, *parts[: depth + 1])) for depth, part in enumerate(parts[:-1])
+            )
+            full = self.root / path
+            if skipped or not path.endswith(".py") or rules.ignored(path, False) or not full.is_file():
+                if path in known:
+                    deleted.append(path)
+                continue
+            stat = full.stat()
+            found.append(FoundFile(path, stat.st_mtime_ns, stat.st_size))
+        return found, deleted
+
+    def _load_symbols(self, skip: set[str]) -> SymbolTable:
+        table = SymbolTable()
+        nodes = {
+            node_id: SymbolNode(node_id, node_type, name, file_path, parent_id)
+            for node_id, node_type, name, file_path, parent_id in self.store.active_nodes()
+        }
+        for path, file_id, refs in self.store.connection.execute("SELECT path, file_id, refs FROM files"):
+            if path in skip:
+                continue
+            symbols, symbol_nodes = _symbols_from_refs(path, file_id, json.loads(refs), nodes)
+            table.add_file(symbols, symbol_nodes)
+        return table
+
+    def _apply(
+        self,
+        results: list[ParseResult],
+        deleted: list[str],
+        known: dict[str, FileRow],
+        inject: bool,
+        errors: list[dict[str, str]],
+    ) -> tuple[int, int, list[FileChange]]:
+        now = time.time()
+        store = self.store
+        touched: list[ParseResult] = []
+        changed: list[ParseResult] = []
+        for result in sorted(results, key=lambda item: item.path):
+            if result.parsed is None:
+                errors.append({"path": result.path, "message": result.error or "unreadable"})
+                continue
+            errors.extend({"path": result.path, "message": problem} for problem in result.parsed.problems)
+            if (row := known.get(result.path)) is not None and row.content_hash == result.content_hash:
+                touched.append(result)
+            else:
+                changed.append(result)
+        if not changed and not deleted:
+            with store.transaction():
+                for result in touched:
+                    store.touch_file(result.path, result.mtime_ns, result.size)
+            return 0, 0, []
+
+        changed_paths = {result.path for result in changed}
+        if self.symbols is None:
+            self.symbols = SymbolTable() if not known else self._load_symbols(changed_paths | set(deleted))
+        symbols = self.symbols
+
+        # Anchors: who keeps the id written in the code.
+        sites = [
+            site for result in changed for site in anchor_sites(result.path, result.parsed, result.path.rsplit("/", 1)[-1])  # type: ignore[arg-type]
+        ]
+        known_rows = store.nodes({site.anchor for site in sites}) if sites else {}
+
+        def still_in_file(anchor: str, path: str) -> bool:
+            try:
+                return anchor.encode("ascii") in (self.root / path).read_bytes()
+            except OSError:
+                return False
+
+        verdict = settle_anchors(sites, known_rows, changed_paths, still_in_file)
+        winners = {site.anchor for site in sites if verdict[(site.path, site.index)]}
+        taken = _TakenIds(store)
+        taken.check_store = bool(known)
+        taken.ids.update(site.anchor for site in sites)
+
+        # Old state, for orphans and importer lookups, read before anything is written.
+        old_rows = {result.path: store.nodes_in_file(result.path) for result in changed}
+        for path in deleted:
+            old_rows[path] = store.nodes_in_file(path)
+        old_file_ids = [known[path].file_id for path in [*changed_paths, *deleted] if path in known]
+        importers = self._importers(old_file_ids)
+
+        node_rows: list[NodeRow] = []
+        file_rows: list[FileRow] = []
+        parent_edges: list[tuple[str, str, str, str]] = []
+        changes: dict[str, FileChange] = {}
+        claimed: set[str] = set()
+        anchors_added = 0
+        previous_home: dict[str, str] = {}
+        for result in changed:
+            parsed = result.parsed
+            assert parsed is not None
+            ids = assign_ids(result.path, parsed, old_rows[result.path], verdict, winners, taken)  # type: ignore[arg-type]
+            if inject and ids.edits:
+                written = self._write_anchors(result, parsed, ids, errors)
+                if written is not None:
+                    parsed, result = written
+                    anchors_added += sum(1 for edit in ids.edits if edit.replaces is None)
+            claimed |= ids.claimed
+            rows = self._rows_for(result.path, parsed, ids, old_rows[result.path], now)
+            node_rows.extend(rows)
+            for row in rows:
+                if row.parent_id is not None:
+                    parent_edges.append((row.parent_id, row.id, "parent_of", result.path))
+            file_rows.append(
+                FileRow(
+                    result.path,
+                    ids.file_id,
+                    result.mtime_ns,
+                    result.size,
+                    result.content_hash,
+                    _refs_json(parsed, ids),
+                    json.dumps(parsed.problems),
+                    now,
+                )
+            )
+            old_ids = {row.id for row in old_rows[result.path] if row.status == "active"}
+            change = changes.setdefault(result.path, FileChange(result.path))
+            change.added = sorted(row.id for row in rows if row.id not in old_ids)
+            symbols.add_file(
+                FileSymbols(
+                    result.path,
+                    ids.file_id,
+                    [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
+                    [CallRef(ids.def_ids[c.caller], c.callee, c.line) for c in parsed.calls],
+                ),
+                [
+                    SymbolNode(row.id, row.node_type, row.name, row.file_path, row.parent_id, bases)
+                    for row, bases in zip(rows, [(), *(d.bases for d in parsed.defs)], strict=True)
+                ],
+            )
+            for row in rows:
+                previous_home[row.id] = result.path
+
+        # Orphans and moves.
+        orphaned: list[str] = []
+        for path, rows in old_rows.items():
+            change = changes.setdefault(path, FileChange(path, deleted=path in deleted))
+            for row in rows:
+                if row.status != "active":
+                    continue
+                if row.id in claimed:
+                    if previous_home.get(row.id, path) != path:
+                        change.removed.append(row.id)
+                    continue
+                orphaned.append(row.id)
+                change.orphaned.append(row.id)
+        for path in deleted:
+            symbols.remove_file(path)
+
+        # Edges: parent_of for changed files, calls/imports for every affected file.
+        affected = (changed_paths | importers) - set(deleted)
+        if deleted or any(path not in known for path in changed_paths):
+            affected |= self._module_dependents({*deleted, *(p for p in changed_paths if p not in known)})
+        affected &= set(symbols.files)
+        resolved: list[tuple[str, str, str, str]] = []
+        for path in sorted(affected):
+            calls, imports = symbols.resolve_file(path)
+            resolved.extend((source, target, "calls", path) for source, target in calls)
+            resolved.extend((source, target, "imports", path) for source, target in imports)
+
+        with store.transaction(check_foreign_keys=bool(known)):
+            store.put_nodes(sorted(node_rows, key=lambda row: row.id))  # key order: B-tree appends
+            store.orphan(orphaned, now)
+            store.delete_edges([*changed_paths, *deleted], ("parent_of", "calls", "imports"))
+            store.delete_edges(affected, ("calls", "imports"))
+            store.put_edges(sorted(parent_edges + resolved))
+            store.put_files(file_rows)
+            store.delete_files(deleted)
+            for result in touched:
+                store.touch_file(result.path, result.mtime_ns, result.size)
+        final = [change for _, change in sorted(changes.items()) if change.added or change.removed or change.orphaned or change.deleted]
+        return anchors_added, len(orphaned), final
+
+    def _importers(self, file_ids: Sequence[str]) -> set[str]:
+        """Files that import (directly or through up to REEXPORT_HOPS re-exports) these files."""
+        found: set[str] = set()
+        frontier = list(file_ids)
+        for _ in range(REEXPORT_HOPS):
+            if not frontier:
+                break
+            paths = self.store.importer_files(frontier) - found
+            found |= paths
+            frontier = [row.file_id for path in paths if (row := self.store.file_row(path)) is not None]
+        return found
+
+    def _module_dependents(self, paths: set[str]) -> set[str]:
+        """Files whose import statements could name one of ``paths`` (added or deleted modules)."""
+        assert self.symbols is not None
+        tails = {module.rsplit(".", 1)[-1] for module, path in module_names(paths).items()}
+        dependents: set[str] = set()
+        for path, file_symbols in self.symbols.files.items():
+            for ref in file_symbols.imports:
+                if ref.module.rsplit(".", 1)[-1] in tails or (ref.name is not None and ref.name in tails):
+                    dependents.add(path)
+                    break
+        return dependents
+
+    def _write_anchors(
+        self, result: ParseResult, parsed: ParsedFile, ids: FileIds, errors: list[dict[str, str]]
+    ) -> tuple[ParsedFile, ParseResult] | None:
+        full = self.root / result.path
+        try:
+            data = full.read_bytes()
+            if bytes_hash(data) != result.content_hash:
+                raise FileChangedError(f"{str(full)!r} changed on disk while it was indexed; anchors not written")
+            new_data = apply_anchor_edits(data, ids.edits, self.config.anchor_column)
+            reparsed = parse_python(new_data)
+            shift = sum(1 for edit in ids.edits if edit.is_file_anchor and edit.replaces is None)
+            if _shape(reparsed) != _shape(parsed, shift) or len(reparsed.calls) != len(parsed.calls):
+                raise FileChangedError(f"{str(full)!r}: writing anchors would change its structure; not written")
+            stat = replace_checked(full, new_data, result.content_hash)
+        except (FileChangedError, OSError) as error:
+            message = str(error) if isinstance(error, FileChangedError) else f"cannot write anchors: {error}"
+            errors.append({"path": result.path, "message": message})
+            return None
+        return reparsed, ParseResult(result.path, bytes_hash(new_data), stat.st_mtime_ns, stat.st_size, reparsed)
+
+    def _rows_for(self, path: str, parsed: ParsedFile, ids: FileIds, old: Sequence[NodeRow], now: float) -> list[NodeRow]:
+        created = {row.id: row.created_at for row in old}
+        rows = [
+            NodeRow(
+                id=ids.file_id,
+                node_type="file",
+                name=path.rsplit("/", 1)[-1],
+                qualname=path,
+                file_path=path,
+                start_line=1,
+                def_line=1,
+                end_line=max(parsed.line_count, 1),
+                parent_id=None,
+                source_hash=parsed.source_hash,
+                status="active",
+                superseded_anchor=None,
+                created_at=created.get(ids.file_id, now),
+                updated_at=now,
+            )
+        ]
+        for index, parsed_def in enumerate(parsed.defs):
+            node_id = ids.def_ids[index]
+            rows.append(
+                NodeRow(
+                    id=node_id,
+                    node_type=parsed_def.node_type,
+                    name=parsed_def.name,
+                    qualname=parsed_def.qualname,
+                    file_path=path,
+                    start_line=parsed_def.start_line,
+                    def_line=parsed_def.def_line,
+                    end_line=parsed_def.end_line,
+                    parent_id=ids.file_id if parsed_def.parent < 0 else ids.def_ids[parsed_def.parent],
+                    source_hash=parsed_def.source_hash,
+                    status="active",
+                    superseded_anchor=ids.superseded.get(index) if parsed_def.anchor != node_id else None,
+                    created_at=created.get(node_id, now),
+                    updated_at=now,
+                )
+            )
+        return rows

@@ -1,0 +1,1 @@
+"""Layer 1: bytes in, nodes + anchors + raw references out. Pure: no database, clock or network."""

@@ -1,0 +1,116 @@
+"""Anchor comments: finding them leniently and writing new ones without moving old ones.
+
+Node anchor: ``# rm_xxxxxxxx`` at the end of the line holding the ``def``/``class``
+keyword. A formatter may move it to another line of the same header (a wrapped
+signature); it is still found there. File anchor: ``# remora-file: rm_xxxxxxxx`` on
+line 1, or right after the shebang / encoding lines. Everything here works on bytes so
+that files that are not valid UTF-8 are handled too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+NODE_ANCHOR_RE = re.compile(rb"#[ \t]*(rm_[a-z0-9]{8})(?![a-z0-9_])")
+FILE_ANCHOR_RE = re.compile(rb"^[ \t]*#[ \t]*remora-file:[ \t]*(rm_[a-z0-9]{8})[ \t]*\r?$")
+_STRIP_RE = re.compile(rb"[ \t]*#[ \t]*(?:remora-file:[ \t]*)?rm_[a-z0-9]{8}(?![a-z0-9_])")
+_ENCODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
+
+DEFAULT_ANCHOR_COLUMN = 150
+MIN_ANCHOR_GAP = 4
+FILE_ANCHOR_SCAN_LINES = 5
+
+
+def source_hash(data: bytes) -> str:
+    """Hash of source text that ignores anchor comments (adding an anchor keeps the hash)."""
+    if b"rm_" in data:
+        data = _STRIP_RE.sub(b"", data)
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def find_node_anchor(line: bytes) -> str | None:
+    """The anchor id in one line's text, if any (the last one when several)."""
+    if b"rm_" not in line:
+        return None
+    found = NODE_ANCHOR_RE.findall(line)
+    return found[-1].decode("ascii") if found else None
+
+
+def file_anchor_insert_line(lines: Sequence[bytes]) -> int:
+    """1-based line before which a new file anchor goes: after the shebang and encoding lines."""
+    index = 0
+    if lines and lines[0].startswith(b"#!"):
+        index = 1
+    # PEP 263: the encoding declaration must be on line 1 or 2.
+    while index < min(2, len(lines)) and _ENCODING_RE.match(lines[index]):
+        index += 1
+    return index + 1
+
+
+def find_file_anchor(lines: Sequence[bytes]) -> tuple[str, int] | None:
+    """(id, 1-based line) of the file anchor among the first lines, if present."""
+    for index, line in enumerate(lines[:FILE_ANCHOR_SCAN_LINES]):
+        match = FILE_ANCHOR_RE.match(line)
+        if match:
+            return match.group(1).decode("ascii"), index + 1
+    return None
+
+
+def anchored_line(line: bytes, node_id: str, column: int = DEFAULT_ANCHOR_COLUMN) -> bytes:
+    """``line`` (without its newline) with ``# node_id`` appended, right-aligned to ``column``.
+
+    The comment ends at ``column`` characters when the code leaves room for it; otherwise
+    it follows the code after ``MIN_ANCHOR_GAP`` spaces. Trailing whitespace is dropped first.
+    """
+    carriage = line.endswith(b"\r")
+    code = line[:-1] if carriage else line
+    code = code.rstrip(b" \t")
+    comment = b"# " + node_id.encode("ascii")
+    width = len(code.decode("utf-8", errors="replace"))
+    gap = max(MIN_ANCHOR_GAP, column - width - len(comment))
+    return code + b" " * gap + comment + (b"\r" if carriage else b"")
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorEdit:
+    """One change to a file's anchors, on a 1-based ``line``.
+
+    Append ``# node_id`` to the line; or, with ``replaces``, swap that id for ``node_id`` in
+    place (a copied or renamed node); or, with ``is_file_anchor``, insert the file-anchor line.
+    """
+
+    line: int
+    node_id: str
+    is_file_anchor: bool = False
+    replaces: str | None = None
+
+
+def apply_anchor_edits(data: bytes, edits: Iterable[AnchorEdit], column: int = DEFAULT_ANCHOR_COLUMN) -> bytes:
+    """The file bytes with every edit applied. Existing text is never moved or re-aligned."""
+    edits = list(edits)
+    if not edits:
+        return data
+    lines = data.split(b"\n")
+    newline = b"\r\n" if b"\r\n" in data[:4096] else b"\n"
+    file_edit: AnchorEdit | None = None
+    for edit in edits:
+        if edit.is_file_anchor and edit.replaces is None:
+            file_edit = edit
+            continue
+        index = edit.line - 1
+        if edit.replaces is not None:
+            line = lines[index]
+            at = line.rfind(edit.replaces.encode("ascii"))
+            if at >= 0:
+                lines[index] = line[:at] + edit.node_id.encode("ascii") + line[at + len(edit.replaces) :]
+            continue
+        lines[index] = anchored_line(lines[index], edit.node_id, column)
+    if file_edit is not None and file_edit.replaces is None:
+        text = b"# remora-file: " + file_edit.node_id.encode("ascii")
+        if newline == b"\r\n":
+            text += b"\r"
+        lines.insert(file_edit.line - 1, text)
+    return b"\n".join(lines)

@@ -1,0 +1,321 @@
+"""Tree-sitter extraction of Python definitions, anchors, imports and call sites.
+
+One parse per file. Definitions are found by walking statement containers only (never
+expressions), call sites by one tree-sitter query over the whole tree: both keep the work
+on the Python side proportional to the number of statements and calls, not of tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from typing import TYPE_CHECKING
+
+import tree_sitter_python
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
+
+from remora_core.parsing import anchors
+from remora_core.parsing.model import ParsedCall, ParsedDef, ParsedFile, ParsedImport
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+_QUERY = """
+[(function_definition) (class_definition)] @def
+[(import_statement) (import_from_statement)] @import
+(call function: [(identifier) (attribute)] @callee)
+"""
+_CALLEE_RE = re.compile(r"(?:super\(\)|[^\W\d]\w*)(?:\.[^\W\d]\w*)*")
+
+_parser: Parser | None = None
+_query: Query | None = None
+
+
+def _tools() -> tuple[Parser, Query]:
+    global _parser, _query
+    if _parser is None or _query is None:
+        language = Language(tree_sitter_python.language())
+        _parser = Parser(language)
+        _query = Query(language, _QUERY)
+    return _parser, _query
+
+
+class _Extractor:
+    """Turns the captures of one query over one tree into parse results."""
+
+    def __init__(self, data: bytes, root: Node) -> None:
+        self.data = data
+        self.root = root
+        self.defs: list[ParsedDef] = []
+        self.body_starts: list[int] = []  # byte where each def's body starts (call containment)
+        self.imports: list[ParsedImport] = []
+
+    def text(self, node: Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+    # -- definitions -------------------------------------------------------------------
+    def add_defs(self, nodes: list[Node]) -> None:
+        """Definitions in document order; the parent is the innermost enclosing definition."""
+        open_ends: list[tuple[int, int]] = []  # (end byte, def index) of enclosing definitions
+        for node in nodes:
+            start = node.start_byte
+            while open_ends and start >= open_ends[-1][0]:
+                open_ends.pop()
+            name_node = node.child_by_field_name("name")
+            if name_node is None:
+                continue
+            parent = open_ends[-1][1] if open_ends else -1
+            index = self.add_def(node, name_node, parent)
+            open_ends.append((node.end_byte, index))
+
+    def add_def(self, node: Node, name_node: Node, parent: int) -> int:
+        data = self.data
+        is_class = node.type == "class_definition"
+        parent_def = self.defs[parent] if parent >= 0 else None
+        if is_class:
+            node_type = "class"
+        elif parent_def is not None and parent_def.node_type == "class":
+            node_type = "method"
+        else:
+            node_type = "function"
+        name = self.text(name_node)
+        qualname = f"{parent_def.qualname}.{name}" if parent_def is not None else name
+        span = node.parent
+        if span is None or span.type != "decorated_definition":
+            span = node
+        def_row, def_column = node.start_point
+        header_end_row = def_row
+        body = node.child_by_field_name("body")
+        body_start = node.end_byte
+        if body is not None:
+            body_start = body.start_byte
+            colon = body.prev_sibling
+            while colon is not None and colon.type == "comment":
+                colon = colon.prev_sibling
+            if colon is not None and colon.type == ":":
+                header_end_row = colon.start_point[0]
+        start_byte = span.start_byte
+        last = _last_code_node(node)
+        end_byte = last.end_byte
+        parsed = ParsedDef(
+            node_type=node_type,
+            name=name,
+            qualname=qualname,
+            parent=parent,
+            start_line=span.start_point[0] + 1,
+            def_line=def_row + 1,
+            header_end_line=header_end_row + 1,
+            end_line=last.end_point[0] + 1,
+            start_byte=start_byte,
+            def_byte=node.start_byte,
+            end_byte=end_byte,
+            source_hash=anchors.source_hash(data[start_byte:end_byte]),
+        )
+        self.find_anchor(parsed, node.start_byte - def_column, header_end_row - def_row + 1)
+        if is_class:
+            parsed.bases = self.class_bases(node)
+        self.defs.append(parsed)
+        self.body_starts.append(body_start)
+        return len(self.defs) - 1
+
+    def header_lines(self, line_start: int, count: int) -> list[tuple[int, bytes]]:
+        """(start byte, text without newline) of ``count`` lines from ``line_start``."""
+        data = self.data
+        found: list[tuple[int, bytes]] = []
+        position = line_start
+        for _ in range(count):
+            end = data.find(b"\n", position)
+            if end < 0:
+                end = len(data)
+            found.append((position, data[position:end]))
+            position = end + 1
+        return found
+
+    def find_anchor(self, parsed: ParsedDef, line_start: int, count: int) -> None:
+        lines = self.header_lines(line_start, count)
+        first_line = parsed.def_line
+        for offset, (start, line) in enumerate(lines):
+            if b"rm_" not in line:
+                continue
+            for match in anchors.NODE_ANCHOR_RE.finditer(line):
+                position = start + match.start()
+                hit = self.root.descendant_for_byte_range(position, position + 1)
+                if hit is not None and hit.type == "comment":
+                    parsed.anchor = match.group(1).decode("ascii")
+                    parsed.anchor_line = first_line + offset
+                    return
+        for offset, (start, line) in enumerate(lines):
+            line = line.rstrip(b"\r")
+            if line.endswith(b"\\"):
+                continue
+            if (b'"' in line or b"'" in line) and self.eol_in_string(start + len(line)):
+                continue
+            parsed.inject_line = first_line + offset
+            return
+
+    def eol_in_string(self, eol: int) -> bool:
+        node: Node | None = self.root.descendant_for_byte_range(eol, eol)
+        while node is not None:
+            if node.type == "string" and node.start_byte < eol < node.end_byte:
+                return True
+            node = node.parent
+        return False
+
+    def class_bases(self, node: Node) -> tuple[str, ...]:
+        superclasses = node.child_by_field_name("superclasses")
+        if superclasses is None:
+            return ()
+        bases: list[str] = []
+        for child in superclasses.named_children:
+            if child.type in ("identifier", "attribute"):
+                bases.append("".join(self.text(child).split()))
+        return tuple(bases)
+
+    # -- imports -----------------------------------------------------------------------
+    def add_import(self, node: Node) -> None:
+        line = node.start_point[0] + 1
+        if node.type == "import_statement":
+            for child in node.children_by_field_name("name"):
+                if child.type == "aliased_import":
+                    module_node = child.child_by_field_name("name")
+                    alias_node = child.child_by_field_name("alias")
+                    if module_node is None or alias_node is None:
+                        continue
+                    self.imports.append(ParsedImport(self.text(module_node), 0, None, self.text(alias_node), line))
+                else:
+                    module = self.text(child)
+                    self.imports.append(ParsedImport(module, 0, None, module.split(".")[0], line))
+            return
+        module_node = node.child_by_field_name("module_name")
+        if module_node is None:
+            return
+        level = 0
+        if module_node.type == "relative_import":
+            module = ""
+            for part in module_node.children:
+                if part.type == "import_prefix":
+                    level = part.end_byte - part.start_byte
+                elif part.type == "dotted_name":
+                    module = self.text(part)
+        else:
+            module = self.text(module_node)
+        module = "".join(module.split())
+        names = node.children_by_field_name("name")
+        if not names:
+            if any(child.type == "wildcard_import" for child in node.children):
+                self.imports.append(ParsedImport(module, level, "*", "*", line))
+            return
+        for child in names:
+            if child.type == "aliased_import":
+                name_node = child.child_by_field_name("name")
+                alias_node = child.child_by_field_name("alias")
+                if name_node is None or alias_node is None:
+                    continue
+                self.imports.append(
+                    ParsedImport(module, level, self.text(name_node), self.text(alias_node), line)
+                )
+            else:
+                name = self.text(child)
+                self.imports.append(ParsedImport(module, level, name, name, line))
+
+    # -- calls -------------------------------------------------------------------------
+    def calls(self, nodes: list[Node]) -> list[ParsedCall]:
+        defs = self.defs
+        if not defs:
+            return []
+        starts = [parsed.def_byte for parsed in defs]
+        body_starts = self.body_starts
+        data = self.data
+        found: list[ParsedCall] = []
+        first_body = body_starts[0]
+        for node in nodes:
+            position = node.start_byte
+            if position < first_body:
+                continue
+            index = bisect_right(starts, position) - 1
+            while index >= 0 and not (body_starts[index] <= position < defs[index].end_byte):
+                index = defs[index].parent
+            if index < 0 or defs[index].node_type == "class":
+                continue
+            raw = data[position : node.end_byte].decode("utf-8", errors="replace")
+            if node.type == "attribute":
+                if " " in raw or "\n" in raw or "\t" in raw:
+                    raw = "".join(raw.split())
+                if _CALLEE_RE.fullmatch(raw) is None:
+                    continue
+            found.append(ParsedCall(index, raw, node.start_point[0] + 1))
+        return found
+
+
+def _in_order(nodes: list[Node]) -> list[Node]:
+    """Capture lists are in document order already; make sure of it cheaply."""
+    for previous, current in zip(nodes, nodes[1:]):
+        if current.start_byte < previous.start_byte:
+            return sorted(nodes, key=lambda node: node.start_byte)
+    return nodes
+
+
+def _last_code_node(node: Node) -> Node:
+    """The last token of ``node`` that is not a comment (tree-sitter counts trailing comments in)."""
+    while True:
+        count = node.child_count
+        if count == 0:
+            return node
+        child = node.child(count - 1)
+        while child is not None and child.type == "comment":
+            child = child.prev_sibling
+        if child is None:
+            return node
+        node = child
+
+
+def _first_syntax_error(root: Node) -> str:
+    """Where the first (innermost) syntax error is, as "line L, column C"."""
+    node = root
+    while not node.is_missing:
+        child = next((c for c in node.children if c.has_error or c.is_missing or c.type == "ERROR"), None)
+        if child is None:
+            break
+        node = child
+    row, column = node.start_point
+    what = f"missing {node.type!r}" if node.is_missing else "syntax error"
+    return f"{what} at line {row + 1}, column {column + 1}"
+
+
+def parse_python(data: bytes) -> ParsedFile:
+    """Extract definitions, anchors, imports and call sites from Python source bytes.
+
+    Never raises on bad input: syntax errors and invalid UTF-8 are reported in
+    ``ParsedFile.problems`` and every definition tree-sitter could recover is still returned.
+    """
+    parser, query = _tools()
+    tree = parser.parse(data)
+    root = tree.root_node
+    captures = QueryCursor(query).captures(root)
+    extractor = _Extractor(data, root)
+    extractor.add_defs(_in_order(captures.get("def", [])))
+    for node in _in_order(captures.get("import", [])):
+        extractor.add_import(node)
+    head: Sequence[bytes] = data[:4096].split(b"\n")[: anchors.FILE_ANCHOR_SCAN_LINES + 1]
+    line_count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+    parsed = ParsedFile(
+        source_hash=anchors.source_hash(data),
+        line_count=line_count,
+        defs=extractor.defs,
+        imports=extractor.imports,
+        calls=extractor.calls(captures.get("callee", [])),
+        file_anchor_insert_line=anchors.file_anchor_insert_line(head),
+    )
+    found = anchors.find_file_anchor(head)
+    if found is not None:
+        parsed.file_anchor, parsed.file_anchor_line = found
+    if root.has_error:
+        parsed.problems.append(_first_syntax_error(root))
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        parsed.problems.append(
+            f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); "
+            "names were decoded with replacement characters"
+        )
+    return parsed

@@ -1,0 +1,128 @@
+"""Opening the project database safely: WAL, busy timeout, foreign keys, migrations.
+
+A file that is not a SQLite database, a corrupt one, or another program's database is
+refused with a clear ``StoreError`` naming the path. Nothing is ever deleted to "repair" it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from remora_core.errors import StoreError
+from remora_core.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+
+DB_NAME = "remora.db"
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def database_path(root: Path) -> Path:
+    return root / ".remora" / DB_NAME
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise StoreError(f"cannot read database {str(path)!r}: {error.strerror}") from None
+    if header and header != SQLITE_HEADER:
+        raise StoreError(
+            f"{str(path)!r} is not a SQLite database (corrupt or foreign file); "
+            "move it away to let Remora create a fresh index"
+        )
+
+
+def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
+    """An open, migrated connection to the Remora database at ``path``."""
+    if not create and not path.exists():
+        raise StoreError(f"no Remora database at {str(path)!r}: run 'remora index' first")
+    _check_header(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot open database {str(path)!r}: {error}") from None
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _migrate(connection, path)
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA cache_size = -65536")  # 64 MiB: random-id inserts thrash a small cache
+        connection.execute("PRAGMA temp_store = MEMORY")
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        raise StoreError(f"database {str(path)!r} is corrupt or unreadable: {error}") from None
+    except StoreError:
+        connection.close()
+        raise
+    return connection
+
+
+def _migrate(connection: sqlite3.Connection, path: Path) -> None:
+    application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if application_id != APPLICATION_ID and (tables or version):
+        raise StoreError(
+            f"{str(path)!r} is a SQLite database that Remora did not create; refusing to touch it"
+        )
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"database {str(path)!r} has schema version {version}, newer than this Remora "
+            f"({SCHEMA_VERSION}); upgrade Remora"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read inside the write lock: another process may have migrated meanwhile.
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[number]):
+                connection.execute(statement)
+        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> Iterator[str]:
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        stripped = line.split("--", 1)[0] if "--" in line else line
+        buffer += stripped
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+@contextmanager
+def write_transaction(
+    connection: sqlite3.Connection, *, check_foreign_keys: bool = True
+) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception (kill -9 safe by WAL)."""
+    if not check_foreign_keys:
+        connection.execute("PRAGMA foreign_keys = OFF")
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    else:
+        connection.execute("COMMIT")
+    finally:
+        if not check_foreign_keys:
+            connection.execute("PRAGMA foreign_keys = ON")

@@ -1,0 +1,101 @@
+"""The SQLite schema as ordered migrations. ``PRAGMA user_version`` holds the applied count."""
+
+from __future__ import annotations
+
+# 'RMRA': marks a database file as Remora's (PRAGMA application_id).
+APPLICATION_ID = 0x524D5241
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the index, the event log, activation chains, subscriptions and proposals.
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE files (
+        path TEXT PRIMARY KEY,             -- relative to the project root, '/'-separated
+        file_id TEXT NOT NULL,             -- id of the file's node
+        mtime_ns INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,        -- exact bytes
+        refs TEXT NOT NULL DEFAULT '{}',   -- JSON: imports, class bases, call sites (for edge resolution)
+        problems TEXT NOT NULL DEFAULT '[]',
+        indexed_at REAL NOT NULL
+    );
+    CREATE TABLE nodes (
+        id TEXT PRIMARY KEY,               -- rm_xxxxxxxx
+        node_type TEXT NOT NULL CHECK (node_type IN ('file', 'class', 'function', 'method')),
+        name TEXT NOT NULL,
+        qualname TEXT NOT NULL,
+        file_path TEXT NOT NULL,
+        start_line INTEGER NOT NULL,       -- first line of the span (decorators included)
+        def_line INTEGER NOT NULL,         -- line of the def/class keyword (the anchor line)
+        end_line INTEGER NOT NULL,
+        parent_id TEXT,
+        source_hash TEXT NOT NULL,         -- hash of the span, anchor comments excluded
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'orphaned')),
+        superseded_anchor TEXT,            -- anchor left in the code by a renamed node (no-inject mode)
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX nodes_by_file ON nodes (file_path, status);
+    CREATE INDEX nodes_by_name ON nodes (name);
+    CREATE TABLE edges (
+        from_id TEXT NOT NULL REFERENCES nodes (id),
+        to_id TEXT NOT NULL REFERENCES nodes (id),
+        edge_type TEXT NOT NULL CHECK (edge_type IN ('parent_of', 'calls', 'imports')),
+        file_path TEXT NOT NULL,           -- the file whose code produced the edge
+        PRIMARY KEY (from_id, to_id, edge_type)
+    ) WITHOUT ROWID;
+    CREATE INDEX edges_by_target ON edges (to_id, edge_type);
+    CREATE INDEX edges_by_file ON edges (file_path);
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- resumption point for tailers
+        event_id TEXT NOT NULL UNIQUE,
+        event_type TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        timestamp REAL NOT NULL,
+        correlation_id TEXT,
+        agent_id TEXT,
+        file_path TEXT,
+        payload TEXT NOT NULL               -- JSON
+    );
+    CREATE INDEX events_by_correlation ON events (correlation_id);
+    CREATE INDEX events_by_type ON events (event_type);
+    CREATE INDEX events_by_agent ON events (agent_id);
+    CREATE TABLE activation_chain (
+        correlation_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        depth INTEGER NOT NULL,
+        timestamp REAL NOT NULL,
+        PRIMARY KEY (correlation_id, agent_id)
+    );
+    CREATE TABLE subscriptions (
+        agent_id TEXT NOT NULL,
+        event_pattern TEXT NOT NULL,        -- JSON: {"event_types": [...], "from_agents": [...], "file_paths": [...]}
+        created_at REAL NOT NULL,
+        PRIMARY KEY (agent_id, event_pattern)
+    );
+    CREATE TABLE proposals (
+        id TEXT PRIMARY KEY,
+        node_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('rewrite', 'new_node')),
+        file_path TEXT NOT NULL,
+        base_hash TEXT NOT NULL,
+        old_source TEXT NOT NULL,
+        new_source TEXT NOT NULL,
+        diff TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'applied', 'rejected', 'stale', 'cancelled')),
+        agent_id TEXT,
+        correlation_id TEXT,
+        feedback TEXT,
+        event_seq INTEGER,
+        created_at REAL NOT NULL,
+        resolved_at REAL
+    );
+    CREATE INDEX proposals_by_node ON proposals (node_id, status);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,208 @@
+"""Typed queries over the project database. Knows rows, not agents."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from remora_core.store import db
+
+EDGE_TYPES = ("parent_of", "calls", "imports")
+
+
+@dataclass(slots=True)
+class NodeRow:
+    id: str
+    node_type: str
+    name: str
+    qualname: str
+    file_path: str
+    start_line: int
+    def_line: int
+    end_line: int
+    parent_id: str | None
+    source_hash: str
+    status: str
+    superseded_anchor: str | None
+    created_at: float
+    updated_at: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+@dataclass(slots=True)
+class FileRow:
+    path: str
+    file_id: str
+    mtime_ns: int
+    size: int
+    content_hash: str
+    refs: str
+    problems: str
+    indexed_at: float
+
+
+_NODE_COLUMNS = ", ".join(field.name for field in fields(NodeRow))
+_FILE_COLUMNS = ", ".join(field.name for field in fields(FileRow))
+
+
+class Store:
+    """One project's database: ``.remora/remora.db`` under the root."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, root: Path, *, create: bool = True) -> Store:
+        path = db.database_path(root)
+        return cls(db.connect(path, create=create), path)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def transaction(self, *, check_foreign_keys: bool = True) -> AbstractContextManager[sqlite3.Connection]:
+        """A write transaction. A bulk load whose rows are consistent by construction may skip
+        the per-row foreign-key checks (they cost a third of a cold index)."""
+        return db.write_transaction(self.connection, check_foreign_keys=check_foreign_keys)
+
+    # -- files -------------------------------------------------------------------------
+    def file_rows(self) -> dict[str, FileRow]:
+        rows = self.connection.execute(f"SELECT {_FILE_COLUMNS} FROM files")
+        return {row[0]: FileRow(*row) for row in rows}
+
+    def file_row(self, path: str) -> FileRow | None:
+        row = self.connection.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
+        return FileRow(*row) if row else None
+
+    def put_files(self, rows: Iterable[FileRow]) -> None:
+        self.connection.executemany(
+            f"INSERT OR REPLACE INTO files ({_FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (row.path, row.file_id, row.mtime_ns, row.size, row.content_hash, row.refs, row.problems, row.indexed_at)
+                for row in rows
+            ),
+        )
+
+    def touch_file(self, path: str, mtime_ns: int, size: int) -> None:
+        self.connection.execute("UPDATE files SET mtime_ns = ?, size = ? WHERE path = ?", (mtime_ns, size, path))
+
+    def delete_files(self, paths: Sequence[str]) -> None:
+        self.connection.executemany("DELETE FROM files WHERE path = ?", ((path,) for path in paths))
+
+    # -- nodes -------------------------------------------------------------------------
+    def node(self, node_id: str) -> NodeRow | None:
+        row = self.connection.execute(f"SELECT {_NODE_COLUMNS} FROM nodes WHERE id = ?", (node_id,)).fetchone()
+        return NodeRow(*row) if row else None
+
+    def nodes(self, node_ids: Iterable[str]) -> dict[str, NodeRow]:
+        found: dict[str, NodeRow] = {}
+        ids = list(node_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.connection.execute(f"SELECT {_NODE_COLUMNS} FROM nodes WHERE id IN ({marks})", chunk):
+                found[row[0]] = NodeRow(*row)
+        return found
+
+    def nodes_in_file(self, path: str, *, active_only: bool = False) -> list[NodeRow]:
+        query = f"SELECT {_NODE_COLUMNS} FROM nodes WHERE file_path = ?"
+        if active_only:
+            query += " AND status = 'active'"
+        query += " ORDER BY start_line, def_line"
+        return [NodeRow(*row) for row in self.connection.execute(query, (path,))]
+
+    def active_nodes(self) -> list[tuple[str, str, str, str, str | None]]:
+        """(id, node_type, name, file_path, parent_id) of every active node."""
+        return self.connection.execute(
+            "SELECT id, node_type, name, file_path, parent_id FROM nodes WHERE status = 'active'"
+        ).fetchall()
+
+    def put_nodes(self, rows: Iterable[NodeRow]) -> None:
+        self.connection.executemany(
+            f"INSERT OR REPLACE INTO nodes ({_NODE_COLUMNS}) VALUES ({', '.join('?' * len(fields(NodeRow)))})",
+            (
+                (
+                    row.id,
+                    row.node_type,
+                    row.name,
+                    row.qualname,
+                    row.file_path,
+                    row.start_line,
+                    row.def_line,
+                    row.end_line,
+                    row.parent_id,
+                    row.source_hash,
+                    row.status,
+                    row.superseded_anchor,
+                    row.created_at,
+                    row.updated_at,
+                )
+                for row in rows
+            ),
+        )
+
+    def orphan(self, node_ids: Iterable[str], now: float) -> None:
+        self.connection.executemany(
+            "UPDATE nodes SET status = 'orphaned', updated_at = ? WHERE id = ?",
+            ((now, node_id) for node_id in node_ids),
+        )
+
+    def find_nodes(self, text: str) -> list[NodeRow]:
+        """Active nodes whose id, name or qualname equals ``text``."""
+        query = f"SELECT {_NODE_COLUMNS} FROM nodes WHERE status = 'active' AND (id = ? OR name = ? OR qualname = ?)"
+        return [NodeRow(*row) for row in self.connection.execute(query, (text, text, text))]
+
+    # -- edges -------------------------------------------------------------------------
+    def delete_edges(self, file_paths: Iterable[str], edge_types: Sequence[str]) -> None:
+        marks = ", ".join("?" * len(edge_types))
+        self.connection.executemany(
+            f"DELETE FROM edges WHERE file_path = ? AND edge_type IN ({marks})",
+            ((path, *edge_types) for path in file_paths),
+        )
+
+    def put_edges(self, edges: Iterable[tuple[str, str, str, str]]) -> None:
+        """(from_id, to_id, edge_type, file_path) rows; duplicates are ignored."""
+        self.connection.executemany(
+            "INSERT OR IGNORE INTO edges (from_id, to_id, edge_type, file_path) VALUES (?, ?, ?, ?)", edges
+        )
+
+    def edge_targets(self, node_id: str, edge_type: str) -> list[str]:
+        rows = self.connection.execute(
+            "SELECT to_id FROM edges WHERE from_id = ? AND edge_type = ? ORDER BY to_id", (node_id, edge_type)
+        )
+        return [row[0] for row in rows]
+
+    def edge_sources(self, node_id: str, edge_type: str) -> list[str]:
+        rows = self.connection.execute(
+            "SELECT from_id FROM edges WHERE to_id = ? AND edge_type = ? ORDER BY from_id", (node_id, edge_type)
+        )
+        return [row[0] for row in rows]
+
+    def importer_files(self, file_ids: Sequence[str]) -> set[str]:
+        """Paths of files with an ``imports`` edge into one of ``file_ids``."""
+        found: set[str] = set()
+        for node_id in file_ids:
+            rows = self.connection.execute(
+                "SELECT file_path FROM edges WHERE to_id = ? AND edge_type = 'imports'", (node_id,)
+            )
+            found.update(row[0] for row in rows)
+        return found
+
+    # -- summary -----------------------------------------------------------------------
+    def counts(self) -> tuple[dict[str, int], dict[str, int], int]:
+        """(active nodes by type, edges by type, orphaned node count)."""
+        nodes = {name: 0 for name in ("file", "class", "function", "method")}
+        for node_type, count in self.connection.execute(
+            "SELECT node_type, count(*) FROM nodes WHERE status = 'active' GROUP BY node_type"
+        ):
+            nodes[node_type] = count
+        edges = {name: 0 for name in EDGE_TYPES}
+        for edge_type, count in self.connection.execute("SELECT edge_type, count(*) FROM edges GROUP BY edge_type"):
+            edges[edge_type] = count
+        orphaned = self.connection.execute("SELECT count(*) FROM nodes WHERE status = 'orphaned'").fetchone()[0]
+        return nodes, edges, orphaned
