@@ -96,6 +96,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX proposals_by_node ON proposals (node_id, status);
     """,
+    # 2: activation edges (who activated whom within a correlation) and event retention indexes.
+    """
+    CREATE TABLE activation_edges (
+        correlation_id TEXT NOT NULL,
+        from_id TEXT NOT NULL,
+        to_id TEXT NOT NULL,
+        timestamp REAL NOT NULL,
+        PRIMARY KEY (correlation_id, from_id, to_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX events_by_timestamp ON events (timestamp);
+    CREATE INDEX proposals_by_event ON proposals (event_seq);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
