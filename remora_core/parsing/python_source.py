@@ -25,6 +25,7 @@ _QUERY = """
 [(import_statement) (import_from_statement)] @import
 (call function: [(identifier) (attribute)] @callee)
 """
+_NESTED_DEFS = frozenset({"function_definition", "class_definition", "decorated_definition"})
 _CALLEE_RE = re.compile(r"(?:super\(\)|[^\W\d]\w*)(?:\.[^\W\d]\w*)*")
 
 _parser: Parser | None = None
@@ -111,7 +112,14 @@ class _Extractor:
             end_byte=end_byte,
             source_hash=anchors.source_hash(data[start_byte:end_byte]),
         )
-        self.find_anchor(parsed, node.start_byte - def_column, header_end_row - def_row + 1)
+        # A formatter splitting a one-line def moves its trailing anchor to the first body
+        # line: look there too, unless that line starts a nested definition (its own anchor).
+        body_line: int | None = None
+        if body is not None and body.start_point[0] > header_end_row:
+            first = body.named_child(0)
+            if first is not None and first.type not in _NESTED_DEFS:
+                body_line = body.start_byte - body.start_point[1]
+        self.find_anchor(parsed, node.start_byte - def_column, header_end_row - def_row + 1, body_line)
         if is_class:
             parsed.bases = self.class_bases(node)
         self.defs.append(parsed)
@@ -131,10 +139,15 @@ class _Extractor:
             position = end + 1
         return found
 
-    def find_anchor(self, parsed: ParsedDef, line_start: int, count: int) -> None:
+    def find_anchor(self, parsed: ParsedDef, line_start: int, count: int, body_line: int | None) -> None:
+        """Find the anchor on a header line (or the first body line); else where to add one."""
         lines = self.header_lines(line_start, count)
         first_line = parsed.def_line
-        for offset, (start, line) in enumerate(lines):
+        searched = [(first_line + offset, start, line) for offset, (start, line) in enumerate(lines)]
+        if body_line is not None:
+            start, line = self.header_lines(body_line, 1)[0]
+            searched.append((first_line + self.data.count(b"\n", line_start, body_line), start, line))
+        for number, start, line in searched:
             if b"rm_" not in line:
                 continue
             for match in anchors.NODE_ANCHOR_RE.finditer(line):
@@ -142,13 +155,16 @@ class _Extractor:
                 hit = self.root.descendant_for_byte_range(position, position + 1)
                 if hit is not None and hit.type == "comment":
                     parsed.anchor = match.group(1).decode("ascii")
-                    parsed.anchor_line = first_line + offset
+                    parsed.anchor_line = number
                     return
         for offset, (start, line) in enumerate(lines):
             line = line.rstrip(b"\r")
             if line.endswith(b"\\"):
                 continue
-            if (b'"' in line or b"'" in line) and self.eol_in_string(start + len(line)):
+            # A string can only be open at the end of the def line if a quote is on it; on
+            # later header lines one may have been opened further up.
+            maybe_in_string = offset > 0 or b'"' in line or b"'" in line
+            if maybe_in_string and self.eol_in_string(start + len(line)):
                 continue
             parsed.inject_line = first_line + offset
             return
