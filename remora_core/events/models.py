@@ -1,0 +1,217 @@
+"""The event models of the bus (seed 002 section 7a) plus tool and hub events.
+
+Every event class has a ``kind`` (graph | agent | tool | human | topology | hub) and is
+stored under its ``event_type`` (the class name without the ``Event`` suffix). A stored
+payload is the model's JSON; :func:`event_from_json` turns it back into the right class.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar, Literal
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from remora_core.errors import RemoraError
+
+EventKind = Literal["graph", "agent", "tool", "human", "topology", "hub"]
+EVENT_KINDS: tuple[str, ...] = ("graph", "agent", "tool", "human", "topology", "hub")
+
+
+class UnknownEventError(RemoraError):
+    """A stored event has a type no model is registered for, or a payload that does not fit it."""
+
+
+def new_event_id() -> str:
+    return uuid4().hex[:12]
+
+
+class BaseEvent(BaseModel):
+    """Common fields. ``seq`` is the bus position, set once the event is stored (never serialised)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ClassVar[EventKind]
+    event_type: ClassVar[str]
+
+    event_id: str = Field(default_factory=new_event_id)
+    timestamp: float = Field(default_factory=time.time)
+    correlation_id: str | None = None
+    seq: int | None = Field(default=None, exclude=True)
+
+    def agent_ref(self) -> str | None:
+        """The agent this event is about (stored in ``events.agent_id`` for indexed lookups)."""
+        return getattr(self, "agent_id", None)
+
+    def file_ref(self) -> str | None:
+        """The file this event is about (stored in ``events.file_path``)."""
+        return getattr(self, "file_path", None)
+
+    def source_agent(self) -> str | None:
+        """The agent that caused the event (what a subscription's ``from_agents`` matches)."""
+        return self.agent_ref()
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+    def envelope(self) -> dict[str, Any]:
+        """The event as one self-describing JSON object (for SSE, RPC notifications, logs)."""
+        return {"seq": self.seq, "event_type": self.event_type, "kind": self.kind, **self.model_dump(mode="json")}
+
+
+# -- agent ------------------------------------------------------------------------------
+class AgentStartEvent(BaseEvent):
+    kind: ClassVar[EventKind] = "agent"
+    agent_id: str
+    trigger_event_id: str | None = None
+
+
+class AgentCompleteEvent(BaseEvent):
+    kind: ClassVar[EventKind] = "agent"
+    agent_id: str
+    result: str
+
+
+class AgentErrorEvent(BaseEvent):
+    kind: ClassVar[EventKind] = "agent"
+    agent_id: str
+    error: str
+
+
+class AgentMessageEvent(BaseEvent):
+    """One node messaging another along the graph (``message_node``, ``ask_parent``)."""
+
+    kind: ClassVar[EventKind] = "graph"
+    from_agent: str
+    to_agent: str
+    message: str
+
+    def agent_ref(self) -> str | None:
+        return self.to_agent
+
+    def source_agent(self) -> str | None:
+        return self.from_agent
+
+
+class RewriteProposalEvent(BaseEvent):
+    kind: ClassVar[EventKind] = "agent"
+    agent_id: str
+    proposal_id: str
+    old_source: str
+    new_source: str
+    diff: str  # unified diff
+    file_path: str | None = None
+
+
+class RewriteAppliedEvent(BaseEvent):
+    kind: ClassVar[EventKind] = "human"
+    agent_id: str
+    proposal_id: str
+    file_path: str | None = None
+
+
+class RewriteRejectedEvent(BaseEvent):
+    kind: ClassVar[EventKind] = "human"
+    agent_id: str
+    proposal_id: str
+    feedback: str
+    file_path: str | None = None
+
+
+class HumanChatEvent(BaseEvent):
+    kind: ClassVar[EventKind] = "human"
+    to_agent: str
+    message: str
+
+    def agent_ref(self) -> str | None:
+        return self.to_agent
+
+    def source_agent(self) -> str | None:
+        return None
+
+
+# -- tool -------------------------------------------------------------------------------
+class ToolCallEvent(BaseEvent):
+    kind: ClassVar[EventKind] = "tool"
+    agent_id: str
+    tool_name: str
+    call_id: str = Field(default_factory=new_event_id)
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolResultEvent(BaseEvent):
+    kind: ClassVar[EventKind] = "tool"
+    agent_id: str
+    tool_name: str
+    call_id: str
+    result: str
+    is_error: bool = False
+
+
+# -- topology ---------------------------------------------------------------------------
+class TopologyChangedEvent(BaseEvent):
+    """One file's nodes changed. ``changed_nodes`` kept their id but not their source."""
+
+    kind: ClassVar[EventKind] = "topology"
+    file_path: str
+    added_nodes: list[str] = Field(default_factory=list)
+    removed_nodes: list[str] = Field(default_factory=list)
+    orphaned_nodes: list[str] = Field(default_factory=list)
+    changed_nodes: list[str] = Field(default_factory=list)
+    deleted: bool = False
+
+
+# -- hub --------------------------------------------------------------------------------
+class HubStartedEvent(BaseEvent):
+    kind: ClassVar[EventKind] = "hub"
+    pid: int
+    root: str
+    mode: Literal["once", "watch"] = "watch"
+
+
+class HubStoppedEvent(BaseEvent):
+    kind: ClassVar[EventKind] = "hub"
+    pid: int
+    reason: str = "stopped"
+
+
+EVENT_CLASSES: tuple[type[BaseEvent], ...] = (
+    AgentStartEvent,
+    AgentCompleteEvent,
+    AgentErrorEvent,
+    AgentMessageEvent,
+    RewriteProposalEvent,
+    RewriteAppliedEvent,
+    RewriteRejectedEvent,
+    HumanChatEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    TopologyChangedEvent,
+    HubStartedEvent,
+    HubStoppedEvent,
+)
+
+for _cls in EVENT_CLASSES:
+    _cls.event_type = _cls.__name__.removesuffix("Event")
+
+EVENT_TYPES: dict[str, type[BaseEvent]] = {cls.event_type: cls for cls in EVENT_CLASSES}
+
+
+def event_class(event_type: str) -> type[BaseEvent]:
+    """The model registered for ``event_type`` (``'TopologyChanged'`` or ``'TopologyChangedEvent'``)."""
+    cls = EVENT_TYPES.get(event_type.removesuffix("Event"))
+    if cls is None:
+        raise UnknownEventError(f"unknown event type {event_type!r}")
+    return cls
+
+
+def event_from_json(event_type: str, payload: str | bytes, seq: int | None = None) -> BaseEvent:
+    """Rebuild a stored event as its model class."""
+    cls = event_class(event_type)
+    try:
+        event = cls.model_validate_json(payload)
+    except ValidationError as error:
+        raise UnknownEventError(f"stored {event_type!r} event does not fit its model: {error.errors()[0]['msg']}") from None
+    event.seq = seq
+    return event

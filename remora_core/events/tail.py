@@ -1,0 +1,130 @@
+"""Follow the event log from another process: everything after a given ``seq``, as it is committed.
+
+A tailer owns a dedicated read connection and polls ``PRAGMA data_version`` (a cheap,
+in-memory check that changes when any other connection commits); it reads rows only
+when the version moved, and sleeps ``poll_interval`` seconds between checks, so an idle
+tailer costs almost nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
+
+from remora_core.events.models import BaseEvent, event_from_json
+from remora_core.events.store import read_after
+from remora_core.store.db import connect, database_path
+
+DEFAULT_POLL_INTERVAL = 0.01
+BATCH = 500
+
+
+class EventTailer:
+    """Yields events with ``seq > after`` in order, across processes. Not thread-safe; one per consumer."""
+
+    def __init__(
+        self,
+        root_or_db: Path,
+        *,
+        after: int | None = 0,
+        event_types: Sequence[str] | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+    ) -> None:
+        """``root_or_db`` is a project root or a ``.db`` path. ``after=None`` starts at the current end."""
+        path = root_or_db if root_or_db.suffix == ".db" else database_path(root_or_db)
+        self.connection: sqlite3.Connection = connect(path)
+        self.event_types = list(event_types) if event_types else None
+        self.poll_interval = poll_interval
+        self._version: int | None = None
+        if after is None:
+            after = self.connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        self.position: int = after
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> EventTailer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one step ------------------------------------------------------------------------
+    def _changed(self) -> bool:
+        version = self.connection.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._version:
+            return False
+        self._version = version
+        return True
+
+    def poll(self, limit: int = BATCH) -> list[BaseEvent]:
+        """The events committed since the last call (at most ``limit``); never blocks.
+
+        Reads only when the database changed since the last poll (or after a full batch)."""
+        if not self._changed():
+            return []
+        # Every seq <= newest is committed (writers are serialised), so rows of other types
+        # up to it can be skipped for good without missing a later commit.
+        newest = self.connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        if newest <= self.position:
+            return []
+        rows = read_after(self.connection, self.position, limit=limit, event_types=self.event_types, upto=newest)
+        events = [event_from_json(event_type, payload, seq) for seq, event_type, payload in rows]
+        if len(rows) == limit:
+            self.position = rows[-1][0]
+            self._version = None  # more may be waiting: read again next time
+        else:
+            self.position = newest
+        return events
+
+    # -- sync ----------------------------------------------------------------------------
+    def follow(
+        self, *, timeout: float | None = None, stop: threading.Event | None = None
+    ) -> Iterator[BaseEvent]:
+        """Yield events as they arrive, until ``timeout`` seconds pass with no end, or ``stop`` is set."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while stop is None or not stop.is_set():
+            batch = self.poll()
+            yield from batch
+            if batch:
+                continue
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            if stop is not None:
+                if stop.wait(self.poll_interval):
+                    return
+            else:
+                time.sleep(self.poll_interval)
+
+    def wait_for(self, predicate: object, *, timeout: float) -> BaseEvent | None:
+        """The first event for which ``predicate(event)`` is true, or None after ``timeout`` seconds."""
+        assert callable(predicate)
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.poll():
+                if predicate(event):
+                    return event
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(self.poll_interval)
+
+    # -- async ---------------------------------------------------------------------------
+    async def afollow(self, *, stop: asyncio.Event | None = None) -> AsyncIterator[BaseEvent]:
+        """Async variant of :meth:`follow`; reads are tiny, so they run on the loop thread."""
+        while stop is None or not stop.is_set():
+            batch = self.poll()
+            for event in batch:
+                yield event
+            if batch:
+                continue
+            if stop is None:
+                await asyncio.sleep(self.poll_interval)
+            else:
+                try:
+                    await asyncio.wait_for(stop.wait(), self.poll_interval)
+                except TimeoutError:
+                    pass
