@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -185,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except RemoraError as error:
         print(f"remora: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except sqlite3.DatabaseError as error:
+        print(f"remora: error: the project database is damaged or locked: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("remora: interrupted", file=sys.stderr)

@@ -205,12 +205,19 @@ def test_syntax_error_keeps_parseable_nodes_and_reports_the_line() -> None:
     assert parsed.problems and "line 4" in parsed.problems[0]
 
 
-def test_non_utf8_bytes_are_reported_and_do_not_stop_extraction() -> None:
+def test_declared_encoding_is_honoured() -> None:
     data = b"# -*- coding: latin-1 -*-\ndef caf\xe9():\n    return '\xe9'\n\ndef plain():\n    pass\n"
     parsed = parse_python(data)
-    assert [d.def_line for d in parsed.defs] == [2, 5]
+    assert [(d.name, d.def_line) for d in parsed.defs] == [("caf\u00e9", 2), ("plain", 5)]
+    assert parsed.problems == [] and not parsed.syntax_error
+
+
+def test_undeclared_non_utf8_bytes_are_reported_and_do_not_stop_extraction() -> None:
+    data = b"def f():\n    return '\xe9'\n\ndef plain():\n    pass\n"
+    parsed = parse_python(data)
+    assert [d.def_line for d in parsed.defs] == [1, 4]
     assert parsed.defs[1].name == "plain"
-    assert any("UTF-8" in problem for problem in parsed.problems)
+    assert any("not valid UTF-8" in problem for problem in parsed.problems)
 
 
 def test_empty_and_comment_only_files() -> None:

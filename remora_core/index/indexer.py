@@ -275,7 +275,7 @@ class Indexer:
             parsed = result.parsed
             assert parsed is not None
             ids = assign_ids(result.path, parsed, old_rows[result.path], verdict, winners, taken)  # type: ignore[arg-type]
-            if inject and ids.edits:
+            if inject and ids.edits and not parsed.syntax_error:
                 written = self._write_anchors(result, parsed, ids, errors)
                 if written is not None:
                     parsed, result = written

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 NODE_ANCHOR_RE = re.compile(rb"#[ \t]*(rm_[a-z0-9]{8})(?![a-z0-9_])")
 FILE_ANCHOR_RE = re.compile(rb"^[ \t]*#[ \t]*remora-file:[ \t]*(rm_[a-z0-9]{8})[ \t]*\r?$")
 _STRIP_RE = re.compile(rb"[ \t]*#[ \t]*(?:remora-file:[ \t]*)?rm_[a-z0-9]{8}(?![a-z0-9_])")
-_ENCODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
+_ENCODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
 DEFAULT_ANCHOR_COLUMN = 150
 MIN_ANCHOR_GAP = 4
@@ -48,6 +48,15 @@ def file_anchor_insert_line(lines: Sequence[bytes]) -> int:
     while index < min(2, len(lines)) and _ENCODING_RE.match(lines[index]):
         index += 1
     return index + 1
+
+
+def declared_encoding(data: bytes) -> str | None:
+    """The PEP 263 coding declaration of the first two lines, if any."""
+    for line in data.split(b"\n", 2)[:2]:
+        match = _ENCODING_RE.match(line)
+        if match:
+            return match.group(1).decode("ascii", errors="replace")
+    return None
 
 
 def find_file_anchor(lines: Sequence[bytes]) -> tuple[str, int] | None:

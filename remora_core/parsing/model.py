@@ -64,3 +64,4 @@ class ParsedFile:
     file_anchor_line: int | None = None
     file_anchor_insert_line: int = 1  # line number the file anchor line is inserted before
     problems: list[str] = field(default_factory=list)  # syntax errors, encoding problems
+    syntax_error: bool = False  # tree-sitter had to recover: no anchors are written into the file

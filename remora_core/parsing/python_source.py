@@ -263,6 +263,13 @@ class _Extractor:
         return found
 
 
+def _recode(data: bytes, encoding: str) -> bytes | None:
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except (LookupError, UnicodeError):
+        return None
+
+
 def _in_order(nodes: list[Node]) -> list[Node]:
     """Capture lists are in document order already; make sure of it cheaply."""
     for previous, current in zip(nodes, nodes[1:]):
@@ -304,6 +311,19 @@ def parse_python(data: bytes) -> ParsedFile:
     Never raises on bad input: syntax errors and invalid UTF-8 are reported in
     ``ParsedFile.problems`` and every definition tree-sitter could recover is still returned.
     """
+    problems: list[str] = []
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        declared = anchors.declared_encoding(data)
+        recoded = _recode(data, declared) if declared else None
+        if recoded is None:
+            problems.append(
+                f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}) and no usable "
+                "coding declaration; names were decoded with replacement characters"
+            )
+        else:
+            data = recoded  # same lines, UTF-8 bytes: byte offsets then refer to this text
     parser, query = _tools()
     tree = parser.parse(data)
     root = tree.root_node
@@ -326,12 +346,7 @@ def parse_python(data: bytes) -> ParsedFile:
     if found is not None:
         parsed.file_anchor, parsed.file_anchor_line = found
     if root.has_error:
+        parsed.syntax_error = True
         parsed.problems.append(_first_syntax_error(root))
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        parsed.problems.append(
-            f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); "
-            "names were decoded with replacement characters"
-        )
+    parsed.problems.extend(problems)
     return parsed
