@@ -1,20 +1,49 @@
 """Project-wide symbol table and import-aware resolution of ``calls`` and ``imports`` edges.
 
-A call links to a definition only when the name can be followed: a nested or module-level
-definition of the caller's module, a name imported into it (following re-exports), an
-attribute of an imported module, ``self.m()`` / ``cls.m()`` / ``super().m()`` through the
-enclosing class and its in-project bases, or ``Class.m()``. Anything else creates no edge;
-a call is never linked to every node that happens to share its name. Calling a class
-links to the class node.
+A call links to a definition only when the name written at the call site can be followed
+the way Python would bind it; anything else creates no edge, and a call is never linked to
+every node that happens to share its name.
+
+Names (``f()``, the head of ``a.b.f()``), innermost scope first:
+
+1. a definition nested in the calling function or in one of its enclosing functions
+   (class bodies are not enclosing scopes: a bare ``m()`` inside a method never means the
+   method ``m``);
+2. a module-level definition of the caller's module;
+3. a name bound by an import of the module (the last such import wins), followed through
+   re-exports (``from .x import f`` in a package ``__init__.py``) up to MAX_REEXPORT_DEPTH;
+4. a submodule of the caller's package ``__init__.py`` (``pkg.sub`` once imported);
+5. a public (not ``_``-prefixed) name exported by a ``from m import *`` of the module.
+
+Attributes (``.f`` of a resolved head): of a module, the same rules 2-5 in that module; of
+a namespace package (a directory without ``__init__.py``), its submodule; of a class, its
+method (or nested class), searched in the class then its in-project bases (breadth first).
+
+``self.m()`` / ``cls.m()`` resolve through the enclosing class and its bases,
+``super().m()`` through the bases only. Calling a class links to the class node. Bare
+``self()`` / ``cls()``, builtins, the stdlib, parameters, locals and attributes of
+unknown objects create no edge; neither does a call of a function by itself.
+
+Imports edges link a file to the project file an import statement loads: ``import a.b.c``
+the deepest in-project module of the chain; ``from m import n`` the file of ``m``, or the
+submodule ``m.n`` when ``m`` itself does not bind ``n``; ``from m import *`` the file of m.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 MAX_REEXPORT_DEPTH = 5
 MAX_BASE_DEPTH = 10
+
+BindingKind = Literal["node", "module", "namespace"]
+# ("node", node id) | ("module", file path) | ("namespace", dotted package without a file)
+Binding = tuple[BindingKind, str]
+
+FUNCTION_TYPES = ("function", "method")
+STAR = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +70,12 @@ class FileSymbols:
     calls: list[CallRef] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class _ImportBindings:
+    aliases: dict[str, ImportRef] = field(default_factory=dict)
+    stars: list[ImportRef] = field(default_factory=list)
+
+
 @dataclass(frozen=True, slots=True)
 class SymbolNode:
     id: str
@@ -55,7 +90,9 @@ def module_names(paths: Iterable[str]) -> dict[str, str]:
     """Module name -> path for every file: dotted from the nearest non-package directory,
     plus the full root-relative dotted path as an alias (namespace packages, src layouts)."""
     path_set = set(paths)
-    packages = {path.rsplit("/", 1)[0] if "/" in path else "" for path in path_set if path.endswith("__init__.py")}
+    packages = {
+        path.rsplit("/", 1)[0] if "/" in path else "" for path in path_set if path.endswith("__init__.py")
+    }
     names: dict[str, str] = {}
     for path in sorted(path_set):
         parts = path[:-3].split("/")
@@ -75,6 +112,19 @@ def module_names(paths: Iterable[str]) -> dict[str, str]:
     return names
 
 
+def _namespaces(modules: Iterable[str]) -> set[str]:
+    """Dotted prefixes of module names that are not modules themselves (namespace packages)."""
+    module_set = set(modules)
+    found: set[str] = set()
+    for module in module_set:
+        parts = module.split(".")
+        for cut in range(1, len(parts)):
+            prefix = ".".join(parts[:cut])
+            if prefix not in module_set:
+                found.add(prefix)
+    return found
+
+
 class SymbolTable:
     """What the resolver knows about the whole project; updated one file at a time."""
 
@@ -85,16 +135,23 @@ class SymbolTable:
         self.file_nodes: dict[str, list[str]] = {}
         self.module_to_path: dict[str, str] = {}
         self.path_to_module: dict[str, str] = {}
+        self.namespaces: set[str] = set()
         self._modules_dirty = True
         self._bases: dict[str, list[str]] = {}
+        self._bindings: dict[str, _ImportBindings] = {}
 
     # -- updates -----------------------------------------------------------------------
     def remove_file(self, path: str) -> None:
+        """Forget a file and the nodes it still owns. A node that moved to a file added
+        earlier (same id, other ``file_path``) belongs to that file now and is kept."""
         if self.files.pop(path, None) is None:
             return
+        self._bindings.pop(path, None)
         for node_id in self.file_nodes.pop(path, []):
-            self.nodes.pop(node_id, None)
-            self.members.pop(node_id, None)
+            node = self.nodes.get(node_id)
+            if node is not None and node.file_path == path:
+                del self.nodes[node_id]
+                self.members.pop(node_id, None)
         self._modules_dirty = True
         self._bases.clear()
 
@@ -103,10 +160,13 @@ class SymbolTable:
         if symbols.path in self.files:
             self.remove_file(symbols.path)
         self.files[symbols.path] = symbols
+        self._bindings.pop(symbols.path, None)
         ids: list[str] = []
         for node in nodes:
             self.nodes[node.id] = node
+            self.members.pop(node.id, None)  # a moved node: its old children are not its members
             ids.append(node.id)
+        for node in (self.nodes[node_id] for node_id in ids):
             if node.parent_id is not None:
                 # Later definitions of the same name win, as in Python.
                 self.members.setdefault(node.parent_id, {})[node.name] = node.id
@@ -122,9 +182,10 @@ class SymbolTable:
                 current = self.path_to_module.get(path)
                 if current is None or len(module) < len(current):
                     self.path_to_module[path] = module
+            self.namespaces = _namespaces(self.module_to_path)
             self._modules_dirty = False
 
-    # -- resolution --------------------------------------------------------------------
+    # -- resolution: entry points ------------------------------------------------------
     def resolve_file(self, path: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """(calls edges, imports edges) produced by the code of ``path``."""
         self._modules()
@@ -141,7 +202,26 @@ class SymbolTable:
                 calls.add((call.caller, target_id))
         return sorted(calls), sorted(imports)
 
+    def resolve_call(self, path: str, caller_id: str, callee: str) -> str | None:
+        """The id of the definition ``callee`` (as written at the call site) refers to."""
+        self._modules()
+        head, _, rest = callee.partition(".")
+        if head in ("self", "cls", "super()"):
+            return self._resolve_self_call(caller_id, head, rest)
+        return self._resolve_dotted(path, caller_id, callee)
+
+    # -- modules and imports -----------------------------------------------------------
+    def _module_binding(self, module: str) -> Binding | None:
+        """A dotted module name as a binding: its file, or a namespace package."""
+        path = self.module_to_path.get(module)
+        if path is not None:
+            return ("module", path)
+        if module in self.namespaces:
+            return ("namespace", module)
+        return None
+
     def _absolute_module(self, path: str, ref: ImportRef) -> str | None:
+        """The dotted module an import names, relative imports made absolute."""
         if ref.level == 0:
             return ref.module
         module = self.path_to_module.get(path)
@@ -158,81 +238,143 @@ class SymbolTable:
         return base or None
 
     def _import_target_file(self, path: str, ref: ImportRef) -> str | None:
+        """The project file an import statement loads (see the module docstring)."""
         module = self._absolute_module(path, ref)
         if module is None:
             return None
-        if ref.name is not None and ref.name != "*":
-            submodule = self.module_to_path.get(f"{module}.{ref.name}")
-            if submodule is not None:
-                return submodule
         if ref.name is None:
-            # ``import a.b.c``: the deepest module of the chain that is in the project.
             parts = module.split(".")
             for cut in range(len(parts), 0, -1):
                 found = self.module_to_path.get(".".join(parts[:cut]))
                 if found is not None:
                     return found
             return None
-        return self.module_to_path.get(module)
+        target = self.module_to_path.get(module)
+        if ref.name == STAR:
+            return target
+        submodule = self.module_to_path.get(f"{module}.{ref.name}")
+        if submodule is not None and (target is None or not self._binds(target, ref.name)):
+            return submodule
+        return target
 
-    def _module_member(self, module_path: str, name: str, depth: int = 0) -> tuple[str, str] | None:
-        """("node", id) or ("module", path) for ``name`` looked up in a module."""
-        self._modules()
-        module = self.path_to_module.get(module_path)
-        if module is not None:
-            sub = self.module_to_path.get(f"{module}.{name}")
-            if sub is not None and sub != module_path:
-                found_node = self.members.get(self.files[module_path].file_id, {}).get(name)
-                if found_node is None:
-                    return ("module", sub)
-        file_id = self.files[module_path].file_id
-        node_id = self.members.get(file_id, {}).get(name)
-        if node_id is not None:
-            return ("node", node_id)
-        if depth >= MAX_REEXPORT_DEPTH:
-            return None
-        for ref in self.files[module_path].imports:
-            if ref.alias == name:
-                return self._bound_import(module_path, ref, depth + 1)
-        return None
+    def _import_bindings(self, path: str) -> _ImportBindings:
+        """The file's imports by alias (the last import of a name wins) and its star imports."""
+        found = self._bindings.get(path)
+        if found is None:
+            found = _ImportBindings()
+            for ref in self.files[path].imports:
+                if ref.name == STAR:
+                    found.stars.insert(0, ref)  # the last star import is searched first
+                else:
+                    found.aliases[ref.alias] = ref
+            self._bindings[path] = found
+        return found
 
-    def _bound_import(self, path: str, ref: ImportRef, depth: int = 0) -> tuple[str, str] | None:
-        """What an import statement binds its alias to: a module or a node."""
+    def _binds(self, module_path: str, name: str) -> bool:
+        """Whether a module defines ``name`` or binds it by an explicit import."""
+        if name in self.members.get(self.files[module_path].file_id, {}):
+            return True
+        return name in self._import_bindings(module_path).aliases
+
+    def _bound_import(self, path: str, ref: ImportRef, depth: int) -> Binding | None:
+        """What an import statement of ``path`` binds its alias to: a module or a node."""
         module = self._absolute_module(path, ref)
         if module is None:
             return None
         if ref.name is None:
-            bound = module if ref.alias != module.split(".")[0] else module.split(".")[0]
-            target = self.module_to_path.get(bound)
-            return ("module", target) if target is not None else None
-        sub = self.module_to_path.get(f"{module}.{ref.name}")
-        if sub is not None:
-            return ("module", sub)
-        target = self.module_to_path.get(module)
-        if target is None:
+            # ``import a.b.c`` binds ``a``; ``import a.b as c`` binds ``a.b``.
+            first = module.split(".")[0]
+            return self._module_binding(first if ref.alias == first else module)
+        source = self._module_binding(module)
+        if source is None:
             return None
-        return self._module_member(target, ref.name, depth)
+        if source == ("module", path):
+            # ``from . import x`` inside the package's own ``__init__.py``.
+            return self._module_binding(f"{module}.{ref.name}")
+        return self._attribute(source, ref.name, depth)
 
-    def _lookup_name(self, path: str, scope_id: str, name: str) -> tuple[str, str] | None:
-        """Python scoping: enclosing functions, then the module, then its imports."""
-        scope: str | None = scope_id
+    def _module_member(self, module_path: str, name: str, depth: int) -> Binding | None:
+        """``name`` looked up in a module: definition, import, submodule, star import."""
+        symbols = self.files[module_path]
+        node_id = self.members.get(symbols.file_id, {}).get(name)
+        if node_id is not None:
+            return ("node", node_id)
+        if depth >= MAX_REEXPORT_DEPTH:
+            return None
+        ref = self._import_bindings(module_path).aliases.get(name)
+        if ref is not None:
+            return self._bound_import(module_path, ref, depth + 1)
+        if module_path.endswith("__init__.py"):
+            module = self.path_to_module.get(module_path)
+            submodule = self._module_binding(f"{module}.{name}") if module is not None else None
+            if submodule is not None:
+                return submodule
+        return self._star_member(module_path, name, depth)
+
+    def _star_member(self, module_path: str, name: str, depth: int) -> Binding | None:
+        """A public name exported to ``module_path`` by one of its ``from m import *``."""
+        if name.startswith("_"):
+            return None
+        for ref in self._import_bindings(module_path).stars:
+            module = self._absolute_module(module_path, ref)
+            source = self.module_to_path.get(module) if module is not None else None
+            if source is None or source == module_path:
+                continue
+            found = self._module_member(source, name, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    # -- names and attributes ----------------------------------------------------------
+    def _lookup_name(self, path: str, scope_id: str, name: str) -> Binding | None:
+        """Python scoping: enclosing functions (not classes), then the module's globals."""
         file_id = self.files[path].file_id
+        scope: str | None = scope_id
         while scope is not None and scope != file_id:
             node = self.nodes.get(scope)
             if node is None:
                 break
-            if node.node_type in ("function", "method"):
+            if node.node_type in FUNCTION_TYPES:
                 found = self.members.get(scope, {}).get(name)
                 if found is not None:
                     return ("node", found)
             scope = node.parent_id
-        found = self.members.get(file_id, {}).get(name)
-        if found is not None:
-            return ("node", found)
-        for ref in reversed(self.files[path].imports):
-            if ref.alias == name:
-                return self._bound_import(path, ref)
-        return None
+        return self._module_member(path, name, 0)
+
+    def _attribute(self, bound: Binding, name: str, depth: int = 0) -> Binding | None:
+        """``bound.name``: module member, namespace submodule or class method."""
+        kind, value = bound
+        if kind == "module":
+            return self._module_member(value, name, depth)
+        if kind == "namespace":
+            return self._module_binding(f"{value}.{name}")
+        node = self.nodes.get(value)
+        if node is None or node.node_type != "class":
+            return None
+        method = self._method(value, name)
+        return ("node", method) if method is not None else None
+
+    def _resolve_dotted(self, path: str, scope_id: str, dotted: str) -> str | None:
+        """The node ``a.b.c`` names from ``scope_id``, or None (modules are not call targets)."""
+        parts = dotted.split(".")
+        bound = self._lookup_name(path, scope_id, parts[0])
+        for part in parts[1:]:
+            if bound is None:
+                return None
+            bound = self._attribute(bound, part)
+        if bound is None or bound[0] != "node" or bound[1] not in self.nodes:
+            return None
+        return bound[1]
+
+    # -- classes -----------------------------------------------------------------------
+    def _resolve_self_call(self, caller_id: str, head: str, method: str) -> str | None:
+        """``self.m()`` / ``cls.m()`` (class, then bases) and ``super().m()`` (bases only)."""
+        if not method or "." in method:
+            return None
+        class_id = self._enclosing_class(caller_id)
+        if class_id is None:
+            return None
+        return self._method(class_id, method, skip_self=head == "super()")
 
     def _enclosing_class(self, node_id: str) -> str | None:
         node = self.nodes.get(node_id)
@@ -244,20 +386,25 @@ class SymbolTable:
         return None
 
     def _class_bases(self, class_id: str) -> list[str]:
+        """In-project base classes, resolved where the class is defined (cached)."""
         cached = self._bases.get(class_id)
         if cached is not None:
             return cached
         self._bases[class_id] = []  # guards against a class that (indirectly) inherits itself
-        node = self.nodes[class_id]
+        node = self.nodes.get(class_id)
+        if node is None or node.file_path not in self.files:
+            return []
+        scope = node.parent_id or self.files[node.file_path].file_id
         bases: list[str] = []
         for base in node.bases:
-            target = self._resolve_dotted(node.file_path, node.parent_id or self.files[node.file_path].file_id, base)
+            target = self._resolve_dotted(node.file_path, scope, base)
             if target is not None and self.nodes[target].node_type == "class":
                 bases.append(target)
         self._bases[class_id] = bases
         return bases
 
     def _method(self, class_id: str, name: str, skip_self: bool = False) -> str | None:
+        """``name`` in the class, then breadth first in its bases (an approximate MRO)."""
         seen: set[str] = set()
         queue = [class_id]
         depth = 0
@@ -275,38 +422,3 @@ class SymbolTable:
             queue = next_queue
             depth += 1
         return None
-
-    def _resolve_dotted(self, path: str, scope_id: str, dotted: str) -> str | None:
-        parts = dotted.split(".")
-        bound = self._lookup_name(path, scope_id, parts[0])
-        for part in parts[1:]:
-            if bound is None:
-                return None
-            kind, value = bound
-            if kind == "module":
-                bound = self._module_member(value, part)
-            elif self.nodes[value].node_type == "class":
-                method = self._method(value, part)
-                bound = ("node", method) if method is not None else None
-            else:
-                return None
-        if bound is None or bound[0] != "node":
-            return None
-        return bound[1]
-
-    def resolve_call(self, path: str, caller_id: str, callee: str) -> str | None:
-        """The id of the definition ``callee`` (as written at the call site) refers to."""
-        head, _, rest = callee.partition(".")
-        if head in ("self", "cls") and rest and "." not in rest:
-            class_id = self._enclosing_class(caller_id)
-            if class_id is not None:
-                return self._method(class_id, rest)
-            return None
-        if head == "super()" and rest and "." not in rest:
-            class_id = self._enclosing_class(caller_id)
-            if class_id is not None:
-                return self._method(class_id, rest, skip_self=True)
-            return None
-        if head in ("self", "cls", "super()"):
-            return None
-        return self._resolve_dotted(path, caller_id, callee)
