@@ -1,0 +1,53 @@
+"""What a running agent's tools may touch: ``AgentContext`` (a protocol the runner implements)
+and ``LocalAgentContext``, the plain implementation used by tests, the CLI and the runner."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from remora_core.agents.errors import AgentError
+from remora_core.agents.proposal_model import Proposal
+from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN
+from remora_core.store.store import Store
+
+SendMessage = Callable[[str, str], Awaitable[str]]
+
+
+class ProposalSink(Protocol):
+    """Receives every proposal an agent makes; returns it as stored (``ProposalStore`` is one)."""
+
+    def submit(self, proposal: Proposal) -> Proposal: ...
+
+
+class AgentContext(Protocol):
+    node_id: str
+    root: Path
+    store: Store
+    proposals: ProposalSink
+    correlation_id: str | None
+    anchor_column: int
+
+    async def send_message(self, target_id: str, request: str) -> str:
+        """Activate ``target_id`` with ``request`` and return its reply (the runner checks cycles)."""
+        ...
+
+
+async def _no_runner(target_id: str, request: str) -> str:
+    raise AgentError(f"cannot message {target_id!r}: no agent runner is attached to this session")
+
+
+@dataclass(slots=True)
+class LocalAgentContext:
+    node_id: str
+    root: Path
+    store: Store
+    proposals: ProposalSink
+    correlation_id: str | None = None
+    anchor_column: int = DEFAULT_ANCHOR_COLUMN
+    messenger: SendMessage = _no_runner
+
+    async def send_message(self, target_id: str, request: str) -> str:
+        return await self.messenger(target_id, request)

@@ -1,0 +1,179 @@
+"""The seven tools every agent has, bound to one ``AgentContext``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from remora_core.agents.context import AgentContext
+from remora_core.agents.drafts import draft_new_node, draft_rewrite
+from remora_core.agents.errors import AgentError, ProposalError
+from remora_core.agents.tools import tool
+from remora_core.errors import NodeNotFoundError
+from remora_core.project import node_source
+from remora_core.store.store import NodeRow
+
+CORE_TOOL_NAMES: tuple[str, ...] = (
+    "rewrite_self",
+    "message_node",
+    "ask_parent",
+    "get_my_callers",
+    "get_my_callees",
+    "read_node",
+    "propose_new_node",
+)
+
+
+def describe_node(row: NodeRow) -> str:
+    """One line naming a node for a model: id, type, qualified name, place."""
+    where = row.file_path if row.node_type == "file" else f"{row.file_path}:{row.start_line}-{row.end_line}"
+    return f"{row.id} ({row.node_type} {row.qualname or row.name}, {where})"
+
+
+class CoreTools:
+    def __init__(self, context: AgentContext) -> None:
+        self.context = context
+
+    # -- helpers -----------------------------------------------------------------------
+    def _node(self, node_id: str) -> NodeRow:
+        row = self.context.store.node(node_id)
+        if row is None:
+            raise NodeNotFoundError(f"no node {node_id!r} in the index")
+        return row
+
+    def _file_text(self, row: NodeRow) -> str:
+        path = self.context.root / row.file_path
+        try:
+            return path.read_bytes().decode("utf-8")
+        except OSError as error:
+            raise ProposalError(f"cannot read {str(path)!r}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise ProposalError(f"{str(path)!r} is not valid UTF-8; it cannot be edited by an agent") from None
+
+    def _list(self, ids: list[str], empty: str) -> str:
+        rows = self.context.store.nodes(ids)
+        lines = [describe_node(rows[node_id]) for node_id in ids if node_id in rows]
+        return "\n".join(lines) if lines else empty
+
+    # -- tools -------------------------------------------------------------------------
+    @tool
+    def rewrite_self(self, new_source: str) -> str:
+        """Propose a rewrite of your own source code.
+
+        The new source is checked (it must parse and stay one definition with the same name and
+        type; decorators you leave out are kept). A diff is shown to the human, who approves or
+        rejects it with feedback.
+
+        Args:
+            new_source: The complete new source code of this node. Do NOT include the remora ID
+                comment; it is preserved.
+        """
+        context = self.context
+        row = self._node(context.node_id)
+        proposal = draft_rewrite(
+            self._file_text(row),
+            row.id,
+            row.file_path,
+            new_source,
+            column=context.anchor_column,
+            agent_id=row.id,
+            correlation_id=context.correlation_id,
+        )
+        stored = context.proposals.submit(proposal)
+        return (
+            f"proposal {stored.id!r} created; the human will approve or reject it.\n"
+            f"diff:\n{stored.diff}"
+        )
+
+    @tool
+    async def message_node(self, target_id: str, request: str) -> str:
+        """Send a request to another agent of the swarm and get its reply.
+
+        Use this when another node must change itself, or when you need information that
+        another node controls.
+
+        Args:
+            target_id: The remora ID of the target node (e.g. "rm_a1b2c3d4").
+            request: What you are asking the other agent to do.
+        """
+        if target_id == self.context.node_id:
+            raise AgentError(f"{target_id!r} is yourself; use rewrite_self to change your own code")
+        self._node(target_id)
+        return await self.context.send_message(target_id, request)
+
+    @tool
+    async def ask_parent(self, request: str) -> str:
+        """Escalate a request to the node that contains you (your class, or your file).
+
+        Use this when you need permissions you do not have, need to coordinate with siblings,
+        or are stuck and need guidance.
+
+        Args:
+            request: What you need from your parent.
+        """
+        row = self._node(self.context.node_id)
+        if row.parent_id is None:
+            raise AgentError(f"{row.id!r} has no parent node")
+        return await self.context.send_message(row.parent_id, request)
+
+    @tool
+    def get_my_callers(self) -> str:
+        """List the nodes that call you (id, type, name, place)."""
+        ids = self.context.store.edge_sources(self.context.node_id, "calls")
+        return self._list(ids, "no known callers")
+
+    @tool
+    def get_my_callees(self) -> str:
+        """List the nodes you call (id, type, name, place)."""
+        ids = self.context.store.edge_targets(self.context.node_id, "calls")
+        return self._list(ids, "no known callees")
+
+    @tool
+    def read_node(self, target_id: str) -> str:
+        """Read the current source code of another node. Read-only: to request changes, use
+        message_node.
+
+        Args:
+            target_id: The remora ID of the node to read.
+        """
+        row = self._node(target_id)
+        return f"{describe_node(row)}\n{node_source(self.context.root, row)}"
+
+    @tool
+    def propose_new_node(
+        self,
+        node_type: Literal["function", "method", "class"],
+        name: str,
+        source: str,
+        insert_after: str | None = None,
+    ) -> str:
+        """Propose creating a new sibling node, inserted into your parent's body (into the file
+        itself when you are a file). The human must approve the insertion; the new node gets a
+        fresh ID.
+
+        Args:
+            node_type: What the new node is.
+            name: The name of the new function, method or class.
+            source: Its complete source code (one definition).
+            insert_after: ID of a sibling to insert after; omit to append at the end of the parent.
+        """
+        context = self.context
+        row = self._node(context.node_id)
+        container = row if row.node_type == "file" or row.parent_id is None else self._node(row.parent_id)
+        proposal, new_id = draft_new_node(
+            self._file_text(container),
+            container.id,
+            container.file_path,
+            node_type,
+            name,
+            source,
+            insert_after=insert_after,
+            is_taken=lambda node_id: context.store.node(node_id) is not None,
+            column=context.anchor_column,
+            agent_id=row.id,
+            correlation_id=context.correlation_id,
+        )
+        stored = context.proposals.submit(proposal)
+        return (
+            f"proposal {stored.id!r} created: new {node_type} {name!r} with id {new_id!r} in {container.id!r}; "
+            f"the human will approve or reject it.\ndiff:\n{stored.diff}"
+        )

@@ -1,0 +1,228 @@
+"""Turning what a model wrote into a proposal draft: a rewrite of a node, or a new node
+inserted into a container. Pure: the current file text in, a ``Proposal`` (not yet stored) out.
+
+Both kinds are the same thing underneath: "replace the span of node X (by its anchor),
+whose hash was ``base_hash``, with ``new_source``". A new node is a rewrite of its
+container's span (the class body, or the whole file) with the node inserted.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Literal
+
+from remora_core.agents import source_edit as edit
+from remora_core.agents.errors import ProposalError
+from remora_core.agents.proposal_model import Proposal
+from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN
+from remora_core.parsing.ids import new_node_id
+from remora_core.parsing.python_source import parse_python
+
+NewNodeType = Literal["function", "method", "class"]
+
+
+def new_proposal_id() -> str:
+    return f"pr_{uuid.uuid4().hex[:12]}"
+
+
+def _check_result(text: str, new_text: str, node_id: str, name: str, what: str) -> None:
+    """The whole file after the splice still parses (unless it did not before) and holds the node."""
+    before = parse_python(text.encode("utf-8"))
+    after = parse_python(new_text.encode("utf-8"))
+    if after.problems and not before.problems:
+        raise ProposalError(f"{what}: the file would not parse after the change: {after.problems[0]}")
+    found = edit.locate(new_text, node_id, after)
+    if found is None or (name and found.name != name):
+        raise ProposalError(f"{what}: node {node_id!r} cannot be found in the file after the change")
+
+
+def _rewrite_definition(text: str, span: edit.Span, new_source: str, column: int, what: str) -> str:
+    assert span.parsed is not None
+    lines = edit.split_lines(text)
+    newline = edit.newline_of(text)
+    definition = edit.read_definition(
+        new_source, expect_name=span.name, expect_class=span.node_type == "class", what=what
+    )
+    # anchors of the nested definitions the node had, by qualname relative to the node
+    prefix = span.parsed.qualname[: len(span.parsed.qualname) - len(span.name)]
+    parsed_file = parse_python(text.encode("utf-8"))
+    nested: dict[str, str] = {}
+    for other in parsed_file.defs:
+        inside = span.parsed.start_byte <= other.start_byte and other.end_byte <= span.parsed.end_byte
+        if inside and other is not span.parsed and other.anchor and other.anchor != span.node_id:
+            if other.qualname.startswith(prefix):
+                nested[other.qualname[len(prefix) :]] = other.anchor
+    edit.strip_foreign_anchors(definition, set(nested.values()))
+    rendered = edit.render(definition, span.indent, newline)
+    shift = 0
+    if definition.parsed.start_line == definition.parsed.def_line and span.start_line < span.def_line:
+        decorators = lines[span.start_line - 1 : span.def_line - 1]
+        rendered = decorators + rendered
+        shift = len(decorators)
+    used = {anchor for anchor in nested.values() if any(anchor in line for line in rendered)}
+    for inner in definition.file.defs:
+        if inner is definition.parsed or inner.parent == -1:
+            continue
+        anchor = nested.get(inner.qualname)
+        if anchor is None or anchor in used:
+            continue
+        index = inner.def_line - 1 + shift
+        rendered[index] = edit.put_anchor(rendered[index].rstrip("\r\n"), anchor, column) + newline
+        used.add(anchor)
+    index = definition.parsed.def_line - 1 + shift
+    rendered[index] = edit.put_anchor(rendered[index].rstrip("\r\n"), span.node_id, column, lines[span.def_line - 1]) + newline
+    new = "".join(rendered)
+    if not edit.span_text(text, span).endswith("\n"):
+        new = new.rstrip("\r\n")
+    return new
+
+
+def _rewrite_file(text: str, span: edit.Span, new_source: str, what: str) -> str:
+    newline = edit.newline_of(text)
+    body = new_source.replace("\r\n", "\n")
+    if body and not body.endswith("\n"):
+        body += "\n"
+    parsed = parse_python(body.encode("utf-8"))
+    if parsed.problems:
+        raise ProposalError(f"{what}: the new source does not parse: {parsed.problems[0]}")
+    if parsed.file_anchor != span.node_id:
+        lines = body.split("\n")
+        marker = f"# remora-file: {span.node_id}"
+        if parsed.file_anchor_line is not None:
+            lines[parsed.file_anchor_line - 1] = marker
+        else:
+            lines.insert(parsed.file_anchor_insert_line - 1, marker)
+        body = "\n".join(lines)
+    return body.replace("\n", newline) if newline != "\n" else body
+
+
+def draft_rewrite(
+    text: str,
+    node_id: str,
+    file_path: str,
+    new_source: str,
+    *,
+    column: int = DEFAULT_ANCHOR_COLUMN,
+    agent_id: str | None = None,
+    correlation_id: str | None = None,
+) -> Proposal:
+    """A rewrite of node ``node_id`` found by its anchor in ``text`` (raises ProposalError with the
+    reason the model must see when the new source is not acceptable)."""
+    what = f"rewrite of {node_id!r}"
+    span = edit.locate(text, node_id)
+    if span is None:
+        raise ProposalError(f"{what}: node {node_id!r} is no longer in {file_path!r}")
+    if span.node_type == "file":
+        new = _rewrite_file(text, span, new_source, what)
+    else:
+        new = _rewrite_definition(text, span, new_source, column, what)
+    old = edit.span_text(text, span)
+    if new == old:
+        raise ProposalError(f"{what}: the new source is identical to the current one")
+    _check_result(text, edit.splice(text, span, new), node_id, span.name, what)
+    return Proposal(
+        id=new_proposal_id(),
+        node_id=node_id,
+        kind="rewrite",
+        file_path=file_path,
+        base_hash=span.source_hash,
+        old_source=old,
+        new_source=new,
+        diff=edit.span_diff(old, new, file_path, span.start_line),
+        agent_id=agent_id,
+        correlation_id=correlation_id,
+        created_at=time.time(),
+    )
+
+
+def _body_indent(lines: list[str], span: edit.Span) -> str:
+    if span.parsed is None:
+        return ""
+    for line in lines[span.parsed.header_end_line : span.end_line]:
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return edit._indent_of(line)
+    return span.indent + "    "
+
+
+def draft_new_node(
+    text: str,
+    container_id: str,
+    file_path: str,
+    node_type: NewNodeType,
+    name: str,
+    source: str,
+    *,
+    insert_after: str | None = None,
+    is_taken: Callable[[str], bool] = lambda node_id: False,
+    column: int = DEFAULT_ANCHOR_COLUMN,
+    agent_id: str | None = None,
+    correlation_id: str | None = None,
+) -> tuple[Proposal, str]:
+    """(proposal, new node id): ``source`` inserted into container ``container_id`` after the
+    node ``insert_after`` (a direct child of the container) or at the end of its body."""
+    what = f"new node {name!r}"
+    span = edit.locate(text, container_id)
+    if span is None:
+        raise ProposalError(f"{what}: container {container_id!r} is no longer in {file_path!r}")
+    if span.node_type == "class" and node_type == "function":
+        node_type = "method"
+    if node_type == "method" and span.node_type != "class":
+        raise ProposalError(f"{what}: a method can only be added to a class, and {container_id!r} is a {span.node_type}")
+    parsed_file = parse_python(text.encode("utf-8"))
+    container_index = None if span.parsed is None else parsed_file.defs.index(
+        next(d for d in parsed_file.defs if d.anchor == container_id)
+    )
+    children = [d for d in parsed_file.defs if d.parent == (container_index if container_index is not None else -1)]
+    if any(child.name == name for child in children):
+        raise ProposalError(f"{what}: {container_id!r} already has a definition named {name!r}")
+    definition = edit.read_definition(source, expect_name=name, expect_class=node_type == "class", what=what)
+    edit.strip_foreign_anchors(definition, set())
+    lines = edit.split_lines(text)
+    newline = edit.newline_of(text)
+    if insert_after is not None:
+        after = next((child for child in children if child.anchor == insert_after), None)
+        if after is None:
+            raise ProposalError(f"{what}: {insert_after!r} is not a direct child of {container_id!r}")
+        at = after.end_line
+    else:
+        at = span.end_line
+    indent = _body_indent(lines, span)
+    node_id = new_node_id()
+    while is_taken(node_id):
+        node_id = new_node_id()
+    rendered = edit.render(definition, indent, newline)
+    index = definition.parsed.def_line - 1
+    rendered[index] = edit.put_anchor(rendered[index].rstrip("\r\n"), node_id, column) + newline
+    gap = [newline] * (2 if indent == "" else 1)
+    if at > 0 and not lines[at - 1].endswith("\n"):
+        lines[at - 1] += newline
+    following = lines[at] if at < len(lines) else ""
+    block = gap + rendered + (gap if following.strip() else [])
+    new_lines = lines[:at] + block + lines[at:]
+    # the container's span grows by the inserted block (a file spans everything)
+    if span.node_type == "file":
+        old, new = text, "".join(new_lines)
+    else:
+        old = edit.span_text(text, span)
+        new = "".join(new_lines[span.start_line - 1 : span.end_line + len(block)])
+        if at == span.end_line and not old.endswith("\n") and span.end_line == len(lines):
+            new = new.rstrip("\r\n")
+    new_text = edit.splice(text, span, new) if span.node_type != "file" else new
+    _check_result(text, new_text, node_id, name, what)
+    proposal = Proposal(
+        id=new_proposal_id(),
+        node_id=container_id,
+        kind="new_node",
+        file_path=file_path,
+        base_hash=span.source_hash,
+        old_source=old,
+        new_source=new,
+        diff=edit.span_diff(old, new, file_path, span.start_line),
+        agent_id=agent_id,
+        correlation_id=correlation_id,
+        created_at=time.time(),
+    )
+    return proposal, node_id

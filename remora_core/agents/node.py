@@ -1,0 +1,165 @@
+"""``ASTAgentNode``: the one base prompt every agent is sent with, and its hydration from the index.
+
+Extra context (node state, summaries: the hub plugs those in later) comes from
+``ContextProvider`` callables: each gets the hydrated node and returns an extra prompt
+section (or None), placed before the core rules.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from remora_core.agents.context import AgentContext
+from remora_core.agents.core_tools import CORE_TOOL_NAMES, CoreTools, describe_node
+from remora_core.agents.extensions import ExtensionNode, ExtensionRegistry
+from remora_core.agents.tools import ToolSet, collect_tools
+from remora_core.errors import NodeNotFoundError
+from remora_core.parsing.anchors import source_hash
+from remora_core.project import node_source
+from remora_core.store.store import Store
+
+_TEMPLATE = """\
+You are an autonomous AI agent embodying a Python {node_type}: `{name}`
+
+# Identity
+- Node ID: {remora_id}
+- Location: {file_path}:{start_line}-{end_line}
+- Parent: {parent}
+
+# Your Source Code
+```python
+{source_code}
+```
+
+# Graph Context
+- Called by: {callers}
+- You call: {callees}
+
+# Custom Instructions
+{custom_system_prompt}
+
+# Available Data
+{mounted_workspaces}
+{extra}
+# Core Rules
+1. You may ONLY edit your own body using `rewrite_self()`.
+2. To request changes elsewhere, use `message_node(target_id, request)`.
+3. Your parent can edit you. You cannot edit your parent.
+4. All edits are proposals until the human approves.
+"""
+
+
+class ASTAgentNode(BaseModel):
+    """The base system prompt's data. ``system_prompt()`` renders it."""
+
+    remora_id: str
+    node_type: Literal["function", "class", "method", "file"]
+    name: str
+    qualname: str = ""
+    file_path: str
+    start_line: int
+    end_line: int
+    source_code: str
+    source_hash: str = ""  # hash of the source shown to the model
+
+    parent_id: str | None = None
+    caller_ids: list[str] = Field(default_factory=list)
+    callee_ids: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)  # node id -> one-line description
+
+    custom_system_prompt: str = ""
+    mounted_workspaces: str = "None"
+    extra_sections: list[str] = Field(default_factory=list)
+
+    tools: list[str] = Field(default_factory=lambda: list(CORE_TOOL_NAMES))
+
+    def _names(self, ids: Sequence[str]) -> str:
+        if not ids:
+            return "None"
+        return ", ".join(self.labels.get(node_id, node_id) for node_id in ids)
+
+    def system_prompt(self) -> str:
+        extra = "".join(f"\n{section.strip()}\n" for section in self.extra_sections if section.strip())
+        parent = self.labels.get(self.parent_id, self.parent_id) if self.parent_id else "None (top-level)"
+        return _TEMPLATE.format(
+            node_type=self.node_type,
+            name=self.qualname or self.name,
+            remora_id=self.remora_id,
+            file_path=self.file_path,
+            start_line=self.start_line,
+            end_line=self.end_line,
+            parent=parent,
+            source_code=self.source_code.rstrip("\n"),
+            callers=self._names(self.caller_ids),
+            callees=self._names(self.callee_ids),
+            custom_system_prompt=self.custom_system_prompt.strip() or "None",
+            mounted_workspaces=self.mounted_workspaces.strip() or "None",
+            extra=extra,
+        )
+
+
+ContextProvider = Callable[[ASTAgentNode], str | None]
+
+
+@dataclass(slots=True)
+class HydratedAgent:
+    node: ASTAgentNode
+    extension: type[ExtensionNode] | None
+
+    def toolset(self, context: AgentContext) -> ToolSet:
+        """Core tools first (an extension cannot replace them), then the extension's tools."""
+        tools = ToolSet(collect_tools(CoreTools(context)))
+        if self.extension is not None:
+            tools.extend(self.extension(context).get_tools())
+        return tools
+
+
+def hydrate_agent(
+    root: Path,
+    store: Store,
+    node_id: str,
+    *,
+    registry: ExtensionRegistry | None = None,
+    providers: Sequence[ContextProvider] = (),
+) -> HydratedAgent:
+    """Build the agent of ``node_id``: its row, current source, graph context and extension."""
+    row = store.node(node_id)
+    if row is None:
+        raise NodeNotFoundError(f"no node {node_id!r} in the index")
+    source = node_source(root, row)
+    callers = store.edge_sources(node_id, "calls")
+    callees = store.edge_targets(node_id, "calls")
+    related = [*callers, *callees, *([row.parent_id] if row.parent_id else [])]
+    labels = {key: describe_node(value) for key, value in store.nodes(related).items()} if related else {}
+    node = ASTAgentNode(
+        remora_id=row.id,
+        node_type=row.node_type,  # type: ignore[arg-type]
+        name=row.name,
+        qualname=row.qualname,
+        file_path=row.file_path,
+        start_line=row.start_line,
+        end_line=row.end_line,
+        source_code=source,
+        source_hash=source_hash(source.encode("utf-8")),
+        parent_id=row.parent_id,
+        caller_ids=callers,
+        callee_ids=callees,
+        labels=labels,
+    )
+    extension = registry.match(row.node_type, row.name) if registry is not None else None
+    if extension is not None:
+        instance = extension()
+        node.custom_system_prompt = inspect.cleandoc(extension.system_prompt or "")
+        node.mounted_workspaces = instance.get_workspaces()
+        node.tools.extend(bound.spec.name for bound in instance.get_tools() if bound.spec.name not in node.tools)
+    for provider in providers:
+        section = provider(node)
+        if section:
+            node.extra_sections.append(section)
+    return HydratedAgent(node, extension)
