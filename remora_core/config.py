@@ -39,6 +39,10 @@ class LLMConfig(_Section):
     max_tokens: int = Field(2048, ge=1)
     timeout: float = Field(120.0, gt=0)
     max_tool_rounds: int = Field(8, ge=1, le=100)
+    stream: bool = Field(False, description="Stream completions (SSE) so the UI can show text as it comes.")
+    max_retries: int = Field(3, ge=0, le=10, description="Retries on 429, 5xx and connection errors.")
+    retry_base_delay: float = Field(0.5, ge=0.0, le=60.0, description="First retry delay (s); doubles each retry.")
+    retry_max_delay: float = Field(8.0, ge=0.0, le=300.0, description="Longest delay between two retries (s).")
 
 
 class AgentsConfig(_Section):
@@ -46,6 +50,8 @@ class AgentsConfig(_Section):
 
     max_depth: int = Field(5, ge=1, le=50)
     concurrency: int = Field(4, ge=1, le=64)
+    turn_timeout: float = Field(300.0, gt=0, description="Deadline of one agent turn (s), model time included.")
+    models_dir: str = Field(".remora/models", description="Extension models directory, relative to the root.")
 
 
 class RemoraConfig(_Section):
