@@ -1,0 +1,215 @@
+"""The hub process: lock, catch-up pass, then watch and re-index what changed until stopped.
+
+All database work happens on one worker thread; the asyncio loop only watches files and
+handles signals, so SIGTERM/SIGINT stop the hub at once. A pass still running at shutdown
+is abandoned after ``SHUTDOWN_GRACE_S``: its transaction is rolled back by SQLite, and the
+next start's full pass redoes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchfiles import awatch
+
+from remora_core.config import load_config
+from remora_core.events.models import HubStartedEvent, HubStoppedEvent
+from remora_core.events.retention import RetentionPolicy, prune_events
+from remora_core.hub.indexing import HubIndexer, PassResult
+from remora_core.hub.lock import HubLock
+from remora_core.hub.watch_filter import GITIGNORE, HubWatchFilter
+from remora_core.hub.worker import DbWorker
+from remora_core.store.store import Store
+
+WATCH_STEP_MS = 10
+WATCH_DEBOUNCE_MS = 400
+RUST_TIMEOUT_MS = 200
+SHUTDOWN_GRACE_S = 0.6
+PRUNE_EVERY_S = 3600.0
+
+
+def log(message: str) -> None:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    print(f"{stamp} remora-hub[{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(slots=True)
+class HubOptions:
+    retention: RetentionPolicy = RetentionPolicy()
+    on_pass: Callable[[PassResult], None] | None = None
+
+
+class _Session:
+    """Objects that live on the worker thread."""
+
+    def __init__(self, root: Path) -> None:
+        self.store = Store.open(root)
+        self.indexer = HubIndexer(root, self.store, load_config(root).index)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class HubDaemon:
+    def __init__(self, root: Path, options: HubOptions | None = None) -> None:
+        self.root = root.resolve()
+        self.options = options or HubOptions()
+        self.lock = HubLock(self.root, "watch")
+        self.worker = DbWorker()
+        self.session: _Session | None = None
+        self.stop = asyncio.Event()
+        self.pending: set[str] = set()
+        self.full_pass_needed = False
+        self.wake = asyncio.Event()
+        self.filter: HubWatchFilter | None = None
+        self.reason = "stopped"
+
+    # -- worker-side jobs --------------------------------------------------------------
+    def _open(self) -> None:
+        self.session = _Session(self.root)
+        self.filter = HubWatchFilter(self.root, self.session.indexer.config.exclude)
+        self.session.indexer.log.append(HubStartedEvent(pid=os.getpid(), root=str(self.root), mode="watch"))
+
+    def _pass(self, raw: list[str] | None) -> PassResult | None:
+        assert self.session is not None
+        paths = None if raw is None else self.session.indexer.expand(raw)
+        if paths == []:
+            return None  # only directories or non-Python names without indexed files
+        return self.session.indexer.run(paths)
+
+    def _prune(self) -> int:
+        assert self.session is not None
+        return prune_events(self.session.store.connection, self.options.retention)
+
+    def _close(self) -> None:
+        if self.session is None:
+            return
+        try:
+            self.session.indexer.log.append(HubStoppedEvent(pid=os.getpid(), reason=self.reason))
+        finally:
+            self.session.close()
+            self.session = None
+
+    # -- loop --------------------------------------------------------------------------
+    def request_stop(self, reason: str) -> None:
+        self.reason = reason
+        self.stop.set()
+        self.wake.set()
+
+    async def _watch(self) -> None:
+        assert self.filter is not None
+        async for changes in awatch(
+            self.root,
+            watch_filter=self.filter,
+            step=WATCH_STEP_MS,
+            debounce=WATCH_DEBOUNCE_MS,
+            rust_timeout=RUST_TIMEOUT_MS,
+            stop_event=self.stop,
+            recursive=True,
+        ):
+            for _, path in changes:
+                rel = self.filter.relative(path)
+                if rel is None:
+                    continue
+                if rel.rsplit("/", 1)[-1] == GITIGNORE:
+                    self.filter.reset()
+                    self.full_pass_needed = True
+                else:
+                    self.pending.add(rel)
+            self.wake.set()
+
+    async def _process(self) -> None:
+        next_prune = time.monotonic() + PRUNE_EVERY_S
+        while not self.stop.is_set():
+            await self.wake.wait()
+            self.wake.clear()
+            if self.stop.is_set():
+                return
+            if self.full_pass_needed:
+                self.full_pass_needed = False
+                self.pending.clear()
+                await self._run_pass(None)
+            if self.pending:
+                batch = sorted(self.pending)
+                self.pending.clear()
+                await self._run_pass(batch)
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + PRUNE_EVERY_S
+                await self.worker.run(self._prune)
+
+    async def _run_pass(self, batch: list[str] | None) -> None:
+        started = time.perf_counter()
+        try:
+            result = await self.worker.run(self._pass, batch)
+        except Exception as error:  # noqa: BLE001 - a bad pass must not kill the hub
+            log(f"index pass failed: {type(error).__name__}: {error}")
+            return
+        if result is None:
+            return
+        if result.events or batch is None:
+            what = "full pass" if batch is None else f"{len(batch)} changed path(s)"
+            log(f"{what}: {len(result.events)} file(s) changed in {time.perf_counter() - started:.3f}s")
+        for error in result.report.errors[:20]:
+            log(f"{error['path']}: {error['message']}")
+        if self.options.on_pass is not None:
+            self.options.on_pass(result)
+
+    async def run(self) -> int:
+        """Run until stopped. Returns the process exit code."""
+        if not self.lock.acquire():
+            return -1
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
+        if self.lock.previous is not None:
+            log(f"took over the lock from dead hub pid {self.lock.previous.pid}")
+        log(f"watching {str(self.root)!r}")
+        try:
+            await self.worker.run(self._open)
+            watcher = asyncio.create_task(self._watch())
+            self.lock.set_state("indexing")
+            await self.worker.run(self._prune)
+            catch_up = asyncio.create_task(self._run_pass(None))
+            await asyncio.wait([catch_up, asyncio.create_task(self.stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+            if not self.stop.is_set():
+                self.lock.set_state("watching")
+                self.wake.set()  # changes seen during the catch-up pass
+                processor = asyncio.create_task(self._process())
+                stopper = asyncio.create_task(self.stop.wait())
+                await asyncio.wait([processor, stopper], return_when=asyncio.FIRST_COMPLETED)
+                if processor.done() and processor.exception() is not None:
+                    log(f"hub loop failed: {processor.exception()!r}")
+                processor.cancel()
+                stopper.cancel()
+            self.lock.set_state("stopping")
+            watcher.cancel()
+            try:
+                await asyncio.wait_for(watcher, SHUTDOWN_GRACE_S)
+            except (asyncio.CancelledError, TimeoutError):
+                pass
+        finally:
+            done = await self._shutdown_worker()
+            self.lock.release()
+            log(f"stopped ({self.reason})")
+        if not done:
+            # A pass is still running: leave without waiting; SQLite rolls its transaction back.
+            sys.stderr.flush()
+            os._exit(0)
+        return 0
+
+    async def _shutdown_worker(self) -> bool:
+        close = self.worker.submit(self._close)
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(close), SHUTDOWN_GRACE_S)
+        except (TimeoutError, asyncio.CancelledError):
+            return False
+        except Exception as error:  # noqa: BLE001
+            log(f"closing the database failed: {error}")
+        return self.worker.close(0.1)
