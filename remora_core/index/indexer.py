@@ -27,6 +27,9 @@ from remora_core.parsing.python_source import parse_python
 from remora_core.store.store import FileRow, NodeRow, Store
 
 REEXPORT_HOPS = 5
+# Timestamps are coarse (a few ms on Linux, 2 s on FAT): a file whose mtime is this close to the
+# moment it was indexed is compared by content, not by mtime and size.
+RACY_WINDOW_S = 2.0
 
 
 @dataclass(slots=True)
@@ -89,14 +92,18 @@ def _refs_json(parsed: ParsedFile, ids: FileIds) -> str:
             "imports": [[ref.module, ref.level, ref.name, ref.alias, ref.line] for ref in parsed.imports],
             "calls": [[call.caller, call.callee, call.line] for call in parsed.calls],
             "bases": {str(index): list(d.bases) for index, d in enumerate(parsed.defs) if d.bases},
+            "params": {str(index): list(d.params) for index, d in enumerate(parsed.defs) if d.params},
         },
         separators=(",", ":"),
     )
 
 
-def _symbols_from_refs(path: str, file_id: str, refs: dict, nodes: dict[str, SymbolNode]) -> tuple[FileSymbols, list[SymbolNode]]:
+def _symbols_from_refs(
+    path: str, file_id: str, refs: dict, nodes: dict[str, SymbolNode]
+) -> tuple[FileSymbols, list[SymbolNode]]:
     ids: list[str] = refs.get("ids", [])
     bases = {int(index): tuple(value) for index, value in refs.get("bases", {}).items()}
+    params = {int(index): frozenset(value) for index, value in refs.get("params", {}).items()}
     symbol_nodes: list[SymbolNode] = []
     if file_id in nodes:
         symbol_nodes.append(nodes[file_id])
@@ -104,20 +111,34 @@ def _symbols_from_refs(path: str, file_id: str, refs: dict, nodes: dict[str, Sym
         node = nodes.get(node_id)
         if node is None:
             continue
-        if index in bases:
-            node = SymbolNode(node.id, node.node_type, node.name, node.file_path, node.parent_id, bases[index])
+        if index in bases or index in params:
+            node = SymbolNode(
+                node.id,
+                node.node_type,
+                node.name,
+                node.file_path,
+                node.parent_id,
+                bases.get(index, ()),
+                params.get(index, frozenset()),
+            )
         symbol_nodes.append(node)
     symbols = FileSymbols(
         path=path,
         file_id=file_id,
         imports=[ImportRef(*item) for item in refs.get("imports", [])],
-        calls=[CallRef(ids[caller], callee, line) for caller, callee, line in refs.get("calls", []) if caller < len(ids)],
+        calls=[
+            CallRef(ids[caller], callee, line)
+            for caller, callee, line in refs.get("calls", [])
+            if caller < len(ids)
+        ],
     )
     return symbols, symbol_nodes
 
 
 def _shape(parsed: ParsedFile, shift: int = 0) -> list[tuple[str, str, int, int, int]]:
-    return [(d.node_type, d.qualname, d.parent, d.start_line + shift, d.end_line + shift) for d in parsed.defs]
+    return [
+        (d.node_type, d.qualname, d.parent, d.start_line + shift, d.end_line + shift) for d in parsed.defs
+    ]
 
 
 class Indexer:
@@ -142,11 +163,7 @@ class Indexer:
             deleted = sorted(path for path in known if path not in found_paths)
         else:
             found, deleted = self._check_paths(paths, known)
-        to_parse = [
-            item
-            for item in found
-            if (row := known.get(item.path)) is None or row.mtime_ns != item.mtime_ns or row.size != item.size
-        ]
+        to_parse = [item for item in found if self._maybe_changed(item, known.get(item.path))]
         errors: list[dict[str, str]] = []
         changes: list[FileChange] = []
         anchors_added = 0
@@ -176,14 +193,32 @@ class Indexer:
         )
 
     # -- steps -------------------------------------------------------------------------
-    def _check_paths(self, paths: Iterable[str], known: dict[str, FileRow]) -> tuple[list[FoundFile], list[str]]:
+    def _maybe_changed(self, item: FoundFile, row: FileRow | None) -> bool:
+        """Whether a file must be re-read. Same mtime and size means unchanged, except when the
+        mtime is so close to the moment it was indexed that a second write within the file
+        system's timestamp granularity could hide behind it ("racy clean", as in git): then the
+        bytes are hashed and compared."""
+        if row is None or row.mtime_ns != item.mtime_ns or row.size != item.size:
+            return True
+        if item.mtime_ns < (row.indexed_at - RACY_WINDOW_S) * 1e9:
+            return False
+        try:
+            data = (self.root / item.path).read_bytes()
+        except OSError:
+            return True
+        return bytes_hash(data) != row.content_hash
+
+    def _check_paths(
+        self, paths: Iterable[str], known: dict[str, FileRow]
+    ) -> tuple[list[FoundFile], list[str]]:
         rules = IgnoreRules(self.root, self.config.exclude)
         found: list[FoundFile] = []
         deleted: list[str] = []
         for path in sorted(set(paths)):
             parts = path.split("/")
             skipped = any(
-                is_skipped_dir(part, os.path.join(self.root, *parts[: depth + 1])) for depth, part in enumerate(parts[:-1])
+                is_skipped_dir(part, os.path.join(self.root, *parts[: depth + 1]))
+                for depth, part in enumerate(parts[:-1])
             )
             full = self.root / path
             if skipped or not path.endswith(".py") or rules.ignored(path, False) or not full.is_file():
@@ -241,7 +276,9 @@ class Indexer:
 
         # Anchors: who keeps the id written in the code.
         sites = [
-            site for result in changed for site in anchor_sites(result.path, result.parsed, result.path.rsplit("/", 1)[-1])  # type: ignore[arg-type]
+            site
+            for result in changed
+            for site in anchor_sites(result.path, result.parsed, result.path.rsplit("/", 1)[-1])  # type: ignore[arg-type]
         ]
         known_rows = store.nodes({site.anchor for site in sites}) if sites else {}
 
@@ -263,6 +300,10 @@ class Indexer:
             old_rows[path] = store.nodes_in_file(path)
         old_file_ids = [known[path].file_id for path in [*changed_paths, *deleted] if path in known]
         importers = self._importers(old_file_ids)
+        # Files calling into the changed files re-resolve too (a callee may be gone or renamed).
+        importers |= store.caller_files(
+            row.id for rows in old_rows.values() for row in rows if row.status == "active"
+        )
 
         node_rows: list[NodeRow] = []
         file_rows: list[FileRow] = []
@@ -309,8 +350,13 @@ class Indexer:
                     [CallRef(ids.def_ids[c.caller], c.callee, c.line) for c in parsed.calls],
                 ),
                 [
-                    SymbolNode(row.id, row.node_type, row.name, row.file_path, row.parent_id, bases)
-                    for row, bases in zip(rows, [(), *(d.bases for d in parsed.defs)], strict=True)
+                    SymbolNode(row.id, row.node_type, row.name, row.file_path, row.parent_id, bases, params)
+                    for row, bases, params in zip(
+                        rows,
+                        [(), *(d.bases for d in parsed.defs)],
+                        [frozenset(), *(frozenset(d.params) for d in parsed.defs)],
+                        strict=True,
+                    )
                 ],
             )
             for row in rows:
@@ -353,7 +399,11 @@ class Indexer:
             store.delete_files(deleted)
             for result in touched:
                 store.touch_file(result.path, result.mtime_ns, result.size)
-        final = [change for _, change in sorted(changes.items()) if change.added or change.removed or change.orphaned or change.deleted]
+        final = [
+            change
+            for _, change in sorted(changes.items())
+            if change.added or change.removed or change.orphaned or change.deleted
+        ]
         return anchors_added, len(orphaned), final
 
     def _importers(self, file_ids: Sequence[str]) -> set[str]:
@@ -387,20 +437,28 @@ class Indexer:
         try:
             data = full.read_bytes()
             if bytes_hash(data) != result.content_hash:
-                raise FileChangedError(f"{str(full)!r} changed on disk while it was indexed; anchors not written")
+                raise FileChangedError(
+                    f"{str(full)!r} changed on disk while it was indexed; anchors not written"
+                )
             new_data = apply_anchor_edits(data, ids.edits, self.config.anchor_column)
             reparsed = parse_python(new_data)
             shift = sum(1 for edit in ids.edits if edit.is_file_anchor and edit.replaces is None)
             if _shape(reparsed) != _shape(parsed, shift) or len(reparsed.calls) != len(parsed.calls):
-                raise FileChangedError(f"{str(full)!r}: writing anchors would change its structure; not written")
+                raise FileChangedError(
+                    f"{str(full)!r}: writing anchors would change its structure; not written"
+                )
             stat = replace_checked(full, new_data, result.content_hash)
         except (FileChangedError, OSError) as error:
             message = str(error) if isinstance(error, FileChangedError) else f"cannot write anchors: {error}"
             errors.append({"path": result.path, "message": message})
             return None
-        return reparsed, ParseResult(result.path, bytes_hash(new_data), stat.st_mtime_ns, stat.st_size, reparsed)
+        return reparsed, ParseResult(
+            result.path, bytes_hash(new_data), stat.st_mtime_ns, stat.st_size, reparsed
+        )
 
-    def _rows_for(self, path: str, parsed: ParsedFile, ids: FileIds, old: Sequence[NodeRow], now: float) -> list[NodeRow]:
+    def _rows_for(
+        self, path: str, parsed: ParsedFile, ids: FileIds, old: Sequence[NodeRow], now: float
+    ) -> list[NodeRow]:
         created = {row.id: row.created_at for row in old}
         rows = [
             NodeRow(

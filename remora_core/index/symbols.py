@@ -84,6 +84,7 @@ class SymbolNode:
     file_path: str
     parent_id: str | None
     bases: tuple[str, ...] = ()
+    params: frozenset[str] = frozenset()  # parameter names: a call through one has no known target
 
 
 def module_names(paths: Iterable[str]) -> dict[str, str]:
@@ -253,7 +254,8 @@ class SymbolTable:
         if ref.name == STAR:
             return target
         submodule = self.module_to_path.get(f"{module}.{ref.name}")
-        if submodule is not None and (target is None or not self._binds(target, ref.name)):
+        own_package = target == path  # ``from . import x`` inside the package's own __init__.py
+        if submodule is not None and (target is None or own_package or not self._binds(target, ref.name)):
             return submodule
         return target
 
@@ -338,6 +340,8 @@ class SymbolTable:
                 found = self.members.get(scope, {}).get(name)
                 if found is not None:
                     return ("node", found)
+                if name in node.params:
+                    return None  # a parameter shadows every outer name
             scope = node.parent_id
         return self._module_member(path, name, 0)
 

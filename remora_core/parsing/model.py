@@ -29,6 +29,7 @@ class ParsedDef:
     anchor_line: int | None = None
     inject_line: int | None = None  # first header line a new anchor can be appended to safely
     bases: tuple[str, ...] = ()  # dotted base-class expressions (classes only)
+    params: tuple[str, ...] = ()  # parameter names (functions and methods): they shadow outer names
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ _QUERY = """
 (call function: [(identifier) (attribute)] @callee)
 """
 _NESTED_DEFS = frozenset({"function_definition", "class_definition", "decorated_definition"})
+_SUPER_ARGS_RE = re.compile(r"^super\([^()]*\)")
 _CALLEE_RE = re.compile(r"(?:super\(\)|[^\W\d]\w*)(?:\.[^\W\d]\w*)*")
 
 _parser: Parser | None = None
@@ -116,12 +117,14 @@ class _Extractor:
         # line: look there too, unless that line starts a nested definition (its own anchor).
         body_line: int | None = None
         if body is not None and body.start_point[0] > header_end_row:
-            first = body.named_child(0)
+            first = body.named_child(0) if body.named_child_count else None
             if first is not None and first.type not in _NESTED_DEFS:
                 body_line = body.start_byte - body.start_point[1]
         self.find_anchor(parsed, node.start_byte - def_column, header_end_row - def_row + 1, body_line)
         if is_class:
             parsed.bases = self.class_bases(node)
+        else:
+            parsed.params = self.parameter_names(node)
         self.defs.append(parsed)
         self.body_starts.append(body_start)
         return len(self.defs) - 1
@@ -176,6 +179,28 @@ class _Extractor:
                 return True
             node = node.parent
         return False
+
+    def parameter_names(self, node: Node) -> tuple[str, ...]:
+        parameters = node.child_by_field_name("parameters")
+        if parameters is None:
+            return ()
+        names: list[str] = []
+        for child in parameters.named_children:
+            kind = child.type
+            if kind == "identifier":
+                names.append(self.text(child))
+            elif kind in ("default_parameter", "typed_default_parameter"):
+                name = child.child_by_field_name("name")
+                if name is not None:
+                    names.append(self.text(name))
+            elif kind in ("typed_parameter", "list_splat_pattern", "dictionary_splat_pattern"):
+                inner = child.named_child(0) if child.named_child_count else None
+                if inner is not None and inner.type in ("identifier", "list_splat_pattern", "dictionary_splat_pattern"):
+                    if inner.type != "identifier":
+                        inner = inner.named_child(0) if inner.named_child_count else None
+                    if inner is not None and inner.type == "identifier":
+                        names.append(self.text(inner))
+        return tuple(names)
 
     def class_bases(self, node: Node) -> tuple[str, ...]:
         superclasses = node.child_by_field_name("superclasses")
@@ -257,6 +282,8 @@ class _Extractor:
             if node.type == "attribute":
                 if " " in raw or "\n" in raw or "\t" in raw:
                     raw = "".join(raw.split())
+                if raw.startswith("super(") and not raw.startswith("super()"):
+                    raw = _SUPER_ARGS_RE.sub("super()", raw, count=1)  # super(Cls, self).m
                 if _CALLEE_RE.fullmatch(raw) is None:
                     continue
             found.append(ParsedCall(index, raw, node.start_point[0] + 1))

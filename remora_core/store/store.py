@@ -193,6 +193,19 @@ class Store:
             found.update(row[0] for row in rows)
         return found
 
+    def caller_files(self, node_ids: Iterable[str]) -> set[str]:
+        """Paths of files with a ``calls`` edge into one of ``node_ids``."""
+        found: set[str] = set()
+        ids = list(node_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.connection.execute(
+                f"SELECT DISTINCT file_path FROM edges WHERE edge_type = 'calls' AND to_id IN ({marks})", chunk
+            )
+            found.update(row[0] for row in rows)
+        return found
+
     # -- summary -----------------------------------------------------------------------
     def counts(self) -> tuple[dict[str, int], dict[str, int], int]:
         """(active nodes by type, edges by type, orphaned node count)."""
