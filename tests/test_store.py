@@ -100,12 +100,11 @@ def test_cli_reports_a_corrupt_database_in_one_line(tmp_path: Path) -> None:
 def test_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
     store = Store.open(tmp_path)
     try:
-        with pytest.raises(RuntimeError):
-            with store.transaction():
-                store.connection.execute(
-                    "INSERT INTO meta (key, value) VALUES ('k', 'v')",
-                )
-                raise RuntimeError("boom")
+        with pytest.raises(RuntimeError), store.transaction():
+            store.connection.execute(
+                "INSERT INTO meta (key, value) VALUES ('k', 'v')",
+            )
+            raise RuntimeError("boom")
         assert store.connection.execute("SELECT count(*) FROM meta").fetchone()[0] == 0
     finally:
         store.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 from remora_core.config import IndexConfig
 from remora_core.errors import FileChangedError
 from remora_core.fileio import bytes_hash, replace_checked
-from remora_core.index.discovery import FoundFile, discover, is_skipped_dir, IgnoreRules
+from remora_core.index.discovery import FoundFile, IgnoreRules, discover, is_skipped_dir
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
 from remora_core.index.parse_pool import ParseResult, parse_files, worker_count
 from remora_core.index.symbols import CallRef, FileSymbols, ImportRef, SymbolNode, SymbolTable, module_names
@@ -295,7 +295,8 @@ class Indexer:
         taken.ids.update(site.anchor for site in sites)
 
         # Old state, for orphans and importer lookups, read before anything is written.
-        old_rows = {result.path: store.nodes_in_file(result.path) for result in changed}
+        empty_store = not known and store.connection.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
+        old_rows = {result.path: [] if empty_store else store.nodes_in_file(result.path) for result in changed}
         for path in deleted:
             old_rows[path] = store.nodes_in_file(path)
         old_file_ids = [known[path].file_id for path in [*changed_paths, *deleted] if path in known]

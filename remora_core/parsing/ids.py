@@ -20,11 +20,15 @@ def is_node_id(text: str) -> bool:
 def new_node_id(taken: Container[str] = ()) -> str:
     """A fresh random id that is not in ``taken``."""
     while True:
-        number = int.from_bytes(os.urandom(6), "big") % _ID_SPACE
-        body = []
-        for _ in range(ID_BODY_LENGTH):
-            number, digit = divmod(number, 36)
-            body.append(ID_ALPHABET[digit])
-        candidate = "rm_" + "".join(body)
+        candidate = "rm_" + _encode(int.from_bytes(os.urandom(6), "big"))
         if candidate not in taken:
             return candidate
+
+
+def _encode(number: int) -> str:
+    number %= _ID_SPACE
+    body = []
+    for _ in range(ID_BODY_LENGTH):
+        number, digit = divmod(number, 36)
+        body.append(ID_ALPHABET[digit])
+    return "".join(body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import tree_sitter_python
@@ -299,7 +300,7 @@ def _recode(data: bytes, encoding: str) -> bytes | None:
 
 def _in_order(nodes: list[Node]) -> list[Node]:
     """Capture lists are in document order already; make sure of it cheaply."""
-    for previous, current in zip(nodes, nodes[1:]):
+    for previous, current in pairwise(nodes):
         if current.start_byte < previous.start_byte:
             return sorted(nodes, key=lambda node: node.start_byte)
     return nodes
