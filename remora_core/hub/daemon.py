@@ -9,6 +9,7 @@ next start's full pass redoes it.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -30,7 +31,7 @@ from remora_core.store.store import Store
 
 WATCH_STEP_MS = 10
 WATCH_DEBOUNCE_MS = 400
-RUST_TIMEOUT_MS = 200
+RUST_TIMEOUT_MS = 1000  # stop_event is checked every step, so this only bounds a cancelled watch thread
 SHUTDOWN_GRACE_S = 0.6
 PRUNE_EVERY_S = 3600.0
 
@@ -70,6 +71,7 @@ class HubDaemon:
         self.wake = asyncio.Event()
         self.filter: HubWatchFilter | None = None
         self.reason = "stopped"
+        self.child: asyncio.subprocess.Process | None = None
 
     # -- worker-side jobs --------------------------------------------------------------
     def _open(self) -> None:
@@ -83,6 +85,10 @@ class HubDaemon:
         if paths == []:
             return None  # only directories or non-Python names without indexed files
         return self.session.indexer.run(paths)
+
+    def _warm_up(self) -> bool:
+        assert self.session is not None
+        return self.session.indexer.warm_up()
 
     def _prune(self) -> int:
         assert self.session is not None
@@ -161,6 +167,41 @@ class HubDaemon:
         if self.options.on_pass is not None:
             self.options.on_pass(result)
 
+    async def _catch_up(self) -> None:
+        """The full pass at start, in a child ``remora-hub --once`` process: a cold index of a
+        big tree peaks at hundreds of MB, which the child returns to the OS when it exits.
+        Killing the child at shutdown is safe (its transaction is rolled back)."""
+        started = time.perf_counter()
+        self.child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "remora_core.hub_cli", "--once", str(self.root),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=None,
+        )
+        output, _ = await self.child.communicate()
+        code = self.child.returncode
+        self.child = None
+        if code != 0:
+            log(f"catch-up pass exited with code {code}; falling back to an in-process pass")
+            await self._run_pass(None)
+            return
+        try:
+            report = json.loads(output.decode("utf-8", errors="replace").strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            report = {}
+        log(
+            f"catch-up pass: {report.get('changed_files', '?')} file(s) changed, {report.get('files', '?')} indexed, "
+            f"in {time.perf_counter() - started:.2f}s"
+        )
+        started = time.perf_counter()
+        if await self.worker.run(self._warm_up):
+            log(f"symbol table loaded in {time.perf_counter() - started:.2f}s")
+
+    def _kill_child(self) -> None:
+        if self.child is not None and self.child.returncode is None:
+            try:
+                self.child.kill()
+            except ProcessLookupError:
+                pass
+
     async def run(self) -> int:
         """Run until stopped. Returns the process exit code."""
         if not self.lock.acquire():
@@ -176,7 +217,7 @@ class HubDaemon:
             watcher = asyncio.create_task(self._watch())
             self.lock.set_state("indexing")
             await self.worker.run(self._prune)
-            catch_up = asyncio.create_task(self._run_pass(None))
+            catch_up = asyncio.create_task(self._catch_up())
             await asyncio.wait([catch_up, asyncio.create_task(self.stop.wait())], return_when=asyncio.FIRST_COMPLETED)
             if not self.stop.is_set():
                 self.lock.set_state("watching")
@@ -189,12 +230,14 @@ class HubDaemon:
                 processor.cancel()
                 stopper.cancel()
             self.lock.set_state("stopping")
+            self._kill_child()
             watcher.cancel()
             try:
                 await asyncio.wait_for(watcher, SHUTDOWN_GRACE_S)
             except (asyncio.CancelledError, TimeoutError):
                 pass
         finally:
+            self._kill_child()
             done = await self._shutdown_worker()
             self.lock.release()
             log(f"stopped ({self.reason})")

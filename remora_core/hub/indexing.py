@@ -56,6 +56,18 @@ class HubIndexer:
         self.indexer = Indexer(root, store, config)
         self.log = EventLog(store.connection)
 
+    def warm_up(self) -> bool:
+        """Load the indexer's symbol table now (seconds on a big tree) rather than on the first
+        edit after start. True when it was loaded here."""
+        indexer = self.indexer
+        load = getattr(indexer, "_load_symbols", None)  # TODO: a public Indexer.load_symbols()
+        if indexer.symbols is not None or load is None:
+            return False
+        if self.store.connection.execute("SELECT count(*) FROM files").fetchone()[0] == 0:
+            return False
+        indexer.symbols = load(set())
+        return True
+
     def expand(self, raw_paths: Iterable[str]) -> list[str]:
         """Turn watched paths into file paths: a directory means every ``.py`` under it, now
         on disk or known to the index (a deleted or moved-away directory)."""

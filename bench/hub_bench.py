@@ -1,0 +1,193 @@
+"""Hub benchmark: save-to-event latency, idle CPU, and RSS after indexing the standard library.
+
+    python bench/hub_bench.py [--edits 200] [--idle 30] [--skip-rss]
+
+1. Latency: a project with one 1,000-line file; ``remora-hub --watch`` runs in its own
+   process; this process writes the file (a body edit, plain ``write``), then waits with an
+   ``EventTailer`` (default poll interval) for the file's ``TopologyChangedEvent``. The time
+   from just before the write to the event being readable here is one sample.
+   Targets: p50 <= 30 ms, p95 <= 60 ms over ``--edits`` edits.
+2. Idle CPU of the hub over ``--idle`` seconds with no file changes (target < 1 %).
+3. RSS of a hub that indexed a copy of ``sysconfig.get_paths()["stdlib"]`` (``*.py``, no
+   site-packages): VmRSS once it is watching, and VmHWM (peak) (target RSS <= 250 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from remora_core.events import EventTailer, TopologyChangedEvent  # noqa: E402
+from remora_core.hub import hub_status  # noqa: E402
+
+FUNCTIONS = 100  # 10 lines each: a 1,000-line file
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def big_file(version: int, edited: int) -> str:
+    parts = []
+    for index in range(FUNCTIONS):
+        value = version if index == edited else 0
+        parts.append(
+            f"def function_{index}(argument):\n"
+            f"    total = argument + {value}\n"
+            f"    for item in range({index}):\n"
+            f"        total += item\n"
+            f"    if total > {index * 10}:\n"
+            f"        return helper_{index % 7}(total)\n"
+            f"    return total\n"
+            f"\n"
+            f"\n"
+            f"\n"
+        )
+    parts.extend(f"def helper_{index}(value):\n    return value\n\n\n" for index in range(7))
+    return "".join(parts)
+
+
+def start_hub(root: Path, log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "remora_core.hub_cli", "--watch", str(root)], stdout=out, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        status = hub_status(root)
+        if status.running and status.state == "watching":
+            return proc
+        if proc.poll() is not None:
+            sys.exit(f"bench: hub exited with {proc.returncode}; see {log}")
+        time.sleep(0.05)
+    sys.exit("bench: hub did not get ready")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def memory(pid: int) -> dict[str, int]:
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0]) // 1024
+    return found
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def latency_and_idle(temp: Path, edits: int, idle: float) -> None:
+    root = temp / "latency"
+    root.mkdir()
+    target = root / "big.py"
+    target.write_text(big_file(0, -1))
+    proc = start_hub(root, temp / "latency.log")
+    try:
+        samples: list[float] = []
+        with EventTailer(root, after=None) as tailer:
+            text = target.read_text()  # anchored by the hub's catch-up pass
+            for number in range(1, edits + 1):
+                index = number % FUNCTIONS
+                lines = text.split("\n")
+                body = [i for i, line in enumerate(lines) if line.startswith("    total = argument + ")][index]
+                lines[body] = f"    total = argument + {number}"
+                text = "\n".join(lines)
+                started = time.perf_counter()
+                with open(target, "w") as handle:
+                    handle.write(text)
+                event = tailer.wait_for(
+                    lambda e: isinstance(e, TopologyChangedEvent) and e.file_path == "big.py", timeout=10
+                )
+                elapsed = time.perf_counter() - started
+                if event is None:
+                    sys.exit(f"bench: no event for edit {number}")
+                samples.append(elapsed * 1000)
+                time.sleep(0.03)
+        p50 = statistics.median(samples)
+        p95 = percentile(samples, 0.95)
+        print(f"save-to-event latency over {edits} edits of a {len(text.splitlines())}-line file:")
+        print(f"  p50 {p50:.1f} ms (limit 30)  {'OK' if p50 <= 30 else 'OVER'}")
+        print(f"  p95 {p95:.1f} ms (limit 60)  {'OK' if p95 <= 60 else 'OVER'}")
+        print(f"  min {min(samples):.1f} ms, max {max(samples):.1f} ms, mean {statistics.mean(samples):.1f} ms")
+        time.sleep(1.0)
+        before = cpu_seconds(proc.pid)
+        time.sleep(idle)
+        used = cpu_seconds(proc.pid) - before
+        share = 100 * used / idle
+        print(f"hub idle CPU over {idle:.0f} s: {used:.2f} s = {share:.2f} % (limit 1 %)  {'OK' if share < 1 else 'OVER'}")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def copy_stdlib(target: Path) -> int:
+    source = Path(sysconfig.get_paths()["stdlib"])
+    files = 0
+    for directory, dirs, names in os.walk(source):
+        dirs[:] = [d for d in dirs if d not in ("site-packages", "dist-packages", "__pycache__")]
+        for name in names:
+            if name.endswith(".py"):
+                src = Path(directory) / name
+                dst = target / src.relative_to(source)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dst)
+                files += 1
+    return files
+
+
+def stdlib_rss(temp: Path) -> None:
+    root = temp / "stdlib"
+    files = copy_stdlib(root)
+    started = time.perf_counter()
+    proc = start_hub(root, temp / "stdlib.log")
+    try:
+        ready = time.perf_counter() - started
+        time.sleep(1.0)
+        mem = memory(proc.pid)
+        rss = mem["VmRSS"]
+        print(f"hub on the stdlib copy ({files} files): ready (catch-up pass done) in {ready:.1f} s")
+        print(f"  RSS {rss} MB (limit 250)  {'OK' if rss <= 250 else 'OVER'}; peak (VmHWM) {mem['VmHWM']} MB")
+        # edits in steady state (a module nobody imports, and one that much of the stdlib imports)
+        with EventTailer(root, after=None) as tailer:
+            for name in ("colorsys.py", "textwrap.py"):
+                target = root / name
+                started = time.perf_counter()
+                target.write_text(target.read_text() + "\n\ndef bench_added():\n    return 1\n")
+                tailer.wait_for(lambda e: isinstance(e, TopologyChangedEvent) and e.file_path == name, timeout=120)
+                print(f"  save-to-event of an edit to {name}: {(time.perf_counter() - started) * 1000:.0f} ms")
+        mem = memory(proc.pid)
+        print(f"  RSS after those edits {mem['VmRSS']} MB; peak {mem['VmHWM']} MB")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--edits", type=int, default=200)
+    parser.add_argument("--idle", type=float, default=30.0)
+    parser.add_argument("--skip-rss", action="store_true")
+    args = parser.parse_args()
+    print(f"cores: {len(os.sched_getaffinity(0))}")
+    with tempfile.TemporaryDirectory(prefix="remora-hub-bench-") as temp:
+        latency_and_idle(Path(temp), args.edits, args.idle)
+        if not args.skip_rss:
+            stdlib_rss(Path(temp))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
