@@ -7,7 +7,7 @@ arguments), a plain text answer, an HTTP error, or tool calls with malformed JSO
 arguments; each may carry a delay. ``/v1/chat/completions`` answers both non-streaming and
 streaming (SSE chunks with tool-call deltas) requests; ``/v1/models`` lists one model.
 
-Import the fixture explicitly: ``from tests.fake_llm import fake_llm``.
+Import the fixture explicitly: ``from tests.fake_llm import fake_llm_fixture`` (it is named ``fake_llm``).
 """
 
 from __future__ import annotations
@@ -76,7 +76,9 @@ class FakeLLM:
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-llm", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), name="fake-llm", daemon=True
+        )
         self._thread.start()
 
     # -- scripting -------------------------------------------------------------------
@@ -95,10 +97,16 @@ class FakeLLM:
     def add_text(self, text: str, *, delay: float = 0.0) -> None:
         self.push(ScriptedResponse(text=text, delay=delay))
 
-    def add_tool_calls(self, *calls: tuple[str, dict[str, Any]], delay: float = 0.0, text: str | None = None) -> None:
-        self.push(ScriptedResponse(text=text, calls=[ScriptedCall(name, args) for name, args in calls], delay=delay))
+    def add_tool_calls(
+        self, *calls: tuple[str, dict[str, Any]], delay: float = 0.0, text: str | None = None
+    ) -> None:
+        self.push(
+            ScriptedResponse(text=text, calls=[ScriptedCall(name, args) for name, args in calls], delay=delay)
+        )
 
-    def add_malformed_tool_call(self, name: str, raw_arguments: str = '{"new_source": "def f(:', *, delay: float = 0.0) -> None:
+    def add_malformed_tool_call(
+        self, name: str, raw_arguments: str = '{"new_source": "def f(:', *, delay: float = 0.0
+    ) -> None:
         self.push(ScriptedResponse(calls=[ScriptedCall(name, raw_arguments=raw_arguments)], delay=delay))
 
     def add_error(self, status: int, message: str = "fake error", *, delay: float = 0.0) -> None:
@@ -147,7 +155,9 @@ def _headers(handler: BaseHTTPRequestHandler) -> dict[str, str]:
 
 
 def _error_body(status: int, message: str) -> dict[str, Any]:
-    kind = "rate_limit_error" if status == 429 else "invalid_request_error" if status < 500 else "server_error"
+    kind = (
+        "rate_limit_error" if status == 429 else "invalid_request_error" if status < 500 else "server_error"
+    )
     return {"error": {"message": message, "type": kind, "param": None, "code": status}}
 
 
@@ -155,7 +165,7 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
         def _json(self, status: int, body: dict[str, Any]) -> None:
@@ -166,7 +176,7 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        def do_GET(self) -> None:
             fake.requests.append(RecordedRequest("GET", self.path, _headers(self), {}))
             if self.path.rstrip("/").endswith("/models"):
                 model = {"id": FAKE_MODEL, "object": "model", "created": 0, "owned_by": "fake"}
@@ -174,7 +184,7 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             else:
                 self._json(404, _error_body(404, f"no route {self.path!r}"))
 
-        def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b"{}"
             try:
@@ -229,7 +239,11 @@ def _completion(body: dict[str, Any], scripted: ScriptedResponse, completion_id:
     if scripted.calls:
         finish = "tool_calls"
         message["tool_calls"] = [
-            {"id": f"call_{index}", "type": "function", "function": {"name": call.name, "arguments": call.argument_text()}}
+            {
+                "id": f"call_{index}",
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.argument_text()},
+            }
             for index, call in enumerate(scripted.calls)
         ]
     return {
@@ -250,18 +264,26 @@ def _deltas(scripted: ScriptedResponse) -> Iterator[tuple[dict[str, Any], str | 
     for index, call in enumerate(scripted.calls):
         arguments = call.argument_text()
         half = len(arguments) // 2
-        yield {
-            "tool_calls": [
-                {"index": index, "id": f"call_{index}", "type": "function", "function": {"name": call.name, "arguments": ""}}
-            ]
-        }, None
+        yield (
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": f"call_{index}",
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": ""},
+                    }
+                ]
+            },
+            None,
+        )
         for part in (arguments[:half], arguments[half:]):
             yield {"tool_calls": [{"index": index, "function": {"arguments": part}}]}, None
     yield {}, "tool_calls" if scripted.calls else "stop"
 
 
-@pytest.fixture
-def fake_llm() -> Iterator[FakeLLM]:
+@pytest.fixture(name="fake_llm")
+def fake_llm_fixture() -> Iterator[FakeLLM]:
     """A running fake model server; shut down after the test."""
     server = FakeLLM()
     try:

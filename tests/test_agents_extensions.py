@@ -50,17 +50,17 @@ class Important(ExtensionNode):
     system_prompt = "the important one"
 '''
 
-BROKEN = '''
+BROKEN = """
 from remora_core.agents import ExtensionNode
 
 VALUE = 1
 raise RuntimeError("user bug")
-'''
+"""
 
 SYNTAX = "class Oops(:\n    pass\n"
 
 CODE = {
-    "app.py": '''
+    "app.py": """
         class ConfigStore:
             def get(self, key):
                 return lookup(key)
@@ -76,7 +76,7 @@ CODE = {
 
         def lookup(key):
             return key
-        ''',
+        """,
 }
 
 
@@ -116,7 +116,9 @@ def test_hydrated_prompt_with_extension_and_provider(tmp_path: Path) -> None:
     lookup = node_id_of(store, "lookup")
     config_store = node_id_of(store, "ConfigStore")
 
-    agent = hydrate_agent(root, store, get, registry=registry, providers=[lambda node: f"# Node State\n{node.name} is idle"])
+    agent = hydrate_agent(
+        root, store, get, registry=registry, providers=[lambda node: f"# Node State\n{node.name} is idle"]
+    )
     prompt = agent.node.system_prompt()
     assert prompt.startswith("You are an autonomous AI agent embodying a Python method: `ConfigStore.get`")
     assert f"- Node ID: {get}" in prompt
@@ -144,7 +146,12 @@ def test_hydrated_prompt_with_extension_and_provider(tmp_path: Path) -> None:
 
 def test_base_prompt_defaults() -> None:
     node = ASTAgentNode(
-        remora_id="rm_abcdefgh", node_type="function", name="f", file_path="a.py", start_line=1, end_line=2,
+        remora_id="rm_abcdefgh",
+        node_type="function",
+        name="f",
+        file_path="a.py",
+        start_line=1,
+        end_line=2,
         source_code="def f():\n    pass\n",
     )
     prompt = node.system_prompt()

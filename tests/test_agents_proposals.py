@@ -115,7 +115,9 @@ def test_decorated_method_keeps_decorators_and_anchor(proj: tuple[Path, Store]) 
     load = node_id_of(store, "Loader.load")
     tools, proposals = _tools(root, store, load)
     # the model omits the decorators and the anchor, and writes at column 0
-    tools.rewrite_self("def load(path: str) -> str:\n    with open(path) as handle:\n        return handle.read()\n")
+    tools.rewrite_self(
+        "def load(path: str) -> str:\n    with open(path) as handle:\n        return handle.read()\n"
+    )
     (pending,) = proposals.list()
     assert proposals.approve(pending.id).applied
     text = _text(root)
@@ -137,7 +139,7 @@ def test_class_rewrite_keeps_method_anchors(proj: tuple[Path, Store]) -> None:
     size = node_id_of(store, "Loader.size")
     tools, proposals = _tools(root, store, loader)
     tools.rewrite_self(
-        "class Loader:\n    \"\"\"Loads files.\"\"\"\n\n    @staticmethod\n    def load(path):\n        return ''\n\n"
+        'class Loader:\n    """Loads files."""\n\n    @staticmethod\n    def load(path):\n        return \'\'\n\n'
         "    def size(self, path):\n        return 0\n"
     )
     assert proposals.approve(proposals.list()[0].id).applied
@@ -199,7 +201,9 @@ def test_propose_new_method_after_sibling(proj: tuple[Path, Store]) -> None:
     root, store = proj
     load = node_id_of(store, "Loader.load")
     tools, proposals = _tools(root, store, load)
-    reply = tools.propose_new_node("method", "exists", "def exists(self, path):\n    return True\n", insert_after=load)
+    reply = tools.propose_new_node(
+        "method", "exists", "def exists(self, path):\n    return True\n", insert_after=load
+    )
     (pending,) = proposals.list()
     assert pending.kind == "new_node" and pending.node_id == node_id_of(store, "Loader")
     (new_id,) = pending.created_node_ids()
@@ -210,7 +214,11 @@ def test_propose_new_method_after_sibling(proj: tuple[Path, Store]) -> None:
     parsed = parse_python(text.encode())
     by_name = {d.qualname: d for d in parsed.defs}
     assert by_name["Loader.exists"].anchor == new_id
-    assert by_name["Loader.load"].end_line < by_name["Loader.exists"].start_line < by_name["Loader.size"].start_line
+    assert (
+        by_name["Loader.load"].end_line
+        < by_name["Loader.exists"].start_line
+        < by_name["Loader.size"].start_line
+    )
     line = text.splitlines()[by_name["Loader.exists"].def_line - 1]
     assert line.startswith("    def exists(self, path):")
 
@@ -225,7 +233,9 @@ def test_propose_new_function_at_end_of_file(proj: tuple[Path, Store]) -> None:
     assert "return x + 1\n\n\ndef twice" in text
     ast.parse(text)
     with pytest.raises(ProposalError, match="already has a definition named 'twice'"):
-        _tools(root, store, node_id_of(store, "helper"))[0].propose_new_node("function", "twice", "def twice():\n    pass\n")
+        _tools(root, store, node_id_of(store, "helper"))[0].propose_new_node(
+            "function", "twice", "def twice():\n    pass\n"
+        )
 
 
 def test_draft_rewrite_is_pure_and_indents(tmp_path: Path) -> None:
@@ -233,3 +243,16 @@ def test_draft_rewrite_is_pure_and_indents(tmp_path: Path) -> None:
     proposal = draft_rewrite(text, "rm_aaaaaaa2", "a.py", "    def f(self):\n        return 2\n")
     assert proposal.new_source == "    def f(self):  # rm_aaaaaaa2\n        return 2\n"
     assert "@@ -2,2 +2,2 @@" in proposal.diff
+
+
+def test_file_node_rewrite_keeps_the_file_anchor(proj: tuple[Path, Store]) -> None:
+    root, store = proj
+    file_id = store.file_row("pkg/loader.py").file_id
+    tools, proposals = _tools(root, store, file_id)
+    text = _text(root)
+    body = "\n".join(line for line in text.splitlines() if "remora-file" not in line) + "\nVERSION = 2\n"
+    tools.rewrite_self(body)
+    assert proposals.approve(proposals.list()[0].id).applied
+    new = _text(root)
+    assert new.splitlines()[0] == f"# remora-file: {file_id}" and new.endswith("VERSION = 2\n")
+    assert parse_python(new.encode()).file_anchor == file_id

@@ -60,7 +60,9 @@ def test_schema_from_signature_and_docstring() -> None:
     params = function["parameters"]
     assert params["type"] == "object" and params["required"] == ["query"]
     assert params["properties"]["query"] == {"type": "string", "description": "What to look for."}
-    assert params["properties"]["limit"]["description"] == "How many results at most, counted after filtering."
+    assert (
+        params["properties"]["limit"]["description"] == "How many results at most, counted after filtering."
+    )
     assert params["properties"]["limit"]["default"] == 5
     assert params["properties"]["mode"]["enum"] == ["exact", "fuzzy"]
 
@@ -101,14 +103,17 @@ def test_good_call_result_is_json_for_non_strings() -> None:
     assert result.ok and result.text == '["a", "a"]'
 
 
-def test_core_tool_schemas_for_the_ui(tmp_path) -> None:  # noqa: ANN001 - pytest fixture
+def test_core_tool_schemas_for_the_ui(tmp_path) -> None:
     tools = collect_tools(CoreTools(LocalAgentContext("rm_00000000", tmp_path, None, None)))  # type: ignore[arg-type]
     schemas = {entry["function"]["name"]: entry["function"] for entry in tool_schemas(tools)}
     assert tuple(schemas) == CORE_TOOL_NAMES
     new_node = schemas["propose_new_node"]["parameters"]
     assert new_node["required"] == ["node_type", "name", "source"]
     assert new_node["properties"]["node_type"]["enum"] == ["function", "method", "class"]
-    assert "Do NOT include the remora ID" in schemas["rewrite_self"]["parameters"]["properties"]["new_source"]["description"]
+    assert (
+        "Do NOT include the remora ID"
+        in schemas["rewrite_self"]["parameters"]["properties"]["new_source"]["description"]
+    )
 
 
 def test_docstring_parser_handles_no_args_section() -> None:

@@ -8,7 +8,7 @@ import json
 import openai
 import pytest
 
-from tests.fake_llm import FAKE_MODEL, FakeLLM, fake_llm  # noqa: F401 - fixture
+from tests.fake_llm import FAKE_MODEL, FakeLLM, fake_llm_fixture  # noqa: F401 - fixture
 
 TOOL = {
     "type": "function",
@@ -40,7 +40,12 @@ def test_text_and_request_recording(fake_llm: FakeLLM) -> None:
 
 def test_tool_calls_non_streaming(fake_llm: FakeLLM) -> None:
     fake_llm.add_tool_calls(("echo", {"x": 1}), ("echo", {"y": "two"}))
-    message = _client(fake_llm).chat.completions.create(model="m", messages=[{"role": "user", "content": "go"}]).choices[0].message
+    message = (
+        _client(fake_llm)
+        .chat.completions.create(model="m", messages=[{"role": "user", "content": "go"}])
+        .choices[0]
+        .message
+    )
     assert [c.function.name for c in message.tool_calls] == ["echo", "echo"]
     assert [json.loads(c.function.arguments) for c in message.tool_calls] == [{"x": 1}, {"y": "two"}]
 
@@ -93,7 +98,9 @@ def test_delay_and_async_client(fake_llm: FakeLLM) -> None:
     async def run() -> str | None:
         client = openai.AsyncOpenAI(base_url=fake_llm.base_url, api_key="k", max_retries=0)
         try:
-            result = await client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+            result = await client.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "x"}]
+            )
             return result.choices[0].message.content
         finally:
             await client.close()

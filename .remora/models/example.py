@@ -31,7 +31,9 @@ class ConfigSpecialist(ExtensionNode):
     """
 
     def get_workspaces(self) -> str:
-        return "- .remora/config.toml (read-only, via read_config_example)\n- environment variables (read_env)"
+        return (
+            "- .remora/config.toml (read-only, via read_config_example)\n- environment variables (read_env)"
+        )
 
     @tool
     def read_env(self, key: str) -> str:
@@ -41,7 +43,9 @@ class ConfigSpecialist(ExtensionNode):
             key: The variable's name, e.g. "REMORA_API_KEY".
         """
         value = os.environ.get(key)
-        return "(not set)" if value is None else ("(set, hidden)" if "KEY" in key or "TOKEN" in key else value)
+        return (
+            "(not set)" if value is None else ("(set, hidden)" if "KEY" in key or "TOKEN" in key else value)
+        )
 
     @tool
     def read_config_example(self) -> str:

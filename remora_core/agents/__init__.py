@@ -27,12 +27,12 @@ from remora_core.agents.proposals import ApplyResult, ProposalStore, splice_prop
 from remora_core.agents.tools import ToolResult, ToolSet, ToolSpec, tool, tool_schemas
 
 __all__ = [
+    "CORE_TOOL_NAMES",
     "ASTAgentNode",
     "AgentContext",
     "AgentError",
     "AgentTimeoutError",
     "ApplyResult",
-    "CORE_TOOL_NAMES",
     "ChatModel",
     "ChatResult",
     "ContextProvider",

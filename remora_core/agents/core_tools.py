@@ -47,7 +47,9 @@ class CoreTools:
         except OSError as error:
             raise ProposalError(f"cannot read {str(path)!r}: {error.strerror}") from None
         except UnicodeDecodeError:
-            raise ProposalError(f"{str(path)!r} is not valid UTF-8; it cannot be edited by an agent") from None
+            raise ProposalError(
+                f"{str(path)!r} is not valid UTF-8; it cannot be edited by an agent"
+            ) from None
 
     def _list(self, ids: list[str], empty: str) -> str:
         rows = self.context.store.nodes(ids)
@@ -79,10 +81,7 @@ class CoreTools:
             correlation_id=context.correlation_id,
         )
         stored = context.proposals.submit(proposal)
-        return (
-            f"proposal {stored.id!r} created; the human will approve or reject it.\n"
-            f"diff:\n{stored.diff}"
-        )
+        return f"proposal {stored.id!r} created; the human will approve or reject it.\ndiff:\n{stored.diff}"
 
     @tool
     async def message_node(self, target_id: str, request: str) -> str:

@@ -27,33 +27,28 @@ def new_proposal_id() -> str:
     return f"pr_{uuid.uuid4().hex[:12]}"
 
 
-def _check_result(text: str, new_text: str, node_id: str, name: str, what: str) -> None:
-    """The whole file after the splice still parses (unless it did not before) and holds the node."""
-    before = parse_python(text.encode("utf-8"))
-    after = parse_python(new_text.encode("utf-8"))
-    if after.problems and not before.problems:
-        raise ProposalError(f"{what}: the file would not parse after the change: {after.problems[0]}")
-    found = edit.locate(new_text, node_id, after)
-    if found is None or (name and found.name != name):
-        raise ProposalError(f"{what}: node {node_id!r} cannot be found in the file after the change")
+def _check_result(text: str, span: edit.Span, new: str, what: str) -> None:
+    """The whole file after the splice still parses (unless it did not before). An incremental
+    tree-sitter parse: the new span itself was fully checked already."""
+    if not span.file_ok:
+        return
+    problem = edit.splice_problem(text, span, new)
+    if problem is not None:
+        raise ProposalError(f"{what}: the file would not parse after the change: {problem}")
 
 
 def _rewrite_definition(text: str, span: edit.Span, new_source: str, column: int, what: str) -> str:
-    assert span.parsed is not None
     lines = edit.split_lines(text)
     newline = edit.newline_of(text)
     definition = edit.read_definition(
         new_source, expect_name=span.name, expect_class=span.node_type == "class", what=what
     )
     # anchors of the nested definitions the node had, by qualname relative to the node
-    prefix = span.parsed.qualname[: len(span.parsed.qualname) - len(span.name)]
-    parsed_file = parse_python(text.encode("utf-8"))
-    nested: dict[str, str] = {}
-    for other in parsed_file.defs:
-        inside = span.parsed.start_byte <= other.start_byte and other.end_byte <= span.parsed.end_byte
-        if inside and other is not span.parsed and other.anchor and other.anchor != span.node_id:
-            if other.qualname.startswith(prefix):
-                nested[other.qualname[len(prefix) :]] = other.anchor
+    nested = {
+        inner.qualname: inner.anchor
+        for inner in edit.span_defs(text, span).defs[1:]
+        if inner.anchor and inner.anchor != span.node_id
+    }
     edit.strip_foreign_anchors(definition, set(nested.values()))
     rendered = edit.render(definition, span.indent, newline)
     shift = 0
@@ -72,7 +67,10 @@ def _rewrite_definition(text: str, span: edit.Span, new_source: str, column: int
         rendered[index] = edit.put_anchor(rendered[index].rstrip("\r\n"), anchor, column) + newline
         used.add(anchor)
     index = definition.parsed.def_line - 1 + shift
-    rendered[index] = edit.put_anchor(rendered[index].rstrip("\r\n"), span.node_id, column, lines[span.def_line - 1]) + newline
+    rendered[index] = (
+        edit.put_anchor(rendered[index].rstrip("\r\n"), span.node_id, column, lines[span.def_line - 1])
+        + newline
+    )
     new = "".join(rendered)
     if not edit.span_text(text, span).endswith("\n"):
         new = new.rstrip("\r\n")
@@ -121,7 +119,7 @@ def draft_rewrite(
     old = edit.span_text(text, span)
     if new == old:
         raise ProposalError(f"{what}: the new source is identical to the current one")
-    _check_result(text, edit.splice(text, span, new), node_id, span.name, what)
+    _check_result(text, span, new, what)
     return Proposal(
         id=new_proposal_id(),
         node_id=node_id,
@@ -138,9 +136,9 @@ def draft_rewrite(
 
 
 def _body_indent(lines: list[str], span: edit.Span) -> str:
-    if span.parsed is None:
+    if span.node_type == "file":
         return ""
-    for line in lines[span.parsed.header_end_line : span.end_line]:
+    for line in lines[span.header_end_line : span.end_line]:
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             return edit._indent_of(line)
@@ -170,23 +168,29 @@ def draft_new_node(
     if span.node_type == "class" and node_type == "function":
         node_type = "method"
     if node_type == "method" and span.node_type != "class":
-        raise ProposalError(f"{what}: a method can only be added to a class, and {container_id!r} is a {span.node_type}")
-    parsed_file = parse_python(text.encode("utf-8"))
-    container_index = None if span.parsed is None else parsed_file.defs.index(
-        next(d for d in parsed_file.defs if d.anchor == container_id)
-    )
-    children = [d for d in parsed_file.defs if d.parent == (container_index if container_index is not None else -1)]
-    if any(child.name == name for child in children):
+        raise ProposalError(
+            f"{what}: a method can only be added to a class, and {container_id!r} is a {span.node_type}"
+        )
+    if span.node_type == "file":
+        children = [
+            (d.name, d.anchor, d.end_line) for d in parse_python(text.encode("utf-8")).defs if d.parent == -1
+        ]
+    else:
+        shift = span.start_line - 1
+        children = [
+            (d.name, d.anchor, d.end_line + shift) for d in edit.span_defs(text, span).defs if d.parent == 0
+        ]
+    if any(child_name == name for child_name, _, _ in children):
         raise ProposalError(f"{what}: {container_id!r} already has a definition named {name!r}")
     definition = edit.read_definition(source, expect_name=name, expect_class=node_type == "class", what=what)
     edit.strip_foreign_anchors(definition, set())
     lines = edit.split_lines(text)
     newline = edit.newline_of(text)
     if insert_after is not None:
-        after = next((child for child in children if child.anchor == insert_after), None)
+        after = next((end for _, anchor, end in children if anchor == insert_after), None)
         if after is None:
             raise ProposalError(f"{what}: {insert_after!r} is not a direct child of {container_id!r}")
-        at = after.end_line
+        at = after
     else:
         at = span.end_line
     indent = _body_indent(lines, span)
@@ -210,8 +214,7 @@ def draft_new_node(
         new = "".join(new_lines[span.start_line - 1 : span.end_line + len(block)])
         if at == span.end_line and not old.endswith("\n") and span.end_line == len(lines):
             new = new.rstrip("\r\n")
-    new_text = edit.splice(text, span, new) if span.node_type != "file" else new
-    _check_result(text, new_text, node_id, name, what)
+    _check_result(text, span, new, what)
     proposal = Proposal(
         id=new_proposal_id(),
         node_id=container_id,

@@ -11,7 +11,7 @@ import asyncio
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import openai
 
@@ -69,7 +69,7 @@ class LLMClient:
     async def close(self) -> None:
         await self._client.close()
 
-    async def __aenter__(self) -> LLMClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -78,7 +78,9 @@ class LLMClient:
     def _delay(self, attempt: int) -> float:
         return min(self.config.retry_base_delay * (2**attempt), self.config.retry_max_delay)
 
-    async def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> ChatResult:
+    async def chat(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+    ) -> ChatResult:
         config = self.config
         attempt = 0
         while True:
@@ -107,7 +109,9 @@ class LLMClient:
                 "OpenAI-compatible server) running there? Check llm.base_url in .remora/config.toml"
             )
         status = getattr(error, "status_code", "?")
-        return LLMUnavailableError(f"model server at {base!r} kept failing with HTTP {status} after {retries} retries: {error.message}")
+        return LLMUnavailableError(
+            f"model server at {base!r} kept failing with HTTP {status} after {retries} retries: {error.message}"
+        )
 
     def _status_error(self, error: openai.APIStatusError) -> LLMError:
         base = self.config.base_url
@@ -150,7 +154,12 @@ class LLMClient:
             if getattr(call, "function", None) is not None
         ]
         usage = response.usage.model_dump() if response.usage is not None else {}
-        return ChatResult(message.content, calls, choice.finish_reason, {k: v for k, v in usage.items() if isinstance(v, int)})
+        return ChatResult(
+            message.content,
+            calls,
+            choice.finish_reason,
+            {k: v for k, v in usage.items() if isinstance(v, int)},
+        )
 
     async def _streamed(self, kwargs: dict[str, Any]) -> ChatResult:
         stream = await self._client.chat.completions.create(**kwargs, stream=True)

@@ -94,10 +94,18 @@ async def _turn(
             started = time.perf_counter()
             tool_result = await tools.call(call.name, call.arguments)
             seconds = time.perf_counter() - started
-            outcome.tool_calls.append(ToolCallRecord(call.name, call.arguments, tool_result.text, tool_result.ok, seconds))
+            outcome.tool_calls.append(
+                ToolCallRecord(call.name, call.arguments, tool_result.text, tool_result.ok, seconds)
+            )
             emit(
                 "tool_result",
-                {**base, "round": round_number, "tool": call.name, "ok": tool_result.ok, "result": tool_result.text},
+                {
+                    **base,
+                    "round": round_number,
+                    "tool": call.name,
+                    "ok": tool_result.ok,
+                    "result": tool_result.text,
+                },
             )
             messages.append({"role": "tool", "tool_call_id": call.id, "content": tool_result.text})
     last = messages[-1]

@@ -157,7 +157,9 @@ def hydrate_agent(
         instance = extension()
         node.custom_system_prompt = inspect.cleandoc(extension.system_prompt or "")
         node.mounted_workspaces = instance.get_workspaces()
-        node.tools.extend(bound.spec.name for bound in instance.get_tools() if bound.spec.name not in node.tools)
+        node.tools.extend(
+            bound.spec.name for bound in instance.get_tools() if bound.spec.name not in node.tools
+        )
     for provider in providers:
         section = provider(node)
         if section:

@@ -129,7 +129,10 @@ class ProposalStore:
 
     def _not_pending(self, proposal: Proposal) -> ApplyResult:
         return ApplyResult(
-            proposal.id, proposal.status, False, f"proposal {proposal.id!r} is already {proposal.status}",
+            proposal.id,
+            proposal.status,
+            False,
+            f"proposal {proposal.id!r} is already {proposal.status}",
             proposal.file_path,
         )
 
@@ -147,16 +150,24 @@ class ProposalStore:
             result = splice_proposal(proposal, data.decode("utf-8", errors="surrogateescape"))
             if isinstance(result, str):
                 connection.execute(
-                    "UPDATE proposals SET status = 'stale', resolved_at = ? WHERE id = ?", (time.time(), proposal_id)
+                    "UPDATE proposals SET status = 'stale', resolved_at = ? WHERE id = ?",
+                    (time.time(), proposal_id),
                 )
                 return ApplyResult(proposal_id, "stale", False, result, proposal.file_path)
             replace_checked(path, result.text.encode("utf-8", errors="surrogateescape"), bytes_hash(data))
             connection.execute(
-                "UPDATE proposals SET status = 'applied', resolved_at = ? WHERE id = ?", (time.time(), proposal_id)
+                "UPDATE proposals SET status = 'applied', resolved_at = ? WHERE id = ?",
+                (time.time(), proposal_id),
             )
         return ApplyResult(
-            proposal_id, "applied", True, f"applied to {proposal.file_path!r}", proposal.file_path,
-            result.start, result.old_end, result.replacement,
+            proposal_id,
+            "applied",
+            True,
+            f"applied to {proposal.file_path!r}",
+            proposal.file_path,
+            result.start,
+            result.old_end,
+            result.replacement,
         )
 
     def apply_to_lines(self, proposal_id: str, lines: list[str]) -> ApplyResult:
@@ -173,14 +184,23 @@ class ProposalStore:
             result = splice_proposal(proposal, text)
             if isinstance(result, str):
                 connection.execute(
-                    "UPDATE proposals SET status = 'stale', resolved_at = ? WHERE id = ?", (time.time(), proposal_id)
+                    "UPDATE proposals SET status = 'stale', resolved_at = ? WHERE id = ?",
+                    (time.time(), proposal_id),
                 )
                 return ApplyResult(proposal_id, "stale", False, result, proposal.file_path)
             connection.execute(
-                "UPDATE proposals SET status = 'applied', resolved_at = ? WHERE id = ?", (time.time(), proposal_id)
+                "UPDATE proposals SET status = 'applied', resolved_at = ? WHERE id = ?",
+                (time.time(), proposal_id),
             )
         new_lines = lines[: result.start] + result.replacement + lines[result.old_end :]
         return ApplyResult(
-            proposal_id, "applied", True, f"applied to the buffer of {proposal.file_path!r}", proposal.file_path,
-            result.start, result.old_end, result.replacement, new_lines,
+            proposal_id,
+            "applied",
+            True,
+            f"applied to the buffer of {proposal.file_path!r}",
+            proposal.file_path,
+            result.start,
+            result.old_end,
+            result.replacement,
+            new_lines,
         )

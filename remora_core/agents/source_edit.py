@@ -8,19 +8,29 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import tree_sitter_python
-from tree_sitter import Language, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Tree
 
 from remora_core.agents.errors import ProposalError
-from remora_core.parsing.anchors import NODE_ANCHOR_RE, anchored_line
+from remora_core.fileio import bytes_hash
+from remora_core.parsing.anchors import (
+    FILE_ANCHOR_SCAN_LINES,
+    NODE_ANCHOR_RE,
+    anchored_line,
+    find_file_anchor,
+    source_hash,
+)
 from remora_core.parsing.model import ParsedDef, ParsedFile
 from remora_core.parsing.python_source import parse_python
 
 _FENCE_RE = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)\n[ \t]*```\s*$", re.DOTALL)
 _HUNK_RE = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
 _parser: Parser | None = None
+TREE_CACHE_SIZE = 16
+_TREE_CACHE: OrderedDict[str, Tree] = OrderedDict()
 _strings: Query | None = None
 
 
@@ -33,39 +43,162 @@ class Span:
     name: str
     start_line: int
     def_line: int
+    header_end_line: int
     end_line: int
     source_hash: str
     indent: str
-    parsed: ParsedDef | None  # None for the file node
+    file_ok: bool  # the whole file parsed without syntax errors
+    tree: Tree | None = field(default=None, compare=False, repr=False)  # the parse it was found in
 
 
 def split_lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
-def locate(text: str, node_id: str, parsed: ParsedFile | None = None) -> Span | None:
-    """The span of the node whose anchor is ``node_id`` in ``text`` (None when it is not there)."""
-    parsed = parsed or parse_python(text.encode("utf-8"))
-    if parsed.file_anchor == node_id:
-        return Span(node_id, "file", "", 1, 1, max(parsed.line_count, 1), parsed.source_hash, "", None)
-    lines = None
+_DEF_TYPES = ("function_definition", "class_definition")
+
+
+def _last_code_node(node: Node) -> Node:
+    """The last token of ``node`` that is not a comment (as the indexer's span end)."""
+    while True:
+        count = node.child_count
+        if count == 0:
+            return node
+        child = node.child(count - 1)
+        while child is not None and child.type == "comment":
+            child = child.prev_sibling
+        if child is None:
+            return node
+        node = child
+
+
+def _header_end_row(node: Node) -> int:
+    body = node.child_by_field_name("body")
+    if body is None:
+        return node.start_point[0]
+    colon = body.prev_sibling
+    while colon is not None and colon.type == "comment":
+        colon = colon.prev_sibling
+    return colon.start_point[0] if colon is not None and colon.type == ":" else node.start_point[0]
+
+
+def _owner(comment: Node, root: Node, data: bytes) -> Node | None:
+    """The def/class whose header holds the anchor ``comment``."""
+    row = comment.start_point[0]
+    node = comment.parent
+    while node is not None:
+        if node.type in _DEF_TYPES and node.start_point[0] <= row <= _header_end_row(node):
+            return node
+        node = node.parent
+    # a trailing comment tree-sitter attached elsewhere: the definition starting on that row
+    line_start = data.rfind(b"\n", 0, comment.start_byte) + 1
+    first = (
+        line_start
+        + len(data[line_start : comment.start_byte])
+        - len(data[line_start : comment.start_byte].lstrip())
+    )
+    node = root.descendant_for_byte_range(first, first + 1)
+    while node is not None:
+        if node.type in _DEF_TYPES and node.start_point[0] == row:
+            return node
+        node = node.parent
+    return None
+
+
+def _span_of(node: Node, node_id: str, data: bytes, text: str, file_ok: bool, tree: Tree) -> Span:
+    outer = node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
+    end = _last_code_node(node)
+    start_line = outer.start_point[0] + 1
+    lines = split_lines(text)
+    first = lines[start_line - 1]
+    name_node = node.child_by_field_name("name")
+    name = data[name_node.start_byte : name_node.end_byte].decode("utf-8", "replace") if name_node else ""
+    if node.type == "class_definition":
+        node_type = "class"
+    else:
+        node_type = "function"
+        parent = outer.parent
+        while parent is not None and parent.type not in _DEF_TYPES:
+            parent = parent.parent
+        if parent is not None and parent.type == "class_definition":
+            node_type = "method"
+    return Span(
+        node_id,
+        node_type,
+        name,
+        start_line,
+        node.start_point[0] + 1,
+        _header_end_row(node) + 1,
+        end.end_point[0] + 1,
+        source_hash(data[outer.start_byte : end.end_byte]),
+        first[: len(first) - len(first.lstrip(" \t"))],
+        file_ok,
+        tree,
+    )
+
+
+def parse_tree(data: bytes) -> Tree:
+    """A bare tree-sitter parse of ``data``; the last few trees are kept by content hash (agents of
+    one file, and a proposal and its approval, parse the same unchanged text again and again).
+    Trees are never mutated: ``splice_problem`` edits a copy."""
+    key = bytes_hash(data)
+    tree = _TREE_CACHE.get(key)
+    if tree is not None:
+        _TREE_CACHE.move_to_end(key)
+        return tree
+    parser, _ = _tools()
+    tree = parser.parse(data)
+    if TREE_CACHE_SIZE > 0:
+        _TREE_CACHE[key] = tree
+        while len(_TREE_CACHE) > TREE_CACHE_SIZE:
+            _TREE_CACHE.popitem(last=False)
+    return tree
+
+
+def locate(text: str, node_id: str) -> Span | None:
+    """The span of the node whose anchor is ``node_id`` in ``text`` (None when it is not there).
+
+    One bare tree-sitter parse (no extraction of the whole file): the anchor comment is found
+    by text search and its definition by walking up the tree.
+    """
+    data = text.encode("utf-8", errors="surrogateescape")
+    head = data[:4096].split(b"\n")[: FILE_ANCHOR_SCAN_LINES + 1]
+    found = find_file_anchor(head)
+    tree = parse_tree(data)
+    root = tree.root_node
+    file_ok = not root.has_error
+    if found is not None and found[0] == node_id:
+        line_count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+        return Span(node_id, "file", "", 1, 1, 1, max(line_count, 1), source_hash(data), "", file_ok, tree)
+    needle = node_id.encode("ascii")
+    position = data.find(needle)
+    while position >= 0:
+        comment = root.descendant_for_byte_range(position, position + 1)
+        if comment is not None and comment.type == "comment":
+            match = NODE_ANCHOR_RE.search(data[comment.start_byte : comment.end_byte])
+            if match and match.group(1) == needle:
+                owner = _owner(comment, root, data)
+                if owner is not None:
+                    return _span_of(owner, node_id, data, text, file_ok, tree)
+        position = data.find(needle, position + 1)
+    # fallback: the indexer's own extraction (anchors in unusual places)
+    parsed = parse_python(data)
     for definition in parsed.defs:
         if definition.anchor == node_id:
-            lines = lines or split_lines(text)
-            first = lines[definition.start_line - 1]
-            indent = first[: len(first) - len(first.lstrip(" \t"))]
-            return Span(
-                node_id,
-                definition.node_type,
-                definition.name,
-                definition.start_line,
-                definition.def_line,
-                definition.end_line,
-                definition.source_hash,
-                indent,
-                definition,
-            )
+            start = root.descendant_for_byte_range(definition.def_byte, definition.def_byte + 1)
+            while start is not None and start.type not in _DEF_TYPES:
+                start = start.parent
+            if start is not None:
+                return _span_of(start, node_id, data, text, file_ok, tree)
     return None
+
+
+def span_defs(text: str, span: Span) -> ParsedFile:
+    """The definitions of the span alone, dedented (qualnames relative to the node's parent)."""
+    lines = split_lines(text)[span.start_line - 1 : span.end_line]
+    indent = span.indent
+    body = "".join(line.removeprefix(indent) for line in lines)
+    return parse_python(body.encode("utf-8"))
 
 
 def span_text(text: str, span: Span) -> str:
@@ -97,14 +230,69 @@ def span_diff(old: str, new: str, file_path: str, first_line: int) -> str:
     return "".join(out)
 
 
-def _string_continuation_lines(source: bytes) -> set[int]:
-    """0-based lines that start inside a multi-line string (their text must not be re-indented)."""
+def _tools() -> tuple[Parser, Query]:
     global _parser, _strings
     if _parser is None or _strings is None:
         language = Language(tree_sitter_python.language())
         _parser = Parser(language)
         _strings = Query(language, "(string) @s")
-    tree = _parser.parse(source)
+    return _parser, _strings
+
+
+def _point(data: bytes, offset: int) -> Point:
+    row = data.count(b"\n", 0, offset)
+    return Point(row, offset - (data.rfind(b"\n", 0, offset) + 1))
+
+
+def splice_problem(text: str, span: Span, replacement: str) -> str | None:
+    """The first syntax error of ``text`` with ``span`` replaced, or None. Reparses incrementally
+    from the tree ``span`` was found in (only the replaced region is parsed again)."""
+    if span.tree is None:
+        return syntax_problem(splice(text, span, replacement))
+    lines = split_lines(text)
+    before = "".join(lines[: span.start_line - 1]).encode("utf-8", errors="surrogateescape")
+    old = "".join(lines[span.start_line - 1 : span.end_line]).encode("utf-8", errors="surrogateescape")
+    new = replacement.encode("utf-8", errors="surrogateescape")
+    after = "".join(lines[span.end_line :]).encode("utf-8", errors="surrogateescape")
+    old_data = before + old + after
+    new_data = before + new + after
+    start = len(before)
+    tree = span.tree.copy()
+    tree.edit(
+        start_byte=start,
+        old_end_byte=start + len(old),
+        new_end_byte=start + len(new),
+        start_point=_point(old_data, start),
+        old_end_point=_point(old_data, start + len(old)),
+        new_end_point=_point(new_data, start + len(new)),
+    )
+    parser, _ = _tools()
+    return _first_problem(parser.parse(new_data, tree).root_node)
+
+
+def syntax_problem(text: str) -> str | None:
+    """Where the first syntax error of ``text`` is (a bare tree-sitter parse: no extraction), or None."""
+    parser, _ = _tools()
+    return _first_problem(parser.parse(text.encode("utf-8")).root_node)
+
+
+def _first_problem(node: Node) -> str | None:
+    if not node.has_error:
+        return None
+    while not node.is_missing:
+        child = next((c for c in node.children if c.has_error or c.is_missing or c.type == "ERROR"), None)
+        if child is None:
+            break
+        node = child
+    row, column = node.start_point
+    what = f"missing {node.type!r}" if node.is_missing else "syntax error"
+    return f"{what} at line {row + 1}, column {column + 1}"
+
+
+def _string_continuation_lines(source: bytes) -> set[int]:
+    """0-based lines that start inside a multi-line string (their text must not be re-indented)."""
+    parser, _strings = _tools()
+    tree = parser.parse(source)
     rows: set[int] = set()
     for node in QueryCursor(_strings).captures(tree.root_node).get("s", []):
         first, last = node.start_point[0], node.end_point[0]
@@ -164,7 +352,9 @@ def read_definition(source: str, *, expect_name: str, expect_class: bool, what: 
         raise ProposalError(f"{what}: the new source must be one {kind} statement named {expect_name!r}")
     if len(top) > 1:
         names = ", ".join(repr(d.name) for d in top)
-        raise ProposalError(f"{what}: the new source holds {len(top)} top-level definitions ({names}); give exactly one")
+        raise ProposalError(
+            f"{what}: the new source holds {len(top)} top-level definitions ({names}); give exactly one"
+        )
     definition = top[0]
     for number, line in enumerate(dedented, start=1):
         stripped = line.strip()

@@ -96,7 +96,9 @@ def _build_spec(func: Callable[..., Any], name: str | None) -> ToolSpec:
     fields: dict[str, Any] = {}
     for param in params:
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            raise ToolDefinitionError(f"tool {tool_name!r}: *args/**kwargs parameter {param.name!r} is not supported")
+            raise ToolDefinitionError(
+                f"tool {tool_name!r}: *args/**kwargs parameter {param.name!r} is not supported"
+            )
         annotation = hints.get(param.name, Any)
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[param.name] = (annotation, Field(default, description=docs.get(param.name)))
