@@ -34,6 +34,7 @@ WATCH_DEBOUNCE_MS = 400
 RUST_TIMEOUT_MS = 1000  # stop_event is checked every step, so this only bounds a cancelled watch thread
 SHUTDOWN_GRACE_S = 0.6
 PRUNE_EVERY_S = 3600.0
+HUB_CACHE_KIB = 8192
 
 
 def log(message: str) -> None:
@@ -52,6 +53,9 @@ class _Session:
 
     def __init__(self, root: Path) -> None:
         self.store = Store.open(root)
+        # Incremental passes touch few pages: a small page cache keeps the resident hub lean
+        # (the cold pass runs in a child process with the default, larger cache).
+        self.store.connection.execute(f"PRAGMA cache_size = -{HUB_CACHE_KIB}")
         self.indexer = HubIndexer(root, self.store, load_config(root).index)
 
     def close(self) -> None:
