@@ -11,8 +11,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import tree_sitter_python
-from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Tree
+from tree_sitter import Node, Parser, Point, Query, QueryCursor, Tree
 
 from remora_core.agents.errors import ProposalError
 from remora_core.fileio import bytes_hash
@@ -24,7 +23,13 @@ from remora_core.parsing.anchors import (
     source_hash,
 )
 from remora_core.parsing.model import ParsedDef, ParsedFile
-from remora_core.parsing.python_source import parse_python
+from remora_core.parsing.python_source import (
+    first_syntax_error,
+    header_end_row,
+    last_code_node,
+    parse_python,
+    python_language,
+)
 
 _FENCE_RE = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)\n[ \t]*```\s*$", re.DOTALL)
 _HUNK_RE = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
@@ -58,36 +63,12 @@ def split_lines(text: str) -> list[str]:
 _DEF_TYPES = ("function_definition", "class_definition")
 
 
-def _last_code_node(node: Node) -> Node:
-    """The last token of ``node`` that is not a comment (as the indexer's span end)."""
-    while True:
-        count = node.child_count
-        if count == 0:
-            return node
-        child = node.child(count - 1)
-        while child is not None and child.type == "comment":
-            child = child.prev_sibling
-        if child is None:
-            return node
-        node = child
-
-
-def _header_end_row(node: Node) -> int:
-    body = node.child_by_field_name("body")
-    if body is None:
-        return node.start_point[0]
-    colon = body.prev_sibling
-    while colon is not None and colon.type == "comment":
-        colon = colon.prev_sibling
-    return colon.start_point[0] if colon is not None and colon.type == ":" else node.start_point[0]
-
-
 def _owner(comment: Node, root: Node, data: bytes) -> Node | None:
     """The def/class whose header holds the anchor ``comment``."""
     row = comment.start_point[0]
     node = comment.parent
     while node is not None:
-        if node.type in _DEF_TYPES and node.start_point[0] <= row <= _header_end_row(node):
+        if node.type in _DEF_TYPES and node.start_point[0] <= row <= header_end_row(node):
             return node
         node = node.parent
     # a trailing comment tree-sitter attached elsewhere: the definition starting on that row
@@ -107,7 +88,7 @@ def _owner(comment: Node, root: Node, data: bytes) -> Node | None:
 
 def _span_of(node: Node, node_id: str, data: bytes, text: str, file_ok: bool, tree: Tree) -> Span:
     outer = node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
-    end = _last_code_node(node)
+    end = last_code_node(node)
     start_line = outer.start_point[0] + 1
     lines = split_lines(text)
     first = lines[start_line - 1]
@@ -128,7 +109,7 @@ def _span_of(node: Node, node_id: str, data: bytes, text: str, file_ok: bool, tr
         name,
         start_line,
         node.start_point[0] + 1,
-        _header_end_row(node) + 1,
+        header_end_row(node) + 1,
         end.end_point[0] + 1,
         source_hash(data[outer.start_byte : end.end_byte]),
         first[: len(first) - len(first.lstrip(" \t"))],
@@ -233,7 +214,7 @@ def span_diff(old: str, new: str, file_path: str, first_line: int) -> str:
 def _tools() -> tuple[Parser, Query]:
     global _parser, _strings
     if _parser is None or _strings is None:
-        language = Language(tree_sitter_python.language())
+        language = python_language()
         _parser = Parser(language)
         _strings = Query(language, "(string) @s")
     return _parser, _strings
@@ -267,26 +248,13 @@ def splice_problem(text: str, span: Span, replacement: str) -> str | None:
         new_end_point=_point(new_data, start + len(new)),
     )
     parser, _ = _tools()
-    return _first_problem(parser.parse(new_data, tree).root_node)
+    return first_syntax_error(parser.parse(new_data, tree).root_node)
 
 
 def syntax_problem(text: str) -> str | None:
     """Where the first syntax error of ``text`` is (a bare tree-sitter parse: no extraction), or None."""
     parser, _ = _tools()
-    return _first_problem(parser.parse(text.encode("utf-8")).root_node)
-
-
-def _first_problem(node: Node) -> str | None:
-    if not node.has_error:
-        return None
-    while not node.is_missing:
-        child = next((c for c in node.children if c.has_error or c.is_missing or c.type == "ERROR"), None)
-        if child is None:
-            break
-        node = child
-    row, column = node.start_point
-    what = f"missing {node.type!r}" if node.is_missing else "syntax error"
-    return f"{what} at line {row + 1}, column {column + 1}"
+    return first_syntax_error(parser.parse(text.encode("utf-8")).root_node)
 
 
 def _string_continuation_lines(source: bytes) -> set[int]:

@@ -30,16 +30,17 @@ _NESTED_DEFS = frozenset({"function_definition", "class_definition", "decorated_
 _SUPER_ARGS_RE = re.compile(r"^super\([^()]*\)")
 _CALLEE_RE = re.compile(r"(?:super\(\)|[^\W\d]\w*)(?:\.[^\W\d]\w*)*")
 
+_language: Language | None = None
 _parser: Parser | None = None
 _query: Query | None = None
 
 
 def _tools() -> tuple[Parser, Query]:
-    global _parser, _query
+    global _language, _parser, _query
     if _parser is None or _query is None:
-        language = Language(tree_sitter_python.language())
-        _parser = Parser(language)
-        _query = Query(language, _QUERY)
+        _language = Language(tree_sitter_python.language())
+        _parser = Parser(_language)
+        _query = Query(_language, _QUERY)
     return _parser, _query
 
 
@@ -87,18 +88,11 @@ class _Extractor:
         if span is None or span.type != "decorated_definition":
             span = node
         def_row, def_column = node.start_point
-        header_end_row = def_row
+        header_end = header_end_row(node)
         body = node.child_by_field_name("body")
-        body_start = node.end_byte
-        if body is not None:
-            body_start = body.start_byte
-            colon = body.prev_sibling
-            while colon is not None and colon.type == "comment":
-                colon = colon.prev_sibling
-            if colon is not None and colon.type == ":":
-                header_end_row = colon.start_point[0]
+        body_start = body.start_byte if body is not None else node.end_byte
         start_byte = span.start_byte
-        last = _last_code_node(node)
+        last = last_code_node(node)
         end_byte = last.end_byte
         parsed = ParsedDef(
             node_type=node_type,
@@ -107,7 +101,7 @@ class _Extractor:
             parent=parent,
             start_line=span.start_point[0] + 1,
             def_line=def_row + 1,
-            header_end_line=header_end_row + 1,
+            header_end_line=header_end + 1,
             end_line=last.end_point[0] + 1,
             start_byte=start_byte,
             def_byte=node.start_byte,
@@ -117,11 +111,11 @@ class _Extractor:
         # A formatter splitting a one-line def moves its trailing anchor to the first body
         # line: look there too, unless that line starts a nested definition (its own anchor).
         body_line: int | None = None
-        if body is not None and body.start_point[0] > header_end_row:
+        if body is not None and body.start_point[0] > header_end:
             first = body.named_child(0) if body.named_child_count else None
             if first is not None and first.type not in _NESTED_DEFS:
                 body_line = body.start_byte - body.start_point[1]
-        self.find_anchor(parsed, node.start_byte - def_column, header_end_row - def_row + 1, body_line)
+        self.find_anchor(parsed, node.start_byte - def_column, header_end - def_row + 1, body_line)
         if is_class:
             parsed.bases = self.class_bases(node)
         else:
@@ -306,7 +300,7 @@ def _in_order(nodes: list[Node]) -> list[Node]:
     return nodes
 
 
-def _last_code_node(node: Node) -> Node:
+def last_code_node(node: Node) -> Node:
     """The last token of ``node`` that is not a comment (tree-sitter counts trailing comments in)."""
     while True:
         count = node.child_count
@@ -320,8 +314,10 @@ def _last_code_node(node: Node) -> Node:
         node = child
 
 
-def _first_syntax_error(root: Node) -> str:
-    """Where the first (innermost) syntax error is, as "line L, column C"."""
+def first_syntax_error(root: Node) -> str | None:
+    """Where the first (innermost) syntax error of a tree is, or None when it parsed cleanly."""
+    if not root.has_error:
+        return None
     node = root
     while not node.is_missing:
         child = next((c for c in node.children if c.has_error or c.is_missing or c.type == "ERROR"), None)
@@ -331,6 +327,24 @@ def _first_syntax_error(root: Node) -> str:
     row, column = node.start_point
     what = f"missing {node.type!r}" if node.is_missing else "syntax error"
     return f"{what} at line {row + 1}, column {column + 1}"
+
+
+def header_end_row(node: Node) -> int:
+    """0-based row of the ':' closing a def/class header (comments may sit before the body)."""
+    body = node.child_by_field_name("body")
+    if body is None:
+        return node.start_point[0]
+    colon = body.prev_sibling
+    while colon is not None and colon.type == "comment":
+        colon = colon.prev_sibling
+    return colon.start_point[0] if colon is not None and colon.type == ":" else node.start_point[0]
+
+
+def python_language() -> Language:
+    """The tree-sitter Python grammar (one per process)."""
+    _tools()
+    assert _language is not None
+    return _language
 
 
 def parse_python(data: bytes) -> ParsedFile:
@@ -373,8 +387,9 @@ def parse_python(data: bytes) -> ParsedFile:
     found = anchors.find_file_anchor(head)
     if found is not None:
         parsed.file_anchor, parsed.file_anchor_line = found
-    if root.has_error:
+    problem = first_syntax_error(root)
+    if problem is not None:
         parsed.syntax_error = True
-        parsed.problems.append(_first_syntax_error(root))
+        parsed.problems.append(problem)
     parsed.problems.extend(problems)
     return parsed
