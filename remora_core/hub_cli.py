@@ -23,6 +23,7 @@ from remora_core.errors import RemoraError
 from remora_core.events.retention import RetentionPolicy
 from remora_core.hub.control import ensure_hub, stop_hub
 from remora_core.hub.daemon import HubDaemon, HubOptions
+from remora_core.hub.index_lock import die_with_parent
 from remora_core.hub.indexing import HubIndexer
 from remora_core.hub.status import HubStatus, hub_status
 from remora_core.store.store import Store
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print status as JSON")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds 'stop' waits before SIGKILL")
     parser.add_argument("--keep-days", type=float, default=30.0, help="event retention in days (0 = no age limit)")
+    parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # a hub's catch-up child
     parser.add_argument("--keep-events", type=int, default=200_000, help="event retention count (0 = no limit)")
     return parser
 
@@ -84,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not root.is_dir():
             raise RemoraError(f"project root {str(root)!r} is not a directory")
         if args.once:
+            if args.parent_pid:
+                die_with_parent(args.parent_pid)
             return _once(root)
         if args.watch:
             return _watch(root, args)

@@ -177,7 +177,7 @@ class HubDaemon:
         Killing the child at shutdown is safe (its transaction is rolled back)."""
         started = time.perf_counter()
         self.child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "remora_core.hub_cli", "--once", str(self.root),
+            sys.executable, "-m", "remora_core.hub_cli", "--once", str(self.root), "--parent-pid", str(os.getpid()),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=None,
         )
         output, _ = await self.child.communicate()
@@ -216,6 +216,7 @@ class HubDaemon:
         if self.lock.previous is not None:
             log(f"took over the lock from dead hub pid {self.lock.previous.pid}")
         log(f"watching {str(self.root)!r}")
+        exit_code = 0
         try:
             await self.worker.run(self._open)
             watcher = asyncio.create_task(self._watch())
@@ -223,14 +224,20 @@ class HubDaemon:
             await self.worker.run(self._prune)
             catch_up = asyncio.create_task(self._catch_up())
             await asyncio.wait([catch_up, asyncio.create_task(self.stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+            if catch_up.done() and not catch_up.cancelled() and catch_up.exception() is not None:
+                log(f"catch-up pass failed: {catch_up.exception()!r}")
             if not self.stop.is_set():
                 self.lock.set_state("watching")
                 self.wake.set()  # changes seen during the catch-up pass
                 processor = asyncio.create_task(self._process())
                 stopper = asyncio.create_task(self.stop.wait())
-                await asyncio.wait([processor, stopper], return_when=asyncio.FIRST_COMPLETED)
-                if processor.done() and processor.exception() is not None:
-                    log(f"hub loop failed: {processor.exception()!r}")
+                await asyncio.wait([processor, stopper, watcher], return_when=asyncio.FIRST_COMPLETED)
+                for task, what in ((processor, "index loop"), (watcher, "file watcher")):
+                    if task.done() and not self.stop.is_set():
+                        error = task.exception() if not task.cancelled() else None
+                        log(f"{what} ended unexpectedly: {error!r}")
+                        self.reason = f"{what} failed"
+                        exit_code = 1
                 processor.cancel()
                 stopper.cancel()
             self.lock.set_state("stopping")
@@ -248,8 +255,8 @@ class HubDaemon:
         if not done:
             # A pass is still running: leave without waiting; SQLite rolls its transaction back.
             sys.stderr.flush()
-            os._exit(0)
-        return 0
+            os._exit(exit_code)
+        return exit_code
 
     async def _shutdown_worker(self) -> bool:
         close = self.worker.submit(self._close)

@@ -11,6 +11,7 @@ from pathlib import Path
 from remora_core.config import IndexConfig
 from remora_core.events.models import TopologyChangedEvent
 from remora_core.events.store import EventLog
+from remora_core.hub.index_lock import index_lock
 from remora_core.index.discovery import discover
 from remora_core.index.indexer import Indexer, IndexReport
 from remora_core.store.store import Store
@@ -87,6 +88,10 @@ class HubIndexer:
 
     def run(self, paths: list[str] | None) -> PassResult:
         """Index ``paths`` (or the whole tree) and append one event per changed file."""
+        with index_lock(self.root):
+            return self._run(paths)
+
+    def _run(self, paths: list[str] | None) -> PassResult:
         connection = self.store.connection
         before_files = _file_hashes(connection, paths)
         # Node hashes of files that may change: cheap for a watched batch; for a full pass
