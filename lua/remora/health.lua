@@ -1,0 +1,127 @@
+-- :checkhealth remora -- says exactly what is missing.
+local M = {}
+
+M.MODULES = { "remora_core", "pynvim", "tree_sitter", "tree_sitter_python", "rustworkx", "aiosqlite", "pydantic",
+  "watchfiles", "openai", "pathspec" }
+
+local function python_missing(python)
+  local script = "import importlib.util as u\nfor m in " .. vim.inspect(M.MODULES):gsub("[{}]", {
+    ["{"] = "[", ["}"] = "]" }) .. ":\n  print(m if u.find_spec(m) is None else '')"
+  local result = vim.system({ python, "-c", script }, { text = true }):wait(10000)
+  if result.code ~= 0 then
+    return nil, (result.stderr or "") .. (result.stdout or "")
+  end
+  local missing = {}
+  for line in (result.stdout or ""):gmatch("[^\n]+") do
+    if line ~= "" then
+      missing[#missing + 1] = line
+    end
+  end
+  return missing
+end
+
+function M.check()
+  local health = vim.health
+  local host = require("remora.host")
+  local install = "run :lua require('remora.build').run() (or: <python> -m pip install " .. host.plugin_root() .. ")"
+
+  health.start("remora: Neovim")
+  local version = vim.version()
+  local text = ("%d.%d.%d"):format(version.major, version.minor, version.patch)
+  if vim.fn.has("nvim-0.10") == 1 then
+    health.ok("Neovim " .. text)
+  else
+    health.error("Neovim " .. text .. " is too old", { "Remora needs Neovim 0.10 or newer" })
+  end
+
+  health.start("remora: Python host")
+  local prog = vim.g.python3_host_prog
+  local python_ok = false
+  if prog == nil or prog == "" then
+    health.error("g:python3_host_prog is not set", {
+      "set vim.g.python3_host_prog to a Python 3.11+ with remora installed", install })
+  elseif vim.fn.executable(vim.fn.expand(prog)) == 0 then
+    health.error("g:python3_host_prog = " .. prog .. " is not executable", { install })
+  else
+    health.ok("g:python3_host_prog = " .. prog)
+    local missing, err = python_missing(vim.fn.expand(prog))
+    if not missing then
+      health.error("cannot run " .. prog .. ": " .. tostring(err))
+    elseif #missing > 0 then
+      health.error("not importable in " .. prog .. ": " .. table.concat(missing, ", "), { install })
+    else
+      python_ok = true
+      health.ok("remora_core and its dependencies are importable (" .. table.concat(M.MODULES, ", ") .. ")")
+    end
+  end
+
+  health.start("remora: remote plugin registration")
+  local registered_host, path = host.find()
+  if registered_host then
+    health.ok(("registered on host %q: %s (%s)"):format(registered_host, path,
+      host.how == "manifest" and "from the rplugin manifest" or ("registered by Remora at load: " .. tostring(host.how))))
+  else
+    health.error("the remote plugin is not registered (:UpdateRemotePlugins dropped it?)", {
+      "Remora registers itself when it loads; restart Neovim, or run :UpdateRemotePlugins with Remora loaded" })
+  end
+  for _, spec in ipairs(host.SPECS) do
+    if vim.fn.exists("*" .. spec.name) == 0 then
+      health.error("function " .. spec.name .. "() is not defined")
+    end
+  end
+
+  health.start("remora: project")
+  local buf = vim.api.nvim_get_current_buf()
+  local root = require("remora.project").root_of_path(vim.api.nvim_buf_get_name(buf))
+    or vim.fs.root(vim.fn.getcwd(), ".remora")
+  if not root then
+    health.warn("no Remora project here (no .remora/ above the current file or the working directory)",
+      { "run :Remora index in the project root" })
+    return
+  end
+  health.info("project root: " .. root)
+  if not (python_ok and registered_host) then
+    health.error("cannot ask the Python host about the project (see above)")
+    return
+  end
+  local ok, report = pcall(require("remora.rpc").call, "health", { root = root })
+  if not ok then
+    health.error("the Python host failed: " .. tostring(report))
+    return
+  end
+  local hub = report.hub
+  if hub.running then
+    health.ok(("remora-hub is running (pid %d, %s)"):format(hub.pid, tostring(hub.state)))
+  else
+    health.warn("remora-hub is not running for " .. root, { ":Remora hub start (or enable hub.autostart)" })
+  end
+  local schema = report.schema
+  if schema.error ~= vim.NIL and schema.error then
+    health.error(schema.error)
+  elseif schema.version == schema.expected then
+    health.ok(("database schema version %d (%s)"):format(schema.version, schema.path))
+  elseif schema.version < schema.expected then
+    health.warn(("database schema version %d, this Remora uses %d"):format(schema.version, schema.expected),
+      { "it is migrated when the hub or :Remora index opens it" })
+  else
+    health.error(("database schema version %d is newer than this Remora (%d)"):format(schema.version,
+      schema.expected), { "upgrade Remora: " .. install })
+  end
+  if report.config_error then
+    health.error(report.config_error)
+    return
+  end
+  local model = report.model
+  if model.ok then
+    health.ok(("model server %s reachable (%d models; configured %q)"):format(model.url, #model.models,
+      model.configured))
+    if #model.models > 0 and not vim.tbl_contains(model.models, model.configured) then
+      health.warn(("the configured model %q is not among those served: %s"):format(model.configured,
+        table.concat(model.models, ", ")))
+    end
+  else
+    health.error(tostring(model.error), { "start the model server or set [llm] base_url in .remora/config.toml" })
+  end
+end
+
+return M

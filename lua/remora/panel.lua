@@ -1,0 +1,259 @@
+-- The side panel's logic: which node it shows, what it says, where <CR> jumps. Drawing is in
+-- remora.ui.panel. Other features add sections with `add_section` (the chat and proposal
+-- seams): a section is fn(state, add) called between the status and the event log.
+local config = require("remora.config")
+local rpc = require("remora.rpc")
+local ui = require("remora.ui.panel")
+
+local M = {}
+
+M.state = {
+  node = nil, -- line-map entry { s, d, e, id, type, name, qualname }
+  root = nil,
+  path = nil, -- absolute path of the node's buffer
+  info = nil, -- node_info from Python for node.id
+  info_id = nil,
+  error = nil,
+  events = {}, -- summaries, oldest first
+  status = "idle", -- idle | running | waiting | error (the agent runtime will set it)
+}
+M.model = { lines = {}, hls = {}, targets = {} }
+M.sections = {}
+M.code_win = nil -- the code window the panel was opened from / last used
+local generation = 0
+
+function M.add_section(name, fn)
+  for index, section in ipairs(M.sections) do
+    if section.name == name then
+      M.sections[index] = { name = name, fn = fn }
+      return
+    end
+  end
+  table.insert(M.sections, { name = name, fn = fn })
+end
+
+local function short_path(state)
+  if state.info then
+    return state.info.file
+  end
+  if state.path and state.root then
+    local prefix = state.root .. "/"
+    if state.path:sub(1, #prefix) == prefix then
+      return state.path:sub(#prefix + 1)
+    end
+  end
+  return state.path or "?"
+end
+
+--- Build the render model (lines, highlights, jump targets) from the state.
+function M.build(state)
+  local lines, hls, targets = {}, {}, {}
+  local function add(text, group, target)
+    lines[#lines + 1] = text
+    if group then
+      hls[#hls + 1] = { #lines - 1, 0, #text, group }
+    end
+    if target then
+      targets[#lines] = target
+    end
+  end
+  local function rule()
+    add(string.rep("─", 30), "RemoraPanelRule")
+  end
+  local function ref_line(prefix, ref)
+    local text = ("%s%s  %s %s"):format(prefix, ref.id, ref.type, ref.qualname or ref.name)
+    add(text, "RemoraPanelLink", { root = state.root, file = ref.file, line = ref.line, id = ref.id })
+    hls[#hls + 1] = { #lines - 1, #prefix, #prefix + #ref.id, "RemoraPanelId" }
+  end
+
+  local node = state.node
+  if not node then
+    add(" Remora", "RemoraPanelTitle")
+    add(" No node under the cursor.", "RemoraPanelMuted")
+    add(" Open a Python file of a project", "RemoraPanelMuted")
+    add(" (a directory holding .remora/).", "RemoraPanelMuted")
+  else
+    add(" " .. (node.id or "(new node: save to anchor it)"), node.id and "RemoraPanelId" or "RemoraPanelMuted")
+    add((" %s %s"):format(node.type, node.qualname or node.name), "RemoraPanelTitle")
+    add((" %s:%d-%d"):format(short_path(state), node.s, node.e), "RemoraPanelMuted")
+    rule()
+    local info = state.info
+    if node.id and info and info.id == node.id then
+      add(" Parent", "RemoraPanelHeader")
+      if info.parent and info.parent ~= vim.NIL then
+        ref_line("   ", info.parent)
+      else
+        add("   (none)", "RemoraPanelMuted")
+      end
+      add((" Callers (%d)"):format(#info.callers), "RemoraPanelHeader")
+      for _, ref in ipairs(info.callers) do
+        ref_line("   ", ref)
+      end
+      add((" Callees (%d)"):format(#info.callees), "RemoraPanelHeader")
+      for _, ref in ipairs(info.callees) do
+        ref_line("   ", ref)
+      end
+    elseif state.error then
+      add(" " .. state.error:gsub("^%(remora%) ", ""), "RemoraPanelMuted")
+    elseif node.id then
+      add(" loading…", "RemoraPanelMuted")
+    else
+      add(" Not indexed yet: save the file.", "RemoraPanelMuted")
+    end
+    rule()
+    add(" Status: ● " .. state.status, state.status == "error" and "RemoraPanelError" or "RemoraPanelStatus")
+    for _, section in ipairs(M.sections) do
+      local ok, err = pcall(section.fn, state, add)
+      if not ok then
+        add(" " .. section.name .. ": " .. tostring(err), "RemoraPanelError")
+      end
+    end
+    rule()
+    add(" Recent events", "RemoraPanelHeader")
+    local events = state.events
+    local limit = config.options.panel.events
+    if #events == 0 or limit == 0 then
+      add("   (none)", "RemoraPanelMuted")
+    else
+      local format = require("remora.events").format
+      for index = math.max(1, #events - limit + 1), #events do
+        add("   " .. format(events[index]))
+      end
+    end
+  end
+  rule()
+  add(" <CR> jump  r refresh  q close", "RemoraPanelHint")
+  return { lines = lines, hls = hls, targets = targets }
+end
+
+function M.render()
+  M.model = M.build(M.state)
+  ui.draw(M.model, config.options.panel.width)
+end
+
+function M.is_open()
+  return ui.win() ~= nil
+end
+
+local function fetch()
+  local state = M.state
+  local node = state.node
+  if not (node and node.id and state.root) then
+    return
+  end
+  generation = generation + 1
+  local mine = generation
+  local id = node.id
+  rpc.request("node_info", { root = state.root, id = id, limit = math.max(config.options.panel.events, 1) },
+    function(info, err)
+      if mine ~= generation then
+        return
+      end
+      M.state.info_id = id
+      if err then
+        M.state.info, M.state.error, M.state.events = nil, err, {}
+      else
+        M.state.info, M.state.error = info, nil
+        M.state.events = info.events or {}
+      end
+      M.render()
+    end)
+end
+
+--- The node under the cursor changed (from remora.linemap).
+function M.set_node(current)
+  if not current or ui.is_panel_win(vim.api.nvim_get_current_win()) then
+    return
+  end
+  local state = M.state
+  local node = current.node
+  local changed = (state.node and state.node.id) ~= (node and node.id) or not node or not node.id
+  state.node = node
+  state.root = current.map.root
+  state.path = vim.api.nvim_buf_get_name(current.buf)
+  M.code_win = vim.api.nvim_get_current_win()
+  if not M.is_open() then
+    if changed then
+      state.info, state.info_id, state.error, state.events = nil, nil, nil, {}
+    end
+    return
+  end
+  if changed or state.info_id ~= node.id then
+    state.info, state.error, state.events = nil, nil, {}
+    fetch()
+  end
+  M.render()
+end
+
+function M.refresh()
+  M.state.info_id = nil
+  fetch()
+  M.render()
+end
+
+function M.open()
+  local linemap = require("remora.linemap")
+  local from = vim.api.nvim_get_current_win()
+  if not ui.is_panel_win(from) then
+    M.code_win = from
+  end
+  ui.open(config.options.panel.width)
+  local buf = vim.api.nvim_get_current_buf()
+  if not ui.is_panel_win(from) and linemap.maps[buf] then
+    linemap.track(true)
+  elseif not ui.is_panel_win(from) then
+    linemap.refresh(buf)
+  end
+  if M.state.node and M.state.info_id ~= M.state.node.id then
+    fetch()
+  end
+  M.render()
+end
+
+function M.close()
+  ui.close()
+end
+
+function M.toggle()
+  if M.is_open() then
+    M.close()
+  else
+    M.open()
+  end
+end
+
+--- <CR> in the panel.
+function M.jump_at_cursor()
+  local lnum = ui.cursor_line()
+  local target = lnum and M.model.targets[lnum]
+  if not target then
+    return
+  end
+  local win = ui.code_window(M.code_win)
+  M.code_win = win
+  ui.jump(win, target.root .. "/" .. target.file, target.line)
+end
+
+--- Events pushed from Python: append those about the shown node.
+function M.on_events(events)
+  local node = M.state.node
+  if not (node and node.id) then
+    return
+  end
+  local seen = {}
+  for _, event in ipairs(M.state.events) do
+    seen[event.seq] = true
+  end
+  local added = false
+  for _, event in ipairs(events) do
+    if not seen[event.seq] and vim.tbl_contains(event.nodes or {}, node.id) then
+      table.insert(M.state.events, event)
+      added = true
+    end
+  end
+  if added and M.is_open() then
+    M.render()
+  end
+end
+
+return M

@@ -1,0 +1,33 @@
+-- Which project a buffer belongs to: the nearest directory holding `.remora/`.
+local M = {}
+
+local cache = {} -- buffer name -> root or false
+
+function M.root_of_path(path)
+  if path == nil or path == "" then
+    return nil
+  end
+  local hit = cache[path]
+  if hit == nil then
+    hit = vim.fs.root(path, ".remora") or false
+    if hit then
+      hit = vim.fn.resolve(hit)
+    end
+    cache[path] = hit
+  end
+  return hit or nil
+end
+
+--- Project root of a Python file buffer, or nil (Remora stays out of that buffer).
+function M.root(buf)
+  if not vim.api.nvim_buf_is_valid(buf) or vim.bo[buf].buftype ~= "" or vim.bo[buf].filetype ~= "python" then
+    return nil
+  end
+  return M.root_of_path(vim.api.nvim_buf_get_name(buf))
+end
+
+function M.forget()
+  cache = {}
+end
+
+return M

@@ -1,0 +1,23 @@
+-- Highlight groups (all `default`, so a colorscheme or the user can override them).
+local M = {}
+
+M.groups = {
+  RemoraAnchor = { link = "NonText" }, -- anchor comments when dimmed
+  RemoraPanelId = { link = "Identifier" },
+  RemoraPanelTitle = { link = "Title" },
+  RemoraPanelHeader = { link = "Label" },
+  RemoraPanelMuted = { link = "Comment" },
+  RemoraPanelLink = { link = "Directory" },
+  RemoraPanelStatus = { link = "DiagnosticOk" },
+  RemoraPanelError = { link = "DiagnosticError" },
+  RemoraPanelRule = { link = "WinSeparator" },
+  RemoraPanelHint = { link = "SpecialKey" },
+}
+
+function M.define()
+  for name, spec in pairs(M.groups) do
+    vim.api.nvim_set_hl(0, name, vim.tbl_extend("force", spec, { default = true }))
+  end
+end
+
+return M

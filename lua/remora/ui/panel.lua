@@ -1,0 +1,141 @@
+-- The side panel's window and buffer: create, draw a render model, close, jump. No decisions.
+local api = vim.api
+
+local M = {}
+
+M.ns = api.nvim_create_namespace("remora.panel")
+M.buf = nil
+M.NAME = "remora://panel"
+
+local WIN_OPTIONS = {
+  winfixwidth = true,
+  number = false,
+  relativenumber = false,
+  signcolumn = "no",
+  foldcolumn = "0",
+  wrap = false,
+  list = false,
+  spell = false,
+  cursorline = true,
+  statuscolumn = "",
+  colorcolumn = "",
+}
+
+function M.buffer()
+  if M.buf and api.nvim_buf_is_valid(M.buf) then
+    return M.buf
+  end
+  local buf = api.nvim_create_buf(false, true)
+  api.nvim_buf_set_name(buf, M.NAME)
+  vim.bo[buf].buftype = "nofile"
+  vim.bo[buf].bufhidden = "hide"
+  vim.bo[buf].swapfile = false
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].filetype = "remora-panel"
+  local function map(lhs, fn, desc)
+    vim.keymap.set("n", lhs, fn, { buffer = buf, nowait = true, silent = true, desc = desc })
+  end
+  map("<CR>", function() require("remora.panel").jump_at_cursor() end, "Remora: jump to the node under the cursor")
+  map("q", function() require("remora.panel").close() end, "Remora: close the panel")
+  map("r", function() require("remora.panel").refresh() end, "Remora: refresh the panel")
+  M.buf = buf
+  return buf
+end
+
+--- The panel's window in the current tab page, or nil.
+function M.win()
+  if not (M.buf and api.nvim_buf_is_valid(M.buf)) then
+    return nil
+  end
+  for _, win in ipairs(api.nvim_tabpage_list_wins(0)) do
+    if api.nvim_win_get_buf(win) == M.buf then
+      return win
+    end
+  end
+  return nil
+end
+
+function M.is_panel_win(win)
+  return M.buf ~= nil and api.nvim_win_is_valid(win) and api.nvim_win_get_buf(win) == M.buf
+end
+
+function M.open(width)
+  local win = M.win()
+  if win then
+    return win
+  end
+  win = api.nvim_open_win(M.buffer(), false, { split = "right", win = -1, width = width })
+  for name, value in pairs(WIN_OPTIONS) do
+    api.nvim_set_option_value(name, value, { win = win, scope = "local" })
+  end
+  return win
+end
+
+function M.close()
+  local win = M.win()
+  if not win then
+    return
+  end
+  if #api.nvim_tabpage_list_wins(0) == 1 then
+    -- The panel is the last window of the tab: leave an empty window in its place.
+    api.nvim_open_win(api.nvim_create_buf(true, false), true, { split = "left", win = win })
+  end
+  api.nvim_win_close(win, false)
+end
+
+--- model: { lines = {string}, hls = {{row, col_start, col_end, group}} }.
+function M.draw(model, width)
+  local buf = M.buffer()
+  vim.bo[buf].modifiable = true
+  api.nvim_buf_set_lines(buf, 0, -1, false, model.lines)
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].modified = false
+  api.nvim_buf_clear_namespace(buf, M.ns, 0, -1)
+  for _, hl in ipairs(model.hls) do
+    api.nvim_buf_set_extmark(buf, M.ns, hl[1], hl[2], { end_col = hl[3], hl_group = hl[4], strict = false })
+  end
+  local win = M.win()
+  if win and width and api.nvim_win_get_width(win) ~= width and #api.nvim_tabpage_list_wins(0) > 1 then
+    api.nvim_win_set_width(win, width)
+  end
+end
+
+--- 1-based line of the cursor when the panel is the current window, else nil.
+function M.cursor_line()
+  local win = api.nvim_get_current_win()
+  if not M.is_panel_win(win) then
+    return nil
+  end
+  return api.nvim_win_get_cursor(win)[1]
+end
+
+--- A window of the current tab to show code in: `preferred` when usable, else any non-panel
+--- window, else a new one left of the panel.
+function M.code_window(preferred)
+  if preferred and api.nvim_win_is_valid(preferred) and not M.is_panel_win(preferred)
+    and api.nvim_win_get_tabpage(preferred) == api.nvim_get_current_tabpage()
+    and api.nvim_win_get_config(preferred).relative == "" then
+    return preferred
+  end
+  for _, win in ipairs(api.nvim_tabpage_list_wins(0)) do
+    if not M.is_panel_win(win) and api.nvim_win_get_config(win).relative == "" then
+      return win
+    end
+  end
+  local panel = M.win() or api.nvim_get_current_win()
+  return api.nvim_open_win(api.nvim_create_buf(true, false), false, { split = "left", win = panel })
+end
+
+--- Show `path` at `line` in `win` and focus it.
+function M.jump(win, path, line)
+  api.nvim_set_current_win(win)
+  local current = api.nvim_buf_get_name(api.nvim_win_get_buf(win))
+  if vim.fn.resolve(current) ~= vim.fn.resolve(path) then
+    vim.cmd.edit(vim.fn.fnameescape(path))
+  end
+  local count = api.nvim_buf_line_count(0)
+  api.nvim_win_set_cursor(win, { math.max(1, math.min(line, count)), 0 })
+  vim.cmd("normal! ^")
+end
+
+return M

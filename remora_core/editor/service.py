@@ -1,0 +1,195 @@
+"""The editor service: one per Neovim host. Holds per-root stores and answers the glue's calls.
+
+Every public method takes and returns plain data (msgpack-able dicts, lists, strings), so
+the pynvim glue stays a dispatcher and everything here is testable without Neovim.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from remora_core.config import RemoraConfig, load_config
+from remora_core.editor.buffer_ids import anchor_line_edits
+from remora_core.editor.events import event_summary
+from remora_core.editor.health import project_health
+from remora_core.editor.linemap import line_map
+from remora_core.editor.node_info import node_info
+from remora_core.errors import ProjectError, RemoraError
+from remora_core.events.store import EventLog
+from remora_core.hub.control import ensure_hub, stop_hub
+from remora_core.hub.status import hub_status
+from remora_core.store.db import database_path
+from remora_core.store.store import Store
+
+
+class EditorError(RemoraError):
+    """A request from the editor cannot be served."""
+
+
+def _root(params: dict[str, Any]) -> Path:
+    raw = params.get("root")
+    if not isinstance(raw, str) or not raw:
+        raise EditorError(f"request without a project root (got {raw!r})")
+    root = Path(raw).resolve()
+    if not root.is_dir():
+        raise ProjectError(f"project root {raw!r} is not a directory")
+    return root
+
+
+def _rel(root: Path, path: str) -> str:
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        raise ProjectError(f"{path!r} is not inside the project {str(root)!r}") from None
+
+
+class EditorService:
+    """State shared by every request of one Neovim session (stores, configs, event positions)."""
+
+    def __init__(self) -> None:
+        self.stores: dict[Path, Store] = {}
+        self.configs: dict[Path, RemoraConfig] = {}
+        self.event_seq: dict[Path, int] = {}
+        self.hub_checked: set[Path] = set()
+        self.methods: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "ping": lambda params: "pong",
+            "anchors": self.anchors,
+            "linemap": self.linemap,
+            "node_info": self.node_info,
+            "health": self.health,
+            "events": self.events,
+            "hub": self.hub,
+            "index": self.index,
+        }
+
+    # -- plumbing -----------------------------------------------------------------------
+    def store(self, root: Path, *, create: bool = False) -> Store | None:
+        """The root's store; ``None`` when there is no database yet and ``create`` is false."""
+        store = self.stores.get(root)
+        if store is None:
+            if not create and not database_path(root).exists():
+                return None
+            store = Store.open(root)
+            self.stores[root] = store
+        return store
+
+    def config(self, root: Path) -> RemoraConfig:
+        config = self.configs.get(root)
+        if config is None:
+            config = load_config(root)
+            self.configs[root] = config
+        return config
+
+    def call(self, method: str, params: dict[str, Any]) -> Any:
+        handler = self.methods.get(method)
+        if handler is None:
+            raise EditorError(f"unknown request {method!r}")
+        return handler(params or {})
+
+    def close(self) -> None:
+        for store in self.stores.values():
+            store.close()
+        self.stores.clear()
+
+    # -- buffers --------------------------------------------------------------------------
+    def anchors(self, params: dict[str, Any]) -> list[dict[str, object]]:
+        """Line edits adding the anchors a buffer lacks (BufWritePre)."""
+        root = _root(params)
+        lines: Sequence[str] = params.get("lines") or []
+        rel = _rel(root, str(params.get("path", "")))
+        column = self.config(root).index.anchor_column
+        return [edit.as_dict() for edit in anchor_line_edits(lines, rel, root, self.store(root), column)]
+
+    def linemap(self, params: dict[str, Any]) -> dict[str, Any]:
+        root = _root(params)
+        rel = _rel(root, str(params.get("path", "")))
+        result = line_map(params.get("lines") or [], rel, root, self.store(root))
+        result["buf"] = params.get("buf")
+        result["tick"] = params.get("tick")
+        result["root"] = str(root)
+        return result
+
+    def node_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        root = _root(params)
+        store = self.store(root)
+        node_id = str(params.get("id", ""))
+        if store is None:
+            raise EditorError(f"no index for {str(root)!r} yet: run ':Remora index'")
+        info = node_info(store, node_id, event_limit=int(params.get("limit", 20)))
+        info["root"] = str(root)
+        return info
+
+    # -- project -------------------------------------------------------------------------
+    def health(self, params: dict[str, Any]) -> dict[str, Any]:
+        return project_health(_root(params))
+
+    def events(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Events after ``after`` (or the last ``limit`` ones), as summaries, oldest first."""
+        root = _root(params)
+        store = self.store(root)
+        if store is None:
+            return []
+        log = EventLog(store.connection)
+        limit = int(params.get("limit", 50))
+        after = params.get("after")
+        if after is None:
+            after = max(0, log.last_seq() - limit)
+        return [event_summary(event) for event in log.after(int(after), limit=limit)]
+
+    def new_events(self, root: Path) -> list[dict[str, Any]]:
+        """Events committed since the last call for ``root`` (the first call only sets the position)."""
+        store = self.store(root)
+        if store is None:
+            return []
+        log = EventLog(store.connection)
+        position = self.event_seq.get(root)
+        if position is None:
+            self.event_seq[root] = log.last_seq()
+            return []
+        events = log.after(position, limit=500)
+        if events:
+            self.event_seq[root] = events[-1].seq or position
+        return [event_summary(event) for event in events]
+
+    def hub(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``status`` | ``start`` | ``stop`` | ``restart`` (blocking: run it off the host's loop)."""
+        root = _root(params)
+        action = params.get("action", "status")
+        if action == "status":
+            status = hub_status(root)
+        elif action == "start":
+            status = ensure_hub(root)
+        elif action == "stop":
+            status = stop_hub(root)
+        elif action == "restart":
+            stop_hub(root)
+            status = ensure_hub(root)
+        else:
+            raise EditorError(f"unknown hub action {action!r} (status, start, stop, restart)")
+        return {"action": action, "message": status.describe(), **status.as_json()}
+
+    def index(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Index the project in a subprocess (never parse a project on the editor host's threads)."""
+        root = _root(params)
+        command = [sys.executable, "-m", "remora_core.cli", "index", str(root)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=3600, cwd=str(root), check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise EditorError(f"cannot run {' '.join(command)!r}: {error}") from None
+        output = (done.stdout + done.stderr).strip()
+        if done.returncode != 0:
+            raise EditorError(f"'remora index {str(root)!r}' failed (exit {done.returncode}): {output[-500:]}")
+        self.configs.pop(root, None)
+        first = output.splitlines()[0] if output else "indexed"
+        return {"code": done.returncode, "output": output, "message": first}
+
+    def needs_hub(self, root: Path) -> bool:
+        """True the first time a root is seen while its hub is not running."""
+        if root in self.hub_checked:
+            return False
+        self.hub_checked.add(root)
+        return not hub_status(root).running
