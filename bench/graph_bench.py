@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from remora_core.config import IndexConfig  # noqa: E402
-from remora_core.graph import TopologyGraph  # noqa: E402
-from remora_core.index.indexer import Indexer  # noqa: E402
-from remora_core.store.db import database_path  # noqa: E402
-from remora_core.store.store import Store  # noqa: E402
+from remora_core.config import IndexConfig
+from remora_core.graph import TopologyGraph
+from remora_core.index.indexer import Indexer
+from remora_core.store.db import database_path
+from remora_core.store.store import Store
 
 LIMIT_P95_MS = 5.0
 
@@ -49,7 +49,7 @@ def copy_stdlib(target: Path) -> int:
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def run(tree: Path, queries: int, seed: int) -> None:
@@ -63,7 +63,12 @@ def run(tree: Path, queries: int, seed: int) -> None:
     store = Store.open(tree)
     nodes, edges, _ = store.counts()
     print(f"index: {sum(nodes.values())} active nodes {nodes}, edges {edges}")
-    ids = [row[0] for row in store.connection.execute("SELECT id FROM nodes WHERE status = 'active' AND node_type != 'file'")]
+    ids = [
+        row[0]
+        for row in store.connection.execute(
+            "SELECT id FROM nodes WHERE status = 'active' AND node_type != 'file'"
+        )
+    ]
     random.Random(seed).shuffle(ids)
     graph = TopologyGraph(store.connection)
     samples: list[float] = []
@@ -71,7 +76,7 @@ def run(tree: Path, queries: int, seed: int) -> None:
     for node_id in ids:
         if len(samples) == queries:
             break
-        if node_id in graph._index:  # noqa: SLF001 - only cold nodes count
+        if node_id in graph._index:
             continue
         started = time.perf_counter()
         hood = graph.neighbourhood(node_id, 2, edge_types=("calls",))
@@ -81,17 +86,25 @@ def run(tree: Path, queries: int, seed: int) -> None:
     p50 = statistics.median(samples)
     p95 = percentile(samples, 0.95)
     print(f"cold-node query (callers + callees depth 2 + parent) over {len(samples)} nodes:")
-    print(f"  p50 {p50:.2f} ms, p95 {p95:.2f} ms (limit {LIMIT_P95_MS:.0f})  {'OK' if p95 <= LIMIT_P95_MS else 'OVER'}")
-    print(f"  max {max(samples):.2f} ms; neighbourhood size median {statistics.median(sizes)}, max {max(sizes)}")
+    print(
+        f"  p50 {p50:.2f} ms, p95 {p95:.2f} ms (limit {LIMIT_P95_MS:.0f})  {'OK' if p95 <= LIMIT_P95_MS else 'OVER'}"
+    )
+    print(
+        f"  max {max(samples):.2f} ms; neighbourhood size median {statistics.median(sizes)}, max {max(sizes)}"
+    )
     print(f"  graph holds {graph.loaded_nodes} nodes / {graph.loaded_edges} edges after the run")
     store.close()
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--tree", type=Path, help="a directory to index (or reuse); default: a temp stdlib copy")
+    parser.add_argument(
+        "--tree", type=Path, help="a directory to index (or reuse); default: a temp stdlib copy"
+    )
     args = parser.parse_args()
     if args.tree is not None:
         args.tree.mkdir(parents=True, exist_ok=True)

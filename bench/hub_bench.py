@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from remora_core.events import EventTailer, TopologyChangedEvent  # noqa: E402
-from remora_core.hub import hub_status  # noqa: E402
+from remora_core.events import EventTailer, TopologyChangedEvent
+from remora_core.hub import hub_status
 
 FUNCTIONS = 100  # 10 lines each: a 1,000-line file
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -57,7 +57,9 @@ def big_file(version: int, edited: int) -> str:
 def start_hub(root: Path, log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "remora_core.hub_cli", "--watch", str(root)], stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "remora_core.hub_cli", "--watch", str(root)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -86,7 +88,7 @@ def memory(pid: int) -> dict[str, int]:
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def latency_and_idle(temp: Path, edits: int, idle: float) -> None:
@@ -102,7 +104,9 @@ def latency_and_idle(temp: Path, edits: int, idle: float) -> None:
             for number in range(1, edits + 1):
                 index = number % FUNCTIONS
                 lines = text.split("\n")
-                body = [i for i, line in enumerate(lines) if line.startswith("    total = argument + ")][index]
+                body = [i for i, line in enumerate(lines) if line.startswith("    total = argument + ")][
+                    index
+                ]
                 lines[body] = f"    total = argument + {number}"
                 text = "\n".join(lines)
                 started = time.perf_counter()
@@ -121,13 +125,17 @@ def latency_and_idle(temp: Path, edits: int, idle: float) -> None:
         print(f"save-to-event latency over {edits} edits of a {len(text.splitlines())}-line file:")
         print(f"  p50 {p50:.1f} ms (limit 30)  {'OK' if p50 <= 30 else 'OVER'}")
         print(f"  p95 {p95:.1f} ms (limit 60)  {'OK' if p95 <= 60 else 'OVER'}")
-        print(f"  min {min(samples):.1f} ms, max {max(samples):.1f} ms, mean {statistics.mean(samples):.1f} ms")
+        print(
+            f"  min {min(samples):.1f} ms, max {max(samples):.1f} ms, mean {statistics.mean(samples):.1f} ms"
+        )
         time.sleep(1.0)
         before = cpu_seconds(proc.pid)
         time.sleep(idle)
         used = cpu_seconds(proc.pid) - before
         share = 100 * used / idle
-        print(f"hub idle CPU over {idle:.0f} s: {used:.2f} s = {share:.2f} % (limit 1 %)  {'OK' if share < 1 else 'OVER'}")
+        print(
+            f"hub idle CPU over {idle:.0f} s: {used:.2f} s = {share:.2f} % (limit 1 %)  {'OK' if share < 1 else 'OVER'}"
+        )
     finally:
         proc.terminate()
         proc.wait(10)
@@ -166,8 +174,13 @@ def stdlib_rss(temp: Path) -> None:
                 target = root / name
                 started = time.perf_counter()
                 target.write_text(target.read_text() + "\n\ndef bench_added():\n    return 1\n")
-                tailer.wait_for(lambda e: isinstance(e, TopologyChangedEvent) and e.file_path == name, timeout=120)
-                print(f"  save-to-event of an edit to {name}: {(time.perf_counter() - started) * 1000:.0f} ms")
+                tailer.wait_for(
+                    lambda e, name=name: isinstance(e, TopologyChangedEvent) and e.file_path == name,
+                    timeout=120,
+                )
+                print(
+                    f"  save-to-event of an edit to {name}: {(time.perf_counter() - started) * 1000:.0f} ms"
+                )
         mem = memory(proc.pid)
         print(f"  RSS after those edits {mem['VmRSS']} MB; peak {mem['VmHWM']} MB")
     finally:
@@ -176,7 +189,9 @@ def stdlib_rss(temp: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--idle", type=float, default=30.0)
     parser.add_argument("--skip-rss", action="store_true")

@@ -40,9 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--watch", metavar="PATH", help="index PATH, then follow its changes until stopped")
     parser.add_argument("--json", action="store_true", help="print status as JSON")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds 'stop' waits before SIGKILL")
-    parser.add_argument("--keep-days", type=float, default=30.0, help="event retention in days (0 = no age limit)")
+    parser.add_argument(
+        "--keep-days", type=float, default=30.0, help="event retention in days (0 = no age limit)"
+    )
     parser.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # a hub's catch-up child
-    parser.add_argument("--keep-events", type=int, default=200_000, help="event retention count (0 = no limit)")
+    parser.add_argument(
+        "--keep-events", type=int, default=200_000, help="event retention count (0 = no limit)"
+    )
     return parser
 
 
@@ -62,9 +66,7 @@ def _once(root: Path) -> int:
 
 
 def _watch(root: Path, args: argparse.Namespace) -> int:
-    retention = RetentionPolicy(
-        max_age_days=args.keep_days or None, max_events=args.keep_events or None
-    )
+    retention = RetentionPolicy(max_age_days=args.keep_days or None, max_events=args.keep_events or None)
     daemon = HubDaemon(root, HubOptions(retention=retention))
     code = asyncio.run(daemon.run())
     if code == -1:
@@ -78,7 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     modes = [bool(args.once), bool(args.watch), bool(args.command)]
     if sum(modes) != 1:
-        parser.error("give exactly one of --once PATH, --watch PATH, or a command (start | status | stop) PATH")
+        parser.error(
+            "give exactly one of --once PATH, --watch PATH, or a command (start | status | stop) PATH"
+        )
     if args.command and not args.path:
         parser.error(f"{args.command!r} needs a project PATH")
     try:

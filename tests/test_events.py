@@ -47,10 +47,14 @@ SAMPLES: list[BaseEvent] = [
     AgentCompleteEvent(agent_id="rm_aaaaaaaa", result="done"),
     AgentErrorEvent(agent_id="rm_aaaaaaaa", error="boom"),
     AgentMessageEvent(from_agent="rm_aaaaaaaa", to_agent="rm_bbbbbbbb", message="hi", correlation_id="c1"),
-    RewriteProposalEvent(agent_id="rm_aaaaaaaa", proposal_id="p1", old_source="a", new_source="b", diff="-a\n+b"),
+    RewriteProposalEvent(
+        agent_id="rm_aaaaaaaa", proposal_id="p1", old_source="a", new_source="b", diff="-a\n+b"
+    ),
     RewriteAppliedEvent(agent_id="rm_aaaaaaaa", proposal_id="p1"),
     RewriteRejectedEvent(agent_id="rm_aaaaaaaa", proposal_id="p1", feedback="no"),
-    TopologyChangedEvent(file_path="pkg/a.py", added_nodes=["rm_1"], removed_nodes=[], orphaned_nodes=["rm_2"]),
+    TopologyChangedEvent(
+        file_path="pkg/a.py", added_nodes=["rm_1"], removed_nodes=[], orphaned_nodes=["rm_2"]
+    ),
     HumanChatEvent(to_agent="rm_aaaaaaaa", message="add type hints"),
     ToolCallEvent(agent_id="rm_aaaaaaaa", tool_name="read_node", arguments={"node_id": "rm_b", "n": [1, 2]}),
     ToolResultEvent(agent_id="rm_aaaaaaaa", tool_name="read_node", call_id="k", result="src", is_error=False),
@@ -83,7 +87,11 @@ def test_payload_round_trips_to_the_right_class(event: BaseEvent, store: Store) 
     assert again.seq == seq
     assert event_from_json(event.event_type + "Event", event.to_json()).model_dump() == event.model_dump()
     envelope = again.envelope()
-    assert envelope["event_type"] == event.event_type and envelope["kind"] == event.kind and envelope["seq"] == seq
+    assert (
+        envelope["event_type"] == event.event_type
+        and envelope["kind"] == event.kind
+        and envelope["seq"] == seq
+    )
     json.dumps(envelope)
 
 
@@ -108,12 +116,19 @@ def test_append_assigns_increasing_seq_and_indexed_columns(store: Store) -> None
     assert log.by_type("TopologyChangedEvent")[0].file_path == "pkg/a.py"
     assert len(log.by_agent("rm_aaaaaaaa")) == 9
     assert [e.seq for e in log.after(seqs[5], limit=3)] == seqs[6:9]
-    assert [e.event_type for e in log.after(0, event_types=["HubStarted", "HubStopped"])] == ["HubStarted", "HubStopped"]
+    assert [e.event_type for e in log.after(0, event_types=["HubStarted", "HubStopped"])] == [
+        "HubStarted",
+        "HubStopped",
+    ]
 
 
 def test_subscriptions_match_on_append(store: Store) -> None:
     conn = store.connection
-    subscribe(conn, "rm_watcher", SubscriptionPattern(event_types=("TopologyChangedEvent",), file_paths=("pkg/*.py",)))
+    subscribe(
+        conn,
+        "rm_watcher",
+        SubscriptionPattern(event_types=("TopologyChangedEvent",), file_paths=("pkg/*.py",)),
+    )
     subscribe(conn, "rm_listener", '{"event_types": ["AgentComplete"], "from_agents": ["rm_child"]}')
     subscribe(conn, "rm_all", SubscriptionPattern())
     subscribe(conn, "rm_all", SubscriptionPattern())  # idempotent
@@ -121,7 +136,10 @@ def test_subscriptions_match_on_append(store: Store) -> None:
     log = EventLog(conn)
     assert log.append(TopologyChangedEvent(file_path="pkg/a.py")).triggers == ["rm_all", "rm_watcher"]
     assert log.append(TopologyChangedEvent(file_path="other/a.py")).triggers == ["rm_all"]
-    assert log.append(AgentCompleteEvent(agent_id="rm_child", result="")).triggers == ["rm_all", "rm_listener"]
+    assert log.append(AgentCompleteEvent(agent_id="rm_child", result="")).triggers == [
+        "rm_all",
+        "rm_listener",
+    ]
     assert log.append(AgentCompleteEvent(agent_id="rm_other", result="")).triggers == ["rm_all"]
     assert unsubscribe(conn, "rm_all") == 1
     assert log.append(AgentCompleteEvent(agent_id="rm_child", result="")).triggers == ["rm_listener"]

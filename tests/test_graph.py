@@ -18,7 +18,7 @@ from remora_core.graph import (
     would_create_cycle,
 )
 from remora_core.store.store import Store
-from tests.conftest import ids_by_qualname, index_project, write_files
+from tests.conftest import ids_by_qualname, index_project
 
 FILES = {
     "pkg/__init__.py": "",
@@ -61,7 +61,12 @@ def indexed(project: Callable[[dict[str, str | bytes]], Path]) -> Path:
 def _ids(root: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in ("pkg/util.py", "pkg/core.py", "app.py"):
-        found.update({f"{path}:{name}" if name != path else path: node_id for name, node_id in ids_by_qualname(root, path).items()})
+        found.update(
+            {
+                f"{path}:{name}" if name != path else path: node_id
+                for name, node_id in ids_by_qualname(root, path).items()
+            }
+        )
     return found
 
 
@@ -147,9 +152,13 @@ def test_invalidate_file_picks_up_changes(indexed: Path) -> None:
     assert graph.callers(helper) == [ids["app.py:main"], ids["pkg/core.py:Engine.step"]]
     assert graph.imports_of_file("app.py") == ["pkg/core.py", "pkg/util.py"]
     # helper renamed in util.py: the importer's call edge goes away with it
-    (indexed / "pkg/util.py").write_text((indexed / "pkg/util.py").read_text().replace("def helper", "def helper2"))
+    (indexed / "pkg/util.py").write_text(
+        (indexed / "pkg/util.py").read_text().replace("def helper", "def helper2")
+    )
     index_project(indexed)
-    graph.invalidate_file("pkg/util.py")
+    from remora_core.events import TopologyChangedEvent
+
+    graph.invalidate_change(TopologyChangedEvent(file_path="pkg/util.py", orphaned_nodes=[helper]))
     assert graph.callees(ids["app.py:main"]) == [ids["pkg/core.py:run"]]
     assert graph.node(helper).status == "orphaned"
     graph.clear()
@@ -167,11 +176,30 @@ def _synthetic(root: Path, files: int, per_file: int) -> list[str]:
     for f in range(files):
         path = f"m{f}.py"
         file_id = f"rm_f{f:07d}"
-        nodes.append((file_id, "file", path, path, path, 1, 1, per_file * 2, None, "h", "active", None, now, now))
+        nodes.append(
+            (file_id, "file", path, path, path, 1, 1, per_file * 2, None, "h", "active", None, now, now)
+        )
         for n in range(per_file):
             node_id = f"rm_n{f:03d}{n:04d}"
             ids.append(node_id)
-            nodes.append((node_id, "function", f"fn{n}", f"fn{n}", path, n * 2 + 1, n * 2 + 1, n * 2 + 2, file_id, "h", "active", None, now, now))
+            nodes.append(
+                (
+                    node_id,
+                    "function",
+                    f"fn{n}",
+                    f"fn{n}",
+                    path,
+                    n * 2 + 1,
+                    n * 2 + 1,
+                    n * 2 + 2,
+                    file_id,
+                    "h",
+                    "active",
+                    None,
+                    now,
+                    now,
+                )
+            )
             edges.append((file_id, node_id, "parent_of", path))
     for position, node_id in enumerate(ids):
         for step in (1, 2):

@@ -23,20 +23,26 @@ EVENT_TIMEOUT = 15.0
 
 def start_hub(root: Path, *extra: str) -> subprocess.Popen[str]:
     out = open(root.parent / "hub-test.log", "a")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([*HUB, "--watch", str(root), *extra], stdout=out, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [*HUB, "--watch", str(root), *extra], stdout=out, stderr=subprocess.STDOUT, text=True
+    )
     out.close()
     wait_state(root, "watching", proc)
     return proc
 
 
-def wait_state(root: Path, state: str, proc: subprocess.Popen[str] | None = None, timeout: float = 20.0) -> None:
+def wait_state(
+    root: Path, state: str, proc: subprocess.Popen[str] | None = None, timeout: float = 20.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = hub_status(root)
         if status.running and status.state == state:
             return
         if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"hub exited with {proc.returncode}: {(root.parent / 'hub-test.log').read_text()}")
+            raise AssertionError(
+                f"hub exited with {proc.returncode}: {(root.parent / 'hub-test.log').read_text()}"
+            )
         time.sleep(0.02)
     raise AssertionError(f"hub never reached {state!r}: {hub_status(root)}")
 
@@ -64,7 +70,9 @@ class Seen:
             time.sleep(0.01)
 
 
-def topology(seen: Seen, path: str, predicate: Callable[[TopologyChangedEvent], bool] = lambda e: True) -> TopologyChangedEvent:
+def topology(
+    seen: Seen, path: str, predicate: Callable[[TopologyChangedEvent], bool] = lambda e: True
+) -> TopologyChangedEvent:
     return seen.wait(path, predicate)
 
 
@@ -120,7 +128,9 @@ def test_watch_emits_events_for_edits_deletes_and_renames(root: Path) -> None:
             event = topology(tailer, "pkg/a.py", lambda e: bool(e.changed_nodes))
             assert ids["alpha"] in event.changed_nodes and not event.added_nodes
             # ignored paths and non-Python files produce nothing
-            write_files(root, {"ignored/x.py": "def x():\n    pass\n", "notes.txt": "hi", ".venv/lib/v.py": "x = 1\n"})
+            write_files(
+                root, {"ignored/x.py": "def x():\n    pass\n", "notes.txt": "hi", ".venv/lib/v.py": "x = 1\n"}
+            )
             # rename: ids move with the code
             os.rename(root / "pkg/a.py", root / "pkg/b.py")
             moved = topology(tailer, "pkg/b.py")
@@ -141,7 +151,10 @@ def test_watch_emits_events_for_edits_deletes_and_renames(root: Path) -> None:
             topology(tailer, "sub/deep/new.py", lambda e: bool(e.added_nodes))
             time.sleep(0.3)
             for event in [*tailer.events, *raw_tailer.poll()]:
-                assert not (isinstance(event, TopologyChangedEvent) and event.file_path.startswith(("ignored/", ".venv/")))
+                assert not (
+                    isinstance(event, TopologyChangedEvent)
+                    and event.file_path.startswith(("ignored/", ".venv/"))
+                )
         assert not any(row for row in nodes_of(root, "ignored/x.py", active_only=False))
     finally:
         kill(proc)
@@ -150,10 +163,14 @@ def test_watch_emits_events_for_edits_deletes_and_renames(root: Path) -> None:
 def test_second_hub_exits_zero_reporting_the_first_and_sigterm_is_fast(root: Path) -> None:
     proc = start_hub(root)
     try:
-        second = subprocess.run([*HUB, "--watch", str(root)], capture_output=True, text=True, timeout=30)
+        second = subprocess.run(
+            [*HUB, "--watch", str(root)], capture_output=True, text=True, timeout=30, check=False
+        )
         assert second.returncode == 0
         assert f"pid {proc.pid}" in second.stdout and "running" in second.stdout
-        status = subprocess.run([*HUB, "status", str(root), "--json"], capture_output=True, text=True, timeout=30)
+        status = subprocess.run(
+            [*HUB, "status", str(root), "--json"], capture_output=True, text=True, timeout=30, check=False
+        )
         assert status.returncode == 0 and f'"pid": {proc.pid}' in status.stdout
         sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
@@ -161,7 +178,9 @@ def test_second_hub_exits_zero_reporting_the_first_and_sigterm_is_fast(root: Pat
         assert time.monotonic() - sent < 1.0
         assert proc.returncode == 0
         assert not hub_status(root).running and not pid_path(root).exists()
-        stopped = subprocess.run([*HUB, "status", str(root)], capture_output=True, text=True, timeout=30)
+        stopped = subprocess.run(
+            [*HUB, "status", str(root)], capture_output=True, text=True, timeout=30, check=False
+        )
         assert stopped.returncode == 3 and "not running" in stopped.stdout
     finally:
         kill(proc)
@@ -201,7 +220,10 @@ def test_kill9_then_restart_catches_up(root: Path) -> None:
     conn = sqlite3.connect(root / ".remora/remora.db")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-    assert conn.execute("SELECT count(*) FROM files WHERE file_id NOT IN (SELECT id FROM nodes)").fetchone()[0] == 0
+    assert (
+        conn.execute("SELECT count(*) FROM files WHERE file_id NOT IN (SELECT id FROM nodes)").fetchone()[0]
+        == 0
+    )
     conn.close()
 
 
@@ -234,18 +256,20 @@ def test_ensure_hub_spawns_detached_and_returns_fast_when_running(root: Path) ->
     assert again.pid == first.pid
     assert os.getsid(first.pid) == first.pid  # its own session: survives the caller's terminal
     assert "watching" in log_path(root).read_text()
-    cli = subprocess.run([*HUB, "stop", str(root)], capture_output=True, text=True, timeout=30)
+    cli = subprocess.run([*HUB, "stop", str(root)], capture_output=True, text=True, timeout=30, check=False)
     assert cli.returncode == 0 and "stopped" in cli.stdout
     assert not hub_status(root).running
     assert stop_hub(root).running is False  # stopping a stopped hub is fine
 
 
 def test_once_indexes_and_emits_events(root: Path) -> None:
-    done = subprocess.run([*HUB, "--once", str(root)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*HUB, "--once", str(root)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert '"files": 3' in done.stdout
     with EventTailer(root) as tailer:
         paths = sorted(e.file_path for e in tailer.poll() if isinstance(e, TopologyChangedEvent))
     assert paths == ["app.py", "pkg/__init__.py", "pkg/a.py"]
-    usage = subprocess.run([*HUB, "status"], capture_output=True, text=True, timeout=30)
+    usage = subprocess.run([*HUB, "status"], capture_output=True, text=True, timeout=30, check=False)
     assert usage.returncode == 2 and "PATH" in usage.stderr

@@ -59,7 +59,12 @@ def test_expand_turns_directories_into_their_files(project: Callable[[dict[str, 
     assert sorted(event.file_path for event in result.events) == ["other.py", "pkg/a.py", "pkg/sub/b.py"]
     assert hub.expand(["pkg"]) == ["pkg/a.py", "pkg/sub/b.py"]
     (root / "pkg").rename(root / "moved")
-    assert hub.expand(["pkg", "moved", "4913"]) == ["moved/a.py", "moved/sub/b.py", "pkg/a.py", "pkg/sub/b.py"]
+    assert hub.expand(["pkg", "moved", "4913"]) == [
+        "moved/a.py",
+        "moved/sub/b.py",
+        "pkg/a.py",
+        "pkg/sub/b.py",
+    ]
     result = hub.run(hub.expand(["pkg", "moved"]))
     by_path = {event.file_path: event for event in result.events}
     assert by_path["pkg/a.py"].deleted and by_path["moved/a.py"].added_nodes

@@ -5,19 +5,22 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from remora_core.hub import hub_status
-
 from tests.test_hub import HUB, kill, wait_state
 
 
 def _many_files(count: int, functions: int) -> dict[str, str | bytes]:
-    body = "".join(f"def f{n}(x):\n    return g{n}(x) + {n}\n\n\ndef g{n}(x):\n    return x\n\n\n" for n in range(functions))
-    return {f"gen/m{index}.py": f"from gen.m{(index + 1) % count} import f0\n\n\n{body}" for index in range(count)}
+    body = "".join(
+        f"def f{n}(x):\n    return g{n}(x) + {n}\n\n\ndef g{n}(x):\n    return x\n\n\n"
+        for n in range(functions)
+    )
+    return {
+        f"gen/m{index}.py": f"from gen.m{(index + 1) % count} import f0\n\n\n{body}" for index in range(count)
+    }
 
 
 def test_sigint_and_kill9_during_catch_up(project: Callable[[dict[str, str | bytes]], Path]) -> None:

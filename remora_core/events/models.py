@@ -57,7 +57,12 @@ class BaseEvent(BaseModel):
 
     def envelope(self) -> dict[str, Any]:
         """The event as one self-describing JSON object (for SSE, RPC notifications, logs)."""
-        return {"seq": self.seq, "event_type": self.event_type, "kind": self.kind, **self.model_dump(mode="json")}
+        return {
+            "seq": self.seq,
+            "event_type": self.event_type,
+            "kind": self.kind,
+            **self.model_dump(mode="json"),
+        }
 
 
 # -- agent ------------------------------------------------------------------------------
@@ -212,6 +217,8 @@ def event_from_json(event_type: str, payload: str | bytes, seq: int | None = Non
     try:
         event = cls.model_validate_json(payload)
     except ValidationError as error:
-        raise UnknownEventError(f"stored {event_type!r} event does not fit its model: {error.errors()[0]['msg']}") from None
+        raise UnknownEventError(
+            f"stored {event_type!r} event does not fit its model: {error.errors()[0]['msg']}"
+        ) from None
     event.seq = seq
     return event

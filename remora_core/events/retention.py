@@ -40,6 +40,8 @@ def prune_events(connection: sqlite3.Connection, policy: RetentionPolicy, *, now
                 "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?", (policy.max_events,)
             ).fetchone()
             if row is not None:
-                cursor = connection.execute(f"DELETE FROM events WHERE seq <= ? AND seq NOT IN ({_PROTECTED})", (row[0],))
+                cursor = connection.execute(
+                    f"DELETE FROM events WHERE seq <= ? AND seq NOT IN ({_PROTECTED})", (row[0],)
+                )
                 deleted += cursor.rowcount
     return deleted

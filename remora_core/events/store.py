@@ -84,7 +84,9 @@ class EventLog:
         return _rows([row])[0] if row else None
 
     def by_event_id(self, event_id: str) -> BaseEvent | None:
-        row = self.connection.execute(f"SELECT {_COLUMNS} FROM events WHERE event_id = ?", (event_id,)).fetchone()
+        row = self.connection.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE event_id = ?", (event_id,)
+        ).fetchone()
         return _rows([row])[0] if row else None
 
     def after(
@@ -133,4 +135,6 @@ def read_after(
         where += f" AND event_type IN ({', '.join('?' * len(names))})"
         params.extend(names)
     params.append(limit)
-    return connection.execute(f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY seq LIMIT ?", params).fetchall()
+    return connection.execute(
+        f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY seq LIMIT ?", params
+    ).fetchall()

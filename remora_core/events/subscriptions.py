@@ -38,10 +38,14 @@ class SubscriptionPattern(BaseModel):
             "from_agents": sorted(set(self.from_agents)),
             "file_paths": sorted(set(self.file_paths)),
         }
-        return json.dumps({key: value for key, value in data.items() if value}, sort_keys=True, separators=(",", ":"))
+        return json.dumps(
+            {key: value for key, value in data.items() if value}, sort_keys=True, separators=(",", ":")
+        )
 
     def matches(self, event: BaseEvent) -> bool:
-        if self.event_types and event.event_type not in {name.removesuffix("Event") for name in self.event_types}:
+        if self.event_types and event.event_type not in {
+            name.removesuffix("Event") for name in self.event_types
+        }:
             return False
         if self.from_agents and event.source_agent() not in self.from_agents:
             return False
@@ -56,12 +60,16 @@ def parse_pattern(text: str) -> SubscriptionPattern:
     try:
         pattern = SubscriptionPattern.model_validate_json(text)
     except ValidationError as error:
-        raise SubscriptionError(f"invalid subscription pattern {text!r}: {error.errors()[0]['msg']}") from None
+        raise SubscriptionError(
+            f"invalid subscription pattern {text!r}: {error.errors()[0]['msg']}"
+        ) from None
     for name in pattern.event_types:
         try:
             event_class(name)
         except RemoraError:
-            raise SubscriptionError(f"subscription pattern {text!r} names unknown event type {name!r}") from None
+            raise SubscriptionError(
+                f"subscription pattern {text!r} names unknown event type {name!r}"
+            ) from None
     return pattern
 
 
@@ -71,7 +79,9 @@ class Subscription:
     pattern: SubscriptionPattern
 
 
-def subscribe(connection: sqlite3.Connection, agent_id: str, pattern: SubscriptionPattern | str) -> Subscription:
+def subscribe(
+    connection: sqlite3.Connection, agent_id: str, pattern: SubscriptionPattern | str
+) -> Subscription:
     """Store a subscription (idempotent). Call inside or outside a transaction."""
     if isinstance(pattern, str):
         pattern = parse_pattern(pattern)
@@ -79,7 +89,9 @@ def subscribe(connection: sqlite3.Connection, agent_id: str, pattern: Subscripti
         try:
             event_class(name)
         except RemoraError:
-            raise SubscriptionError(f"subscription for {agent_id!r} names unknown event type {name!r}") from None
+            raise SubscriptionError(
+                f"subscription for {agent_id!r} names unknown event type {name!r}"
+            ) from None
     connection.execute(
         "INSERT OR IGNORE INTO subscriptions (agent_id, event_pattern, created_at) VALUES (?, ?, ?)",
         (agent_id, pattern.canonical(), time.time()),
@@ -87,20 +99,27 @@ def subscribe(connection: sqlite3.Connection, agent_id: str, pattern: Subscripti
     return Subscription(agent_id, pattern)
 
 
-def unsubscribe(connection: sqlite3.Connection, agent_id: str, pattern: SubscriptionPattern | None = None) -> int:
+def unsubscribe(
+    connection: sqlite3.Connection, agent_id: str, pattern: SubscriptionPattern | None = None
+) -> int:
     """Remove one subscription, or all of ``agent_id``'s; returns how many were removed."""
     if pattern is None:
         cursor = connection.execute("DELETE FROM subscriptions WHERE agent_id = ?", (agent_id,))
     else:
         cursor = connection.execute(
-            "DELETE FROM subscriptions WHERE agent_id = ? AND event_pattern = ?", (agent_id, pattern.canonical())
+            "DELETE FROM subscriptions WHERE agent_id = ? AND event_pattern = ?",
+            (agent_id, pattern.canonical()),
         )
     return cursor.rowcount
 
 
 def subscriptions(connection: sqlite3.Connection, agent_id: str | None = None) -> list[Subscription]:
     query = "SELECT agent_id, event_pattern FROM subscriptions"
-    rows = connection.execute(query + " WHERE agent_id = ?", (agent_id,)) if agent_id else connection.execute(query)
+    rows = (
+        connection.execute(query + " WHERE agent_id = ?", (agent_id,))
+        if agent_id
+        else connection.execute(query)
+    )
     return [Subscription(agent, parse_pattern(text)) for agent, text in rows]
 
 
@@ -113,7 +132,9 @@ class SubscriptionMatcher:
 
     def match(self, connection: sqlite3.Connection, event: BaseEvent) -> list[str]:
         """Ids of the agents whose subscriptions match ``event`` (sorted, each once)."""
-        key = connection.execute("SELECT count(*), coalesce(max(created_at), 0) FROM subscriptions").fetchone()
+        key = connection.execute(
+            "SELECT count(*), coalesce(max(created_at), 0) FROM subscriptions"
+        ).fetchone()
         if key != self._key:
             self._subscriptions = subscriptions(connection)
             self._key = key

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
+from typing import Self
 
 from remora_core.events.models import BaseEvent, event_from_json
 from remora_core.events.store import read_after
@@ -47,7 +48,7 @@ class EventTailer:
     def close(self) -> None:
         self.connection.close()
 
-    def __enter__(self) -> EventTailer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -72,7 +73,9 @@ class EventTailer:
         newest = self.connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
         if newest <= self.position:
             return []
-        rows = read_after(self.connection, self.position, limit=limit, event_types=self.event_types, upto=newest)
+        rows = read_after(
+            self.connection, self.position, limit=limit, event_types=self.event_types, upto=newest
+        )
         events = [event_from_json(event_type, payload, seq) for seq, event_type, payload in rows]
         if len(rows) == limit:
             self.position = rows[-1][0]

@@ -47,8 +47,14 @@ def load_edges(connection: sqlite3.Connection, ids: Iterable[str]) -> set[tuple[
     edges: set[tuple[str, str, str]] = set()
     for chunk in _chunks(ids):
         marks = ", ".join("?" * len(chunk))
-        edges.update(connection.execute(f"SELECT from_id, to_id, edge_type FROM edges WHERE from_id IN ({marks})", chunk))
-        edges.update(connection.execute(f"SELECT from_id, to_id, edge_type FROM edges WHERE to_id IN ({marks})", chunk))
+        edges.update(
+            connection.execute(
+                f"SELECT from_id, to_id, edge_type FROM edges WHERE from_id IN ({marks})", chunk
+            )
+        )
+        edges.update(
+            connection.execute(f"SELECT from_id, to_id, edge_type FROM edges WHERE to_id IN ({marks})", chunk)
+        )
     return edges
 
 
@@ -61,13 +67,17 @@ def node_ids_in_files(connection: sqlite3.Connection, paths: Iterable[str]) -> s
     found: set[str] = set()
     for chunk in _chunks(paths):
         marks = ", ".join("?" * len(chunk))
-        found.update(row[0] for row in connection.execute(f"SELECT id FROM nodes WHERE file_path IN ({marks})", chunk))
+        found.update(
+            row[0] for row in connection.execute(f"SELECT id FROM nodes WHERE file_path IN ({marks})", chunk)
+        )
     return found
 
 
 def importer_paths(connection: sqlite3.Connection, file_id: str) -> set[str]:
     """Paths of the files with an ``imports`` edge into the file node ``file_id``."""
-    rows = connection.execute("SELECT file_path FROM edges WHERE to_id = ? AND edge_type = 'imports'", (file_id,))
+    rows = connection.execute(
+        "SELECT file_path FROM edges WHERE to_id = ? AND edge_type = 'imports'", (file_id,)
+    )
     return {row[0] for row in rows}
 
 

@@ -75,6 +75,14 @@ class TopologyGraph:
         # they existed: those must re-read their edges too.
         self._expanded -= hydrate.edge_ends_from_file(self.connection, path)
 
+    def invalidate_change(self, change: object) -> None:
+        """Apply a ``TopologyChangedEvent`` (or anything with ``file_path`` and node id lists)."""
+        path = getattr(change, "file_path", None)
+        if isinstance(path, str):
+            self.invalidate_file(path)
+        for name in ("added_nodes", "removed_nodes", "orphaned_nodes", "changed_nodes"):
+            self.invalidate_nodes(getattr(change, name, ()))
+
     def invalidate_nodes(self, node_ids: Iterable[str]) -> None:
         for node_id in node_ids:
             self._drop(node_id)
@@ -143,7 +151,9 @@ class TopologyGraph:
 
     def _out(self, node_id: str, edge_type: str) -> list[str]:
         index = self._require(node_id)
-        found = {self.graph[target].id for _, target, kind in self.graph.out_edges(index) if kind == edge_type}
+        found = {
+            self.graph[target].id for _, target, kind in self.graph.out_edges(index) if kind == edge_type
+        }
         return self._ordered(found)
 
     def _in(self, node_id: str, edge_type: str) -> list[str]:
@@ -212,7 +222,9 @@ class TopologyGraph:
         return sorted(self.node(source).file_path for source in self._in(self._file_id(path), "imports"))
 
     # -- walks ---------------------------------------------------------------------------
-    def _steps(self, index: int, edge_types: Sequence[str], direction: str) -> list[tuple[int, tuple[str, str, str]]]:
+    def _steps(
+        self, index: int, edge_types: Sequence[str], direction: str
+    ) -> list[tuple[int, tuple[str, str, str]]]:
         steps: list[tuple[int, tuple[str, str, str]]] = []
         if direction in ("out", "both"):
             for source, target, kind in self.graph.out_edges(index):

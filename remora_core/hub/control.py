@@ -81,7 +81,9 @@ def ensure_hub(root: Path, *, timeout: float = START_TIMEOUT_S) -> HubStatus:
                 + _tail(log_path(root))
             )
         time.sleep(0.02)
-    raise HubError(f"remora-hub for {str(root)!r} did not start within {timeout:.0f}s; log {str(log_path(root))!r}")
+    raise HubError(
+        f"remora-hub for {str(root)!r} did not start within {timeout:.0f}s; log {str(log_path(root))!r}"
+    )
 
 
 def stop_hub(root: Path, *, timeout: float = STOP_TIMEOUT_S, force: bool = True) -> HubStatus:

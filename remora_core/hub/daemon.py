@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from watchfiles import awatch
@@ -44,7 +44,7 @@ def log(message: str) -> None:
 
 @dataclass(slots=True)
 class HubOptions:
-    retention: RetentionPolicy = RetentionPolicy()
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     on_pass: Callable[[PassResult], None] | None = None
 
 
@@ -177,8 +177,16 @@ class HubDaemon:
         Killing the child at shutdown is safe (its transaction is rolled back)."""
         started = time.perf_counter()
         self.child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "remora_core.hub_cli", "--once", str(self.root), "--parent-pid", str(os.getpid()),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=None,
+            sys.executable,
+            "-m",
+            "remora_core.hub_cli",
+            "--once",
+            str(self.root),
+            "--parent-pid",
+            str(os.getpid()),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=None,
         )
         output, _ = await self.child.communicate()
         code = self.child.returncode
@@ -223,7 +231,9 @@ class HubDaemon:
             self.lock.set_state("indexing")
             await self.worker.run(self._prune)
             catch_up = asyncio.create_task(self._catch_up())
-            await asyncio.wait([catch_up, asyncio.create_task(self.stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                [catch_up, asyncio.create_task(self.stop.wait())], return_when=asyncio.FIRST_COMPLETED
+            )
             if catch_up.done() and not catch_up.cancelled() and catch_up.exception() is not None:
                 log(f"catch-up pass failed: {catch_up.exception()!r}")
             if not self.stop.is_set():

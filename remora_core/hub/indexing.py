@@ -118,7 +118,9 @@ class HubIndexer:
                     added_nodes=list(change.added) if change else [],
                     removed_nodes=list(change.removed) if change else [],
                     orphaned_nodes=list(change.orphaned) if change else [],
-                    changed_nodes=sorted(node for node, digest in new.items() if node in old and old[node] != digest),
+                    changed_nodes=sorted(
+                        node for node, digest in new.items() if node in old and old[node] != digest
+                    ),
                     deleted=bool(change and change.deleted),
                 )
             )

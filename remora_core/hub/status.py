@@ -37,7 +37,12 @@ def hub_status(root: Path) -> HubStatus:
     status = HubStatus(str(root), running, log_path=str(log_path(root)))
     if info is not None:
         if running:
-            status.pid, status.state, status.mode, status.started_at = info.pid, info.state, info.mode, info.started_at
+            status.pid, status.state, status.mode, status.started_at = (
+                info.pid,
+                info.state,
+                info.mode,
+                info.started_at,
+            )
         else:
             status.stale_pid = info.pid
     return status

@@ -15,7 +15,9 @@ T = TypeVar("T")
 
 class DbWorker:
     def __init__(self, name: str = "remora-hub-db") -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Future[Any]] | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...], Future[Any]] | None] = (
+            queue.SimpleQueue()
+        )
         self._busy = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
