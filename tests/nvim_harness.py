@@ -86,7 +86,7 @@ class Editor:
     def lua(self, code: str, *args: Any) -> Any:
         return self.nvim.exec_lua(code, *args)
 
-    def wait_for(self, expression: str, timeout: float = 10.0, *args: Any) -> Any:
+    def wait_for(self, expression: str, timeout: float = 10.0, *args: Any, interval: float = 0.02) -> Any:
         """Poll a Lua expression until it is truthy; returns its value."""
         deadline = time.monotonic() + timeout
         value: Any = None
@@ -94,7 +94,7 @@ class Editor:
             value = self.nvim.exec_lua("return " + expression, *args)
             if value:
                 return value
-            time.sleep(0.02)
+            time.sleep(interval)
         messages = self.nvim.api.exec2("messages", {"output": True})["output"]
         raise AssertionError(f"timed out waiting for {expression!r} (last value {value!r}); messages:\n{messages}")
 

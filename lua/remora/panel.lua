@@ -20,7 +20,6 @@ M.state = {
 M.model = { lines = {}, hls = {}, targets = {} }
 M.sections = {}
 M.code_win = nil -- the code window the panel was opened from / last used
-local generation = 0
 
 function M.add_section(name, fn)
   for index, section in ipairs(M.sections) do
@@ -135,18 +134,25 @@ function M.is_open()
   return ui.win() ~= nil
 end
 
+-- At most one node_info request in flight: a fast-moving cursor must not flood the host.
+local inflight = nil -- id being fetched
 local function fetch()
   local state = M.state
   local node = state.node
   if not (node and node.id and state.root) then
     return
   end
-  generation = generation + 1
-  local mine = generation
+  if inflight then
+    return -- the reply handler fetches again if the node changed meanwhile
+  end
   local id = node.id
+  inflight = id
   rpc.request("node_info", { root = state.root, id = id, limit = math.max(config.options.panel.events, 1) },
     function(info, err)
-      if mine ~= generation then
+      inflight = nil
+      local now = M.state.node
+      if not (now and now.id == id) then
+        fetch()
         return
       end
       M.state.info_id = id

@@ -1,0 +1,127 @@
+"""Neovim plugin benchmarks, with a real headless nvim, the real Python host and a real index.
+
+Prints:
+* CursorMoved handler p95 on a 5,000-line file (target <= 1 ms), measured inside Neovim
+  around the autocommand's callback (the node-under-cursor lookup + panel notification);
+* panel open, warm (target <= 50 ms): `:Remora panel` until the node's relations are drawn;
+* first `:Remora panel` in a fresh Neovim, host start included (target <= 1.5 s).
+
+Run: python bench/nvim_bench.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.nvim_harness import (  # noqa: E402
+    init_lua,
+    make_project,
+    manifest_path,
+    open_file,
+    start_nvim,
+    update_remote_plugins,
+)
+
+
+def big_module(lines: int) -> str:
+    """A module of classes with methods calling each other, about ``lines`` lines long."""
+    out = ['"""Generated for the benchmark."""', ""]
+    index = 0
+    while len(out) < lines:
+        out += [f"class Thing{index}:", f'    """Thing {index}."""', ""]
+        for method in range(5):
+            out += [
+                f"    def m{method}(self, value):",
+                f"        total = value + {method}",
+                f"        total = self.m{(method + 1) % 5}(total) if total < 0 else total",
+                "        return total",
+                "",
+            ]
+        out += [f"def helper{index}(x):", f"    return Thing{index}().m0(x)", "", ""]
+        index += 1
+    return "\n".join(out[:lines]) + "\n"
+
+
+CURSOR_BENCH = """
+local linemap = require('remora.linemap')
+local count = vim.api.nvim_buf_line_count(0)
+local samples = {}
+math.randomseed(42)
+for i = 1, 2000 do
+  local line = math.random(1, count)
+  vim.api.nvim_win_set_cursor(0, { line, 0 })
+  local t0 = vim.uv.hrtime()
+  linemap.track()
+  samples[#samples + 1] = (vim.uv.hrtime() - t0) / 1e6
+end
+table.sort(samples)
+return { samples[math.floor(#samples * 0.5)], samples[math.floor(#samples * 0.95)], samples[#samples] }
+"""
+
+# The panel shows the node under the cursor (its id on line 1) with its relations drawn.
+PANEL_READY = """(function()
+  local buf = require('remora.ui.panel').buf
+  local node = require('remora').current_node()
+  if not (buf and node and node.id) then return false end
+  local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+  if lines[1] ~= ' ' .. node.id then return false end
+  return vim.iter(lines):any(function(l) return l:find('Callees (', 1, true) ~= nil end)
+end)()"""
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="remora-nvim-bench-"))
+    try:
+        root = make_project(tmp / "proj", {"big.py": big_module(5000)})
+        manifest_home = tmp / "manifest"
+        update_remote_plugins(manifest_home, "eager")
+
+        def fresh(name: str):  # noqa: ANN202
+            home = tmp / name
+            manifest_path(home).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(manifest_path(manifest_home), manifest_path(home))
+            return start_nvim(home, init_lua("eager"), root)
+
+        # First :Remora panel in a fresh Neovim: host start, line map, node info.
+        editor = fresh("first")
+        editor.nvim.command("edit big.py | call cursor(200, 9)")
+        started = time.perf_counter()
+        editor.nvim.command("Remora panel")
+        editor.wait_for(PANEL_READY, 30, interval=0.001)
+        first = time.perf_counter() - started
+
+        # CursorMoved p95 with the panel open (the expensive case: node changes re-render).
+        p50, p95, worst = editor.lua(CURSOR_BENCH)
+        editor.nvim.command("Remora panel")
+        p50c, p95c, worstc = editor.lua(CURSOR_BENCH)
+
+        # Warm panel open: toggle repeatedly on different nodes.
+        warm: list[float] = []
+        for line in range(300, 4800, 450):
+            editor.nvim.command(f"call cursor({line}, 9)")
+            started = time.perf_counter()
+            editor.nvim.command("Remora panel")
+            editor.wait_for(PANEL_READY, 10, interval=0.001)
+            warm.append((time.perf_counter() - started) * 1000)
+            editor.nvim.command("Remora panel")
+        warm.sort()
+        print("panel open warm samples (ms):", " ".join(f"{value:.1f}" for value in warm))
+        editor.close()
+
+        print(f"5,000-line file: {root / 'big.py'}")
+        print(f"CursorMoved handler, panel open:   p50 {p50:.3f} ms  p95 {p95:.3f} ms  max {worst:.3f} ms (target p95 <= 1 ms)")
+        print(f"CursorMoved handler, panel closed: p50 {p50c:.3f} ms  p95 {p95c:.3f} ms  max {worstc:.3f} ms")
+        print(f"panel open warm: median {warm[len(warm) // 2]:.1f} ms  max {warm[-1]:.1f} ms (target <= 50 ms)")
+        print(f"first :Remora panel in a fresh Neovim (host start included): {first * 1000:.0f} ms (target <= 1500 ms)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
