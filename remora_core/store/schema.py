@@ -108,6 +108,32 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_by_timestamp ON events (timestamp);
     CREATE INDEX proposals_by_event ON proposals (event_seq);
     """,
+    # 3: durable agent triggers (claimed atomically by runners, with a lease).
+    """
+    CREATE TABLE triggers (
+        id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('human_chat', 'agent_message', 'subscription', 'feedback')),
+        message TEXT NOT NULL,
+        correlation_id TEXT NOT NULL,
+        parent_id TEXT,                     -- the caller's trigger (agent_message: a nested turn)
+        source_agent TEXT,
+        trigger_event_id TEXT,              -- the event that caused it (HumanChat, AgentMessage, ...)
+        depth INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'queued'
+            CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        claimed_by TEXT,
+        lease_until REAL,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        reply TEXT,
+        error TEXT,
+        created_at REAL NOT NULL,
+        finished_at REAL
+    );
+    CREATE INDEX triggers_by_status ON triggers (status, created_at);
+    CREATE INDEX triggers_by_correlation ON triggers (correlation_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

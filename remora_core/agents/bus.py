@@ -1,0 +1,121 @@
+"""The runner's side of the event log: append events, tell in-process listeners, translate the
+turn loop's ``emit`` steps into stored events, and store proposals with their event."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from remora_core.agents.proposal_model import Proposal
+from remora_core.agents.proposals import ProposalStore
+from remora_core.events.models import (
+    AgentStartEvent,
+    BaseEvent,
+    RewriteProposalEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    new_event_id,
+)
+from remora_core.events.store import Appended, EventLog
+
+Listener = Callable[[BaseEvent], None]
+
+
+class EventBus:
+    """Appends through ``EventLog`` and calls the listeners with every event it stored."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.log = EventLog(connection)
+        self.listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event)`` after each event this process stores; returns the remover."""
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener) if listener in self.listeners else None
+
+    def notify(self, events: Sequence[BaseEvent]) -> None:
+        for event in events:
+            for listener in list(self.listeners):
+                listener(event)
+
+    def append(self, event: BaseEvent) -> Appended:
+        appended = self.log.append(event)
+        self.notify([event])
+        return appended
+
+
+def _arguments(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        return {"_raw": text}
+    return value if isinstance(value, dict) else {"_raw": text}
+
+
+class TurnEmitter:
+    """The ``emit`` callback of one turn: AgentStart, ToolCall and ToolResult become stored events.
+
+    (Complete / Error / cancel are stored by the runner together with the trigger's outcome.)
+    """
+
+    def __init__(self, bus: EventBus, agent_id: str, correlation_id: str, trigger_event_id: str | None) -> None:
+        self.bus = bus
+        self.agent_id = agent_id
+        self.correlation_id = correlation_id
+        self.trigger_event_id = trigger_event_id
+        self._call_id = ""
+
+    def __call__(self, event_type: str, payload: dict[str, Any]) -> None:
+        event: BaseEvent
+        if event_type == "agent_turn_started":
+            event = AgentStartEvent(
+                agent_id=self.agent_id, trigger_event_id=self.trigger_event_id, correlation_id=self.correlation_id
+            )
+        elif event_type == "tool_call":
+            self._call_id = new_event_id()
+            event = ToolCallEvent(
+                agent_id=self.agent_id,
+                tool_name=str(payload.get("tool", "")),
+                call_id=self._call_id,
+                arguments=_arguments(str(payload.get("arguments") or "")),
+                correlation_id=self.correlation_id,
+            )
+        elif event_type == "tool_result":
+            event = ToolResultEvent(
+                agent_id=self.agent_id,
+                tool_name=str(payload.get("tool", "")),
+                call_id=self._call_id,
+                result=str(payload.get("result", "")),
+                is_error=not payload.get("ok", True),
+                correlation_id=self.correlation_id,
+            )
+        else:
+            return
+        self.bus.append(event)
+
+
+class EventingProposals:
+    """A proposal sink: stores the proposal, then its ``RewriteProposal`` event (with the diff)."""
+
+    def __init__(self, proposals: ProposalStore, bus: EventBus) -> None:
+        self.proposals = proposals
+        self.bus = bus
+
+    def submit(self, proposal: Proposal) -> Proposal:
+        stored = self.proposals.submit(proposal)
+        appended = self.bus.append(
+            RewriteProposalEvent(
+                agent_id=proposal.agent_id or proposal.node_id,
+                proposal_id=proposal.id,
+                old_source=proposal.old_source,
+                new_source=proposal.new_source,
+                diff=proposal.diff,
+                file_path=proposal.file_path,
+                correlation_id=proposal.correlation_id,
+            )
+        )
+        self.proposals.set_event_seq(proposal.id, appended.seq)
+        stored.event_seq = appended.seq
+        return stored
