@@ -19,11 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.nvim_harness import (  # noqa: E402
+from tests.nvim_harness import (
     init_lua,
     make_project,
     manifest_path,
-    open_file,
     start_nvim,
     update_remote_plugins,
 )
@@ -82,7 +81,7 @@ def main() -> None:
         manifest_home = tmp / "manifest"
         update_remote_plugins(manifest_home, "eager")
 
-        def fresh(name: str):  # noqa: ANN202
+        def fresh(name: str):
             home = tmp / name
             manifest_path(home).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(manifest_path(manifest_home), manifest_path(home))

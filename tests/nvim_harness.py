@@ -8,6 +8,7 @@ manifest produced by a real ``:UpdateRemotePlugins`` (run once per session, copi
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import shutil
@@ -115,14 +116,10 @@ class Editor:
         if self.closed:
             return
         self.closed = True
-        try:
+        with contextlib.suppress(Exception):  # nvim exits while answering
             self.nvim.command("qa!")
-        except Exception:  # noqa: BLE001 -- nvim exits while answering
-            pass
-        try:
+        with contextlib.suppress(Exception):
             self.nvim.close()
-        except Exception:  # noqa: BLE001
-            pass
 
 
 def xdg_env(home: Path) -> dict[str, str]:

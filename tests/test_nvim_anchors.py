@@ -1,3 +1,4 @@
+# ruff: noqa: F811 -- pytest fixtures imported from tests.nvim_harness are redefined as parameters
 """Anchors in buffers: added on BufWritePre for new nodes, joined to the user's last undo step,
 cursor and view unchanged; dimmed / concealed; the node under the cursor from the line map."""
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 -- pytest fixtures imported from tests.nvim_harness are redefined as parameters
 """Install and host: registration (manifest, eager, lazy, after a foreign :UpdateRemotePlugins),
 :checkhealth remora, setup() validation, the :Remora command and its completion."""
 
@@ -115,7 +116,7 @@ def test_lazy_load_while_python3_host_already_runs_uses_a_clone_host(
 
 
 class _Models(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = b'{"object": "list", "data": [{"id": "test-model", "object": "model"}]}'
         self.send_response(200 if self.path == "/v1/models" else 404)
         self.send_header("Content-Type", "application/json")

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 -- pytest fixtures imported from tests.nvim_harness are redefined as parameters
 """The side panel: layout, lines, highlights, <CR> jumps, live events, window churn; the hub commands."""
 
 from __future__ import annotations
