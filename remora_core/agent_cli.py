@@ -1,0 +1,270 @@
+"""The agent subcommands of ``remora`` (headless: the whole agent loop without Neovim).
+
+    remora chat NODE_ID "message" [--wait]
+    remora proposals [--json] [--all]
+    remora approve PROPOSAL_ID
+    remora reject PROPOSAL_ID --feedback "..." [--wait]
+    remora events [--follow] [--json] [--node ID] [--after SEQ] [--timeout S]
+    remora run [--once]
+    remora cancel CORRELATION_ID
+
+``register(subparsers)`` adds them to ``remora_core.cli``'s parser. Every command is a thin
+call into ``AgentService``; user errors raise ``RemoraError`` (one line on stderr, exit 1).
+Also runnable alone: ``python -m remora_core.agent_cli ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from remora_core.agents.errors import AgentError, ProposalError
+from remora_core.agents.proposal_model import Proposal
+from remora_core.agents.service import AgentService
+from remora_core.agents.triggers import Trigger
+from remora_core.errors import RemoraError
+from remora_core.events.models import BaseEvent
+from remora_core.events.tail import EventTailer
+from remora_core.project import find_root
+
+EXIT_ERROR = 1
+
+
+def _service(args: argparse.Namespace) -> AgentService:
+    root = find_root(Path(args.root) if args.root else Path.cwd())
+    return AgentService(root)
+
+
+def _print_proposal(proposal: Proposal, *, diff: bool = True) -> None:
+    print(f"proposal {proposal.id}  [{proposal.status}]  {proposal.kind} of {proposal.node_id} in {proposal.file_path}")
+    if diff:
+        sys.stdout.write(proposal.diff if proposal.diff.endswith("\n") else proposal.diff + "\n")
+
+
+def _report(service: AgentService, trigger: Trigger) -> int:
+    """Print the outcome of a finished turn: the reply and the proposals it made."""
+    if trigger.status == "failed":
+        raise AgentError(trigger.error or f"the turn of {trigger.agent_id!r} failed")
+    if trigger.status == "cancelled":
+        raise AgentError(f"the turn of {trigger.agent_id!r} was cancelled")
+    print(trigger.reply or "")
+    for proposal in service.proposals(status=None):
+        if proposal.correlation_id == trigger.correlation_id:
+            _print_proposal(proposal)
+    return 0
+
+
+async def _wait(service: AgentService, correlation_id: str) -> Trigger:
+    try:
+        return await service.wait(correlation_id)
+    finally:
+        await service.runner.aclose()
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        correlation_id = service.chat(args.node, args.message)
+        if not args.wait:
+            print(f"queued chat to {args.node} (correlation {correlation_id}); run 'remora run' to process it")
+            return 0
+        return _report(service, asyncio.run(_wait(service, correlation_id)))
+
+
+def _proposal_json(proposal: Proposal) -> dict[str, Any]:
+    return proposal.model_dump(mode="json")
+
+
+def cmd_proposals(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        proposals = service.proposals(status=None if args.all else "pending", node_id=args.node)
+    if args.json:
+        json.dump([_proposal_json(p) for p in proposals], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if not proposals:
+        print("no pending proposals" if not args.all else "no proposals")
+    for proposal in proposals:
+        _print_proposal(proposal, diff=not args.brief)
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        result = service.approve(args.proposal)
+    if not result.applied:
+        if result.status == "stale":
+            raise ProposalError(f"proposal {args.proposal!r} is stale: {result.message}")
+        raise ProposalError(result.message)
+    first, last = result.changed_range
+    print(f"applied proposal {result.proposal_id} to {result.file_path} (lines {first}-{last})")
+    return 0
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        rejection = service.reject(args.proposal, args.feedback)
+        if rejection.correlation_id is None:
+            print(f"rejected proposal {args.proposal}")
+            return 0
+        if not args.wait:
+            print(
+                f"rejected proposal {args.proposal}; the agent will retry with the feedback "
+                f"(correlation {rejection.correlation_id}); run 'remora run' to process it"
+            )
+            return 0
+        print(f"rejected proposal {args.proposal}; retrying with the feedback")
+        return _report(service, asyncio.run(_wait(service, rejection.correlation_id)))
+
+
+def _summary(event: BaseEvent) -> str:
+    data = event.model_dump(mode="json")
+    for key in ("event_id", "timestamp", "correlation_id", "agent_id"):
+        data.pop(key, None)
+    text = " ".join(f"{key}={json.dumps(value)[:80]}" for key, value in data.items())
+    return text
+
+
+def _print_event(event: BaseEvent, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(event.envelope(), default=str), flush=True)
+        return
+    stamp = time.strftime("%H:%M:%S", time.localtime(event.timestamp))
+    agent = event.agent_ref() or "-"
+    print(
+        f"{event.seq:>6} {stamp} {event.event_type:<15} {agent:<12} {event.correlation_id or '-':<15} {_summary(event)}",
+        flush=True,
+    )
+
+
+def _matches(event: BaseEvent, node: str | None) -> bool:
+    return node is None or node in (event.agent_ref(), event.source_agent())
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        events = service.events(args.after, node_id=args.node, limit=args.limit)
+        root = service.root
+    for event in events:
+        _print_event(event, args.json)
+    if not args.follow:
+        return 0
+    after = max([args.after, *(e.seq or 0 for e in events)]) if events else None
+    with EventTailer(root, after=after) as tailer:
+        for event in tailer.follow(timeout=args.timeout):
+            if _matches(event, args.node):
+                _print_event(event, args.json)
+    return 0
+
+
+async def _run(service: AgentService, once: bool) -> list[Trigger]:
+    try:
+        if once:
+            return await service.run_pending()
+        await service.run_forever()
+        return []
+    finally:
+        await service.runner.aclose()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        finished = asyncio.run(_run(service, args.once))
+    for trigger in finished:
+        outcome = trigger.reply if trigger.status == "done" else trigger.error
+        print(f"{trigger.id} {trigger.agent_id} {trigger.status}: {(outcome or '').splitlines()[0] if outcome else ''}")
+    print(f"ran {len(finished)} trigger{'s' if len(finished) != 1 else ''}")
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        report = service.cancel(args.correlation)
+    print(
+        f"cancelled correlation {report.correlation_id}: {report.queued} queued, {report.running} running, "
+        f"{report.proposals} pending proposals"
+    )
+    return 0
+
+
+def _root_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", help="project root (default: found from the current directory upward)")
+
+
+def register(subparsers: Any) -> None:
+    """Add the agent commands to ``remora``'s subparsers (``parser.add_subparsers(...)``)."""
+    chat = subparsers.add_parser("chat", help="send a message to a node's agent")
+    chat.add_argument("node", help="node id (rm_xxxxxxxx)")
+    chat.add_argument("message")
+    chat.add_argument("--wait", action="store_true", help="run the turn now and print the reply and proposals")
+    _root_option(chat)
+    chat.set_defaults(handler=cmd_chat)
+
+    proposals = subparsers.add_parser("proposals", help="list proposals (pending by default) with their diffs")
+    proposals.add_argument("--json", action="store_true")
+    proposals.add_argument("--all", action="store_true", help="every status, not only pending")
+    proposals.add_argument("--node", help="only proposals for this node id")
+    proposals.add_argument("--brief", action="store_true", help="one line each, no diff")
+    _root_option(proposals)
+    proposals.set_defaults(handler=cmd_proposals)
+
+    approve = subparsers.add_parser("approve", help="apply a proposal to its file")
+    approve.add_argument("proposal", help="proposal id")
+    _root_option(approve)
+    approve.set_defaults(handler=cmd_approve)
+
+    reject = subparsers.add_parser("reject", help="reject a proposal; with feedback the agent retries")
+    reject.add_argument("proposal", help="proposal id")
+    reject.add_argument("--feedback", default="", help="why; the agent gets it and tries again")
+    reject.add_argument("--wait", action="store_true", help="run the retry now and print its outcome")
+    _root_option(reject)
+    reject.set_defaults(handler=cmd_reject)
+
+    events = subparsers.add_parser("events", help="print the event log")
+    events.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+    events.add_argument("--node", help="only events about this node id")
+    events.add_argument("--after", type=int, default=0, metavar="SEQ", help="only events after this seq")
+    events.add_argument("--limit", type=int, default=1000, help="at most this many past events")
+    events.add_argument("--timeout", type=float, default=None, help="with --follow: stop after this many seconds")
+    _root_option(events)
+    events.set_defaults(handler=cmd_events)
+
+    run = subparsers.add_parser("run", help="run queued agent triggers")
+    run.add_argument("--once", action="store_true", help="run what is queued, then exit")
+    _root_option(run)
+    run.set_defaults(handler=cmd_run)
+
+    cancel = subparsers.add_parser("cancel", help="cancel everything under a correlation id")
+    cancel.add_argument("correlation", help="correlation id (c_...)")
+    _root_option(cancel)
+    cancel.set_defaults(handler=cmd_cancel)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="remora", description="Remora agent commands.")
+    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except RemoraError as error:
+        print(f"remora: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except sqlite3.DatabaseError as error:
+        print(f"remora: error: the project database is damaged or locked: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("remora: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Shared setup of the runner tests: a small project, a service wired to the fake model server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from remora_core.agents.service import AgentService
+from remora_core.config import AgentsConfig, LLMConfig, RemoraConfig
+from remora_core.events.models import BaseEvent
+
+T = TypeVar("T")
+
+CODE = {
+    "app.py": '''
+        import functools
+
+
+        class Config:
+            """Settings."""
+
+            def load(self, path):
+                return open(path).read()
+
+            @functools.cache
+            @staticmethod
+            def parse(text):
+                return text.split()
+
+
+        def a_func(x):
+            return b_func(x)
+
+
+        def b_func(x):
+            return c_func(x)
+
+
+        def c_func(x):
+            return x
+        ''',
+}
+
+
+def config(base_url: str, **agents: Any) -> RemoraConfig:
+    llm = LLMConfig(base_url=base_url, model="fake-model", max_retries=0, retry_base_delay=0.01, timeout=5.0)
+    return RemoraConfig(llm=llm, agents=AgentsConfig(**agents))
+
+
+def service(root: Path, base_url: str, **agents: Any) -> AgentService:
+    return AgentService(root, config=config(base_url, **agents), heartbeat_seconds=0.05)
+
+
+def run(coro: Awaitable[T]) -> T:
+    async def main() -> T:
+        return await coro
+
+    return asyncio.run(main())
+
+
+def types(events: list[BaseEvent]) -> list[str]:
+    return [event.event_type for event in events]
+
+
+def last_tool_message(body: dict[str, Any]) -> str:
+    return str(body["messages"][-1]["content"])
