@@ -130,7 +130,9 @@ def test_lazy_hydration_loads_only_the_neighbourhood(indexed: Path) -> None:
     graph = TopologyGraph(store.connection)
     assert graph.loaded_nodes == 0
     graph.callers(ids["pkg/util.py:unused"])
-    assert graph.loaded_nodes == 2  # the node and its file (parent_of edge)
+    assert graph.loaded_nodes == 1  # only the calls edges were read: there are none
+    graph.parent(ids["pkg/util.py:unused"])
+    assert graph.loaded_nodes == 2  # now its file too (parent_of edge)
     store.close()
 
 

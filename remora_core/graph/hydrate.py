@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 CHUNK = 500
@@ -42,19 +42,23 @@ def load_nodes(connection: sqlite3.Connection, ids: Iterable[str]) -> list[Graph
     return found
 
 
-def load_edges(connection: sqlite3.Connection, ids: Iterable[str]) -> set[tuple[str, str, str]]:
-    """Every (from_id, to_id, edge_type) with an end in ``ids``."""
+def load_edges(
+    connection: sqlite3.Connection, ids: Iterable[str], edge_types: Sequence[str]
+) -> set[tuple[str, str, str]]:
+    """Every (from_id, to_id, edge_type) of ``edge_types`` with an end in ``ids``."""
     edges: set[tuple[str, str, str]] = set()
+    types = list(edge_types)
+    type_marks = ", ".join("?" * len(types))
     for chunk in _chunks(ids):
         marks = ", ".join("?" * len(chunk))
-        edges.update(
-            connection.execute(
-                f"SELECT from_id, to_id, edge_type FROM edges WHERE from_id IN ({marks})", chunk
+        for column in ("from_id", "to_id"):
+            edges.update(
+                connection.execute(
+                    f"SELECT from_id, to_id, edge_type FROM edges WHERE {column} IN ({marks}) "
+                    f"AND edge_type IN ({type_marks})",
+                    [*chunk, *types],
+                )
             )
-        )
-        edges.update(
-            connection.execute(f"SELECT from_id, to_id, edge_type FROM edges WHERE to_id IN ({marks})", chunk)
-        )
     return edges
 
 

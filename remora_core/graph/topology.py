@@ -40,7 +40,7 @@ class TopologyGraph:
         self.connection = connection
         self.graph: rx.PyDiGraph = rx.PyDiGraph(multigraph=True)
         self._index: dict[str, int] = {}
-        self._expanded: set[str] = set()
+        self._expanded: dict[str, set[str]] = {}  # node id -> edge types fully loaded
         self._edges: set[tuple[str, str, str]] = set()
         self._by_file: dict[str, set[str]] = {}
 
@@ -73,7 +73,8 @@ class TopologyGraph:
             self._drop(node_id)
         # Edges the new code of ``path`` produces may end at nodes that were expanded before
         # they existed: those must re-read their edges too.
-        self._expanded -= hydrate.edge_ends_from_file(self.connection, path)
+        for end in hydrate.edge_ends_from_file(self.connection, path):
+            self._expanded.pop(end, None)
 
     def invalidate_change(self, change: object) -> None:
         """Apply a ``TopologyChangedEvent`` (or anything with ``file_path`` and node id lists)."""
@@ -92,12 +93,12 @@ class TopologyGraph:
         if index is None:
             return
         for neighbour in {*self.graph.predecessor_indices(index), *self.graph.successor_indices(index)}:
-            self._expanded.discard(self.graph[neighbour].id)
+            self._expanded.pop(self.graph[neighbour].id, None)
         node: GraphNode = self.graph[index]
         for source, target, edge_type in [*self.graph.in_edges(index), *self.graph.out_edges(index)]:
             self._edges.discard((self.graph[source].id, self.graph[target].id, edge_type))
         self.graph.remove_node(index)
-        self._expanded.discard(node_id)
+        self._expanded.pop(node_id, None)
         members = self._by_file.get(node.file_path)
         if members is not None:
             members.discard(node_id)
@@ -116,13 +117,14 @@ class TopologyGraph:
         for node in hydrate.load_nodes(self.connection, missing):
             self._add_node(node)
 
-    def expand(self, ids: Iterable[str]) -> None:
-        """Make sure every edge of ``ids`` is in memory (one SQL batch for all of them)."""
-        todo = [node_id for node_id in dict.fromkeys(ids) if node_id not in self._expanded]
+    def expand(self, ids: Iterable[str], edge_types: Sequence[str] = EDGE_TYPES) -> None:
+        """Make sure every ``edge_types`` edge of ``ids`` is in memory (one SQL batch for all)."""
+        wanted = set(edge_types)
+        todo = [node_id for node_id in dict.fromkeys(ids) if not wanted <= self._expanded.get(node_id, set())]
         if not todo:
             return
         self._load(todo)
-        edges = hydrate.load_edges(self.connection, todo) - self._edges
+        edges = hydrate.load_edges(self.connection, todo, sorted(wanted)) - self._edges
         self._load({end for edge in edges for end in edge[:2]})
         for edge in edges:
             source = self._index.get(edge[0])
@@ -131,10 +133,12 @@ class TopologyGraph:
                 continue  # an edge to a row that no longer exists: ignore
             self.graph.add_edge(source, target, edge[2])
             self._edges.add(edge)
-        self._expanded.update(node_id for node_id in todo if node_id in self._index)
+        for node_id in todo:
+            if node_id in self._index:
+                self._expanded.setdefault(node_id, set()).update(wanted)
 
-    def _require(self, node_id: str) -> int:
-        self.expand([node_id])
+    def _require(self, node_id: str, edge_types: Sequence[str] = EDGE_TYPES) -> int:
+        self.expand([node_id], edge_types)
         index = self._index.get(node_id)
         if index is None:
             raise NodeNotFoundError(f"no node {node_id!r} in the index")
@@ -150,14 +154,14 @@ class TopologyGraph:
         return self.graph[index]
 
     def _out(self, node_id: str, edge_type: str) -> list[str]:
-        index = self._require(node_id)
+        index = self._require(node_id, (edge_type,))
         found = {
             self.graph[target].id for _, target, kind in self.graph.out_edges(index) if kind == edge_type
         }
         return self._ordered(found)
 
     def _in(self, node_id: str, edge_type: str) -> list[str]:
-        index = self._require(node_id)
+        index = self._require(node_id, (edge_type,))
         found = {self.graph[source].id for source, _, kind in self.graph.in_edges(index) if kind == edge_type}
         return self._ordered(found)
 
@@ -195,7 +199,7 @@ class TopologyGraph:
         frontier = [node_id]
         seen = {node_id}
         while frontier:
-            self.expand(frontier)
+            self.expand(frontier, ("parent_of",))
             level: list[str] = []
             for current in frontier:
                 for child in self.children(current):
@@ -247,13 +251,13 @@ class TopologyGraph:
         """Nodes within ``depth`` hops over ``edge_types`` (``direction`` out | in | both)."""
         if direction not in ("out", "in", "both"):
             raise ValueError(f"direction must be 'out', 'in' or 'both', not {direction!r}")
-        self._require(node_id)
+        self._require(node_id, edge_types)
         result = Neighbourhood(node_id, depth)
         result.distance[node_id] = 0
         edges: set[tuple[str, str, str]] = set()
         frontier = [node_id]
         for hop in range(1, depth + 1):
-            self.expand(frontier)
+            self.expand(frontier, edge_types)
             level: list[str] = []
             for current in frontier:
                 for neighbour, edge in self._steps(self._index[current], edge_types, direction):
@@ -271,14 +275,14 @@ class TopologyGraph:
 
     def shortest_call_path(self, source: str, target: str, *, max_depth: int = 12) -> list[str] | None:
         """The shortest chain of ``calls`` edges from ``source`` to ``target`` (both included), or None."""
-        self._require(source)
-        self._require(target)
+        self._require(source, ("calls",))
+        self._require(target, ("calls",))
         if source == target:
             return [source]
         previous: dict[str, str | None] = {source: None}
         frontier = [source]
         for _ in range(max_depth):
-            self.expand(frontier)
+            self.expand(frontier, ("calls",))
             level: list[str] = []
             for current in frontier:
                 for callee in self.callees(current):
