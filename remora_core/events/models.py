@@ -3,6 +3,11 @@
 Every event class has a ``kind`` (graph | agent | tool | human | topology | hub) and is
 stored under its ``event_type`` (the class name without the ``Event`` suffix). A stored
 payload is the model's JSON; :func:`event_from_json` turns it back into the right class.
+
+Kinds: ``agent`` (AgentStart/Complete/Error, RewriteProposal: what an agent does),
+``graph`` (AgentMessage: one node talking to another along the graph), ``human``
+(HumanChat, RewriteApplied/Rejected: a person's decision), ``tool`` (ToolCall/Result),
+``topology`` (TopologyChanged, from the hub) and ``hub`` (HubStarted/Stopped).
 """
 
 from __future__ import annotations
