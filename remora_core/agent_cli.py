@@ -23,33 +23,39 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from remora_core.agents.errors import AgentError, ProposalError
-from remora_core.agents.proposal_model import Proposal
-from remora_core.agents.service import AgentService
-from remora_core.agents.triggers import Trigger
 from remora_core.errors import RemoraError
-from remora_core.events.models import BaseEvent
-from remora_core.events.tail import EventTailer
 from remora_core.project import find_root
+
+if TYPE_CHECKING:  # the agent runtime (and openai) is imported only by the commands that run
+    from remora_core.agents.proposal_model import Proposal
+    from remora_core.agents.service import AgentService
+    from remora_core.agents.triggers import Trigger
+    from remora_core.events.models import BaseEvent
 
 EXIT_ERROR = 1
 
 
 def _service(args: argparse.Namespace) -> AgentService:
+    from remora_core.agents.service import AgentService
+
     root = find_root(Path(args.root) if args.root else Path.cwd())
     return AgentService(root)
 
 
 def _print_proposal(proposal: Proposal, *, diff: bool = True) -> None:
-    print(f"proposal {proposal.id}  [{proposal.status}]  {proposal.kind} of {proposal.node_id} in {proposal.file_path}")
+    print(
+        f"proposal {proposal.id}  [{proposal.status}]  {proposal.kind} of {proposal.node_id} in {proposal.file_path}"
+    )
     if diff:
         sys.stdout.write(proposal.diff if proposal.diff.endswith("\n") else proposal.diff + "\n")
 
 
 def _report(service: AgentService, trigger: Trigger) -> int:
     """Print the outcome of a finished turn: the reply and the proposals it made."""
+    from remora_core.agents.errors import AgentError
+
     if trigger.status == "failed":
         raise AgentError(trigger.error or f"the turn of {trigger.agent_id!r} failed")
     if trigger.status == "cancelled":
@@ -72,7 +78,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
     with _service(args) as service:
         correlation_id = service.chat(args.node, args.message)
         if not args.wait:
-            print(f"queued chat to {args.node} (correlation {correlation_id}); run 'remora run' to process it")
+            print(
+                f"queued chat to {args.node} (correlation {correlation_id}); run 'remora run' to process it"
+            )
             return 0
         return _report(service, asyncio.run(_wait(service, correlation_id)))
 
@@ -96,6 +104,8 @@ def cmd_proposals(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
+    from remora_core.agents.errors import ProposalError
+
     with _service(args) as service:
         result = service.approve(args.proposal)
     if not result.applied:
@@ -155,6 +165,8 @@ def cmd_events(args: argparse.Namespace) -> int:
         _print_event(event, args.json)
     if not args.follow:
         return 0
+    from remora_core.events.tail import EventTailer
+
     after = max([args.after, *(e.seq or 0 for e in events)]) if events else None
     with EventTailer(root, after=after) as tailer:
         for event in tailer.follow(timeout=args.timeout):
@@ -178,7 +190,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         finished = asyncio.run(_run(service, args.once))
     for trigger in finished:
         outcome = trigger.reply if trigger.status == "done" else trigger.error
-        print(f"{trigger.id} {trigger.agent_id} {trigger.status}: {(outcome or '').splitlines()[0] if outcome else ''}")
+        print(
+            f"{trigger.id} {trigger.agent_id} {trigger.status}: {(outcome or '').splitlines()[0] if outcome else ''}"
+        )
     print(f"ran {len(finished)} trigger{'s' if len(finished) != 1 else ''}")
     return 0
 
@@ -202,11 +216,15 @@ def register(subparsers: Any) -> None:
     chat = subparsers.add_parser("chat", help="send a message to a node's agent")
     chat.add_argument("node", help="node id (rm_xxxxxxxx)")
     chat.add_argument("message")
-    chat.add_argument("--wait", action="store_true", help="run the turn now and print the reply and proposals")
+    chat.add_argument(
+        "--wait", action="store_true", help="run the turn now and print the reply and proposals"
+    )
     _root_option(chat)
     chat.set_defaults(handler=cmd_chat)
 
-    proposals = subparsers.add_parser("proposals", help="list proposals (pending by default) with their diffs")
+    proposals = subparsers.add_parser(
+        "proposals", help="list proposals (pending by default) with their diffs"
+    )
     proposals.add_argument("--json", action="store_true")
     proposals.add_argument("--all", action="store_true", help="every status, not only pending")
     proposals.add_argument("--node", help="only proposals for this node id")
@@ -232,7 +250,9 @@ def register(subparsers: Any) -> None:
     events.add_argument("--node", help="only events about this node id")
     events.add_argument("--after", type=int, default=0, metavar="SEQ", help="only events after this seq")
     events.add_argument("--limit", type=int, default=1000, help="at most this many past events")
-    events.add_argument("--timeout", type=float, default=None, help="with --follow: stop after this many seconds")
+    events.add_argument(
+        "--timeout", type=float, default=None, help="with --follow: stop after this many seconds"
+    )
     _root_option(events)
     events.set_defaults(handler=cmd_events)
 

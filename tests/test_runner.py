@@ -47,13 +47,22 @@ def test_chat_runs_the_turn_and_every_step_is_an_event(
 ) -> None:
     _, store = proj
     (a,) = _ids(store, "a_func")
-    fake_llm.add_tool_calls(("rewrite_self", {"new_source": "def a_func(x: int) -> int:\n    return b_func(x)\n"}))
+    fake_llm.add_tool_calls(
+        ("rewrite_self", {"new_source": "def a_func(x: int) -> int:\n    return b_func(x)\n"})
+    )
     fake_llm.add_text("typed")
     correlation = svc.chat(a, "add type hints")
     trigger = run(svc.wait(correlation))
     assert trigger.status == "done" and trigger.reply == "typed" and trigger.attempts == 1
     events = svc.events(node_id=a)
-    assert types(events) == ["HumanChat", "AgentStart", "ToolCall", "RewriteProposal", "ToolResult", "AgentComplete"]
+    assert types(events) == [
+        "HumanChat",
+        "AgentStart",
+        "ToolCall",
+        "RewriteProposal",
+        "ToolResult",
+        "AgentComplete",
+    ]
     assert all(event.correlation_id == correlation for event in events)
     proposal_event = events[3]
     assert isinstance(proposal_event, RewriteProposalEvent)
@@ -154,13 +163,17 @@ def test_feedback_after_rejection_reruns_in_a_new_correlation(
     user = fake_llm.chat_requests()[2]["messages"][1]["content"]
     assert "use type hints instead" in user and proposal.id in user and "x * 1" in user
     (again,) = svc.proposals()
-    assert again.correlation_id == rejection.correlation_id and "def c_func(x: int) -> int:" in again.new_source
+    assert (
+        again.correlation_id == rejection.correlation_id and "def c_func(x: int) -> int:" in again.new_source
+    )
     rejected = [e for e in svc.events() if e.event_type == "RewriteRejected"]
     assert len(rejected) == 1 and rejected[0].feedback == "use type hints instead"  # type: ignore[attr-defined]
     assert "x * 1" not in (root / "app.py").read_text()
 
 
-def test_reject_without_feedback_does_not_rerun(svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+def test_reject_without_feedback_does_not_rerun(
+    svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
+) -> None:
     _, store = proj
     (c,) = _ids(store, "c_func")
     fake_llm.add_tool_calls(("rewrite_self", {"new_source": "def c_func(x):\n    return x * 1\n"}))
@@ -195,12 +208,16 @@ def test_approved_twice_applies_once_and_reindexes(
     assert len([e for e in svc.events() if e.event_type == "RewriteApplied"]) == 1
 
 
-def test_moved_node_applies_to_its_new_span(proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM) -> None:
+def test_moved_node_applies_to_its_new_span(
+    proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
+) -> None:
     root, store = proj
     (b,) = _ids(store, "b_func")
     proposal = _propose(svc, fake_llm, b, "def b_func(x):\n    return c_func(x) + 1\n")
     path = root / "app.py"
-    path.write_text(path.read_text().replace("import functools\n", "import functools\n\n# a comment\nCONSTANT = 1\n", 1))
+    path.write_text(
+        path.read_text().replace("import functools\n", "import functools\n\n# a comment\nCONSTANT = 1\n", 1)
+    )
     result = svc.approve(proposal)
     assert result.applied
     text = path.read_text()
@@ -259,7 +276,11 @@ def test_model_server_down_fails_the_trigger_naming_the_url(proj: tuple[Path, St
     url = f"http://127.0.0.1:{port}/v1"
     with service(root, url) as svc:
         trigger = run(svc.wait(svc.chat(node_id_of(store, "c_func"), "go")))
-        assert trigger.status == "failed" and url in (trigger.error or "") and "not reachable" in (trigger.error or "")
+        assert (
+            trigger.status == "failed"
+            and url in (trigger.error or "")
+            and "not reachable" in (trigger.error or "")
+        )
         (error,) = [e for e in svc.events() if isinstance(e, AgentErrorEvent)]
         assert error.error == trigger.error and error.correlation_id == trigger.correlation_id
 
@@ -291,7 +312,9 @@ def test_cancel_mid_turn_cancels_the_whole_correlation(
     assert run(scenario()) < 1.0
     assert [(t.agent_id, t.status) for t in svc.triggers(correlation)] == [(a, "cancelled"), (b, "cancelled")]
     errors = [e for e in svc.events() if isinstance(e, AgentErrorEvent)]
-    assert sorted(e.agent_id for e in errors) == sorted([a, b]) and all("cancelled" in e.error for e in errors)
+    assert sorted(e.agent_id for e in errors) == sorted([a, b]) and all(
+        "cancelled" in e.error for e in errors
+    )
     assert [p.status for p in svc.proposals(status=None)] == ["cancelled"]
     assert (root / "app.py").read_text() == before
     assert store.connection.execute("SELECT count(*) FROM activation_chain").fetchone()[0] == 0
@@ -363,7 +386,11 @@ def test_a_dead_runners_claim_is_retried_once_then_failed(
     retried = svc.queue.get(once.id)
     failed = svc.queue.get(twice.id)
     assert retried is not None and retried.status == "done" and retried.attempts == 2
-    assert failed is not None and failed.status == "failed" and "gave up after 2 attempts" in (failed.error or "")
+    assert (
+        failed is not None
+        and failed.status == "failed"
+        and "gave up after 2 attempts" in (failed.error or "")
+    )
     assert len(fake_llm.chat_requests()) == 1
 
 

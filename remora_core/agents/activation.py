@@ -51,7 +51,8 @@ def enter(
     now = time.time()
     with write_transaction(connection):
         active = connection.execute(
-            "SELECT 1 FROM activation_chain WHERE correlation_id = ? AND agent_id = ?", (correlation_id, target)
+            "SELECT 1 FROM activation_chain WHERE correlation_id = ? AND agent_id = ?",
+            (correlation_id, target),
         ).fetchone()
         if active:
             raise ActivationRefusedError(
@@ -73,7 +74,8 @@ def enter(
 def leave(connection: sqlite3.Connection, correlation_id: str, agent_id: str) -> None:
     with write_transaction(connection):
         connection.execute(
-            "DELETE FROM activation_chain WHERE correlation_id = ? AND agent_id = ?", (correlation_id, agent_id)
+            "DELETE FROM activation_chain WHERE correlation_id = ? AND agent_id = ?",
+            (correlation_id, agent_id),
         )
 
 

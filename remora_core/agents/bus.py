@@ -60,7 +60,9 @@ class TurnEmitter:
     (Complete / Error / cancel are stored by the runner together with the trigger's outcome.)
     """
 
-    def __init__(self, bus: EventBus, agent_id: str, correlation_id: str, trigger_event_id: str | None) -> None:
+    def __init__(
+        self, bus: EventBus, agent_id: str, correlation_id: str, trigger_event_id: str | None
+    ) -> None:
         self.bus = bus
         self.agent_id = agent_id
         self.correlation_id = correlation_id
@@ -71,7 +73,9 @@ class TurnEmitter:
         event: BaseEvent
         if event_type == "agent_turn_started":
             event = AgentStartEvent(
-                agent_id=self.agent_id, trigger_event_id=self.trigger_event_id, correlation_id=self.correlation_id
+                agent_id=self.agent_id,
+                trigger_event_id=self.trigger_event_id,
+                correlation_id=self.correlation_id,
             )
         elif event_type == "tool_call":
             self._call_id = new_event_id()

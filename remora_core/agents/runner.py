@@ -77,11 +77,15 @@ class Runner:
         self.queue = TriggerQueue(store.connection, self.bus.log)
         self.proposals = ProposalStore(store, root)
         self.sink = EventingProposals(self.proposals, self.bus)
-        self.registry = registry if registry is not None else discover_extensions(root, Path(config.agents.models_dir))
+        self.registry = (
+            registry if registry is not None else discover_extensions(root, Path(config.agents.models_dir))
+        )
         self.providers = list(providers)
         self.runner_id = runner_id or new_runner_id()
         self.lease_seconds = lease_seconds
-        self.heartbeat_seconds = heartbeat_seconds if heartbeat_seconds is not None else max(0.05, lease_seconds / 4)
+        self.heartbeat_seconds = (
+            heartbeat_seconds if heartbeat_seconds is not None else max(0.05, lease_seconds / 4)
+        )
         self._model = model
         self._client: LLMClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
@@ -116,11 +120,15 @@ class Runner:
         created = 0
         connection = self.store.connection
         with write_transaction(connection):
-            row = connection.execute("SELECT value FROM meta WHERE key = ?", (SUBSCRIPTION_CURSOR,)).fetchone()
+            row = connection.execute(
+                "SELECT value FROM meta WHERE key = ?", (SUBSCRIPTION_CURSOR,)
+            ).fetchone()
             newest = connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
             cursor = int(row[0]) if row else newest  # a new cursor starts at the end (no replay)
             has_subscriptions = connection.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchone()
-            rows = read_after(connection, cursor, limit=limit) if has_subscriptions and newest > cursor else []
+            rows = (
+                read_after(connection, cursor, limit=limit) if has_subscriptions and newest > cursor else []
+            )
             for seq, event_type, payload in rows:
                 event = event_from_json(event_type, payload, seq)
                 for agent_id in self.bus.log.matcher.match(connection, event):
@@ -164,7 +172,9 @@ class Runner:
         """Keep claiming and running triggers until ``stop`` is set (or the task is cancelled)."""
         await self._drive(stop=stop, until_empty=False, poll_interval=poll_interval)
 
-    async def _drive(self, *, stop: asyncio.Event | None, until_empty: bool, poll_interval: float) -> list[Trigger]:
+    async def _drive(
+        self, *, stop: asyncio.Event | None, until_empty: bool, poll_interval: float
+    ) -> list[Trigger]:
         finished: list[Trigger] = []
         running: set[asyncio.Task[Trigger]] = set()
         heartbeat = asyncio.create_task(self._heartbeat())
@@ -180,7 +190,9 @@ class Runner:
                     await self._idle(stop, poll_interval)
                     continue
                 timeout = None if until_empty else poll_interval
-                done, running = await asyncio.wait(running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                done, running = await asyncio.wait(
+                    running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
                 finished.extend(self._outcome(task) for task in done)
         finally:
             heartbeat.cancel()
@@ -238,7 +250,9 @@ class Runner:
         while True:
             await asyncio.sleep(self.heartbeat_seconds)
             try:
-                flagged = self.queue.renew(self.runner_id, list(self._running), lease_seconds=self.lease_seconds)
+                flagged = self.queue.renew(
+                    self.runner_id, list(self._running), lease_seconds=self.lease_seconds
+                )
             except RemoraError:
                 continue
             for correlation_id in {self._running[t] for t in flagged if t in self._running}:
@@ -274,7 +288,11 @@ class Runner:
                     f"{trigger.correlation_id!r}; {trigger.agent_id!r} is not run"
                 )
             path = activation.enter(
-                self.store.connection, trigger.correlation_id, (), trigger.agent_id, self.config.agents.max_depth
+                self.store.connection,
+                trigger.correlation_id,
+                (),
+                trigger.agent_id,
+                self.config.agents.max_depth,
             )
         except RemoraError as error:
             self._finish(trigger, "failed", error=str(error))
@@ -291,12 +309,18 @@ class Runner:
         assert current is not None
         return current
 
-    def _finish(self, trigger: Trigger, status: str, *, reply: str | None = None, error: str | None = None) -> None:
+    def _finish(
+        self, trigger: Trigger, status: str, *, reply: str | None = None, error: str | None = None
+    ) -> None:
         event: BaseEvent
         if status == "done":
-            event = AgentCompleteEvent(agent_id=trigger.agent_id, result=reply or "", correlation_id=trigger.correlation_id)
+            event = AgentCompleteEvent(
+                agent_id=trigger.agent_id, result=reply or "", correlation_id=trigger.correlation_id
+            )
         else:
-            event = AgentErrorEvent(agent_id=trigger.agent_id, error=error or status, correlation_id=trigger.correlation_id)
+            event = AgentErrorEvent(
+                agent_id=trigger.agent_id, error=error or status, correlation_id=trigger.correlation_id
+            )
         if self.queue.finish(trigger.id, status, reply=reply, error=error, events=[event]):  # type: ignore[arg-type]
             self.bus.notify([event])
 
@@ -310,7 +334,7 @@ class Runner:
         except RemoraError as error:
             self._finish(trigger, "failed", error=str(error))
             raise
-        except Exception as error:  # noqa: BLE001 - a bug in a turn must not kill the runner
+        except Exception as error:  # a bug in a turn must not kill the runner
             message = f"turn of {trigger.agent_id!r} failed: {type(error).__name__}: {error}"
             self._finish(trigger, "failed", error=message)
             raise AgentError(message) from error
@@ -318,7 +342,9 @@ class Runner:
         return result.reply
 
     async def _turn(self, trigger: Trigger, path: tuple[str, ...]) -> TurnResult:
-        hydrated = hydrate_agent(self.root, self.store, trigger.agent_id, registry=self.registry, providers=self.providers)
+        hydrated = hydrate_agent(
+            self.root, self.store, trigger.agent_id, registry=self.registry, providers=self.providers
+        )
         context = LocalAgentContext(
             trigger.agent_id,
             self.root,
@@ -374,4 +400,3 @@ class Runner:
                 self._running.pop(nested.id, None)
         finally:
             activation.leave(self.store.connection, correlation_id, target_id)
-

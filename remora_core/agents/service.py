@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from remora_core.agents import activation
 from remora_core.agents.bus import EventBus, Listener
@@ -105,7 +106,7 @@ class AgentService:
         await self.runner.aclose()
         self.close()
 
-    def __enter__(self) -> AgentService:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -135,7 +136,12 @@ class AgentService:
         correlation_id = new_correlation_id()
         event = HumanChatEvent(to_agent=node_id, message=message, correlation_id=correlation_id)
         trigger = self.queue.enqueue(
-            node_id, kind, message, correlation_id, events=[event], trigger_event_id=event.event_id  # type: ignore[arg-type]
+            node_id,
+            kind,
+            message,
+            correlation_id,
+            events=[event],
+            trigger_event_id=event.event_id,  # type: ignore[arg-type]
         )
         self.bus.notify([event])
         return trigger
@@ -179,7 +185,9 @@ class AgentService:
         return CancelReport(correlation_id, queued, running, tasks, cancelled)
 
     # -- proposals ---------------------------------------------------------------------
-    def proposals(self, status: ProposalStatus | None = "pending", *, node_id: str | None = None) -> list[Proposal]:
+    def proposals(
+        self, status: ProposalStatus | None = "pending", *, node_id: str | None = None
+    ) -> list[Proposal]:
         return self._proposals.list(node_id=node_id, status=status)
 
     def proposal(self, proposal_id: str) -> Proposal:
@@ -256,7 +264,10 @@ class AgentService:
             args.append(correlation_id)
         query += " ORDER BY seq LIMIT ?"
         args.append(limit)
-        return [event_from_json(kind, payload, seq) for seq, kind, payload in self.store.connection.execute(query, args)]
+        return [
+            event_from_json(kind, payload, seq)
+            for seq, kind, payload in self.store.connection.execute(query, args)
+        ]
 
     def last_seq(self) -> int:
         return self.bus.log.last_seq()

@@ -76,7 +76,9 @@ class TriggerQueue:
 
     # -- reading -----------------------------------------------------------------------
     def get(self, trigger_id: str) -> Trigger | None:
-        row = self.connection.execute(f"SELECT {_COLUMNS} FROM triggers WHERE id = ?", (trigger_id,)).fetchone()
+        row = self.connection.execute(
+            f"SELECT {_COLUMNS} FROM triggers WHERE id = ?", (trigger_id,)
+        ).fetchone()
         return Trigger(*row) if row else None
 
     def by_correlation(self, correlation_id: str) -> list[Trigger]:
@@ -97,7 +99,9 @@ class TriggerQueue:
         return [Trigger(*row) for row in reversed(self.connection.execute(query, args).fetchall())]
 
     def queued_count(self) -> int:
-        return int(self.connection.execute("SELECT count(*) FROM triggers WHERE status = 'queued'").fetchone()[0])
+        return int(
+            self.connection.execute("SELECT count(*) FROM triggers WHERE status = 'queued'").fetchone()[0]
+        )
 
     # -- writing -----------------------------------------------------------------------
     def insert(
@@ -176,20 +180,19 @@ class TriggerQueue:
                     (trigger.id,),
                 )
                 continue
-            error = (
-                f"runner {trigger.claimed_by!r} stopped during the turn; "
-                + (
-                    "its caller is gone"
-                    if trigger.parent_id
-                    else f"gave up after {trigger.attempts} attempts"
-                )
+            error = f"runner {trigger.claimed_by!r} stopped during the turn; " + (
+                "its caller is gone" if trigger.parent_id else f"gave up after {trigger.attempts} attempts"
             )
             connection.execute(
                 "UPDATE triggers SET status = 'failed', error = ?, finished_at = ? WHERE id = ?",
                 (error, now, trigger.id),
             )
             self.log.append_in_transaction(
-                [AgentErrorEvent(agent_id=trigger.agent_id, error=error, correlation_id=trigger.correlation_id)]
+                [
+                    AgentErrorEvent(
+                        agent_id=trigger.agent_id, error=error, correlation_id=trigger.correlation_id
+                    )
+                ]
             )
 
     def claim(self, runner_id: str, *, limit: int, lease_seconds: float) -> list[Trigger]:
@@ -202,7 +205,8 @@ class TriggerQueue:
             ids = [
                 row[0]
                 for row in connection.execute(
-                    "SELECT id FROM triggers WHERE status = 'queued' ORDER BY created_at, rowid LIMIT ?", (limit,)
+                    "SELECT id FROM triggers WHERE status = 'queued' ORDER BY created_at, rowid LIMIT ?",
+                    (limit,),
                 )
             ]
             claimed = [
@@ -215,7 +219,9 @@ class TriggerQueue:
                 ).rowcount
                 == 1
             ]
-        return [trigger for trigger in (self.get(trigger_id) for trigger_id in claimed) if trigger is not None]
+        return [
+            trigger for trigger in (self.get(trigger_id) for trigger_id in claimed) if trigger is not None
+        ]
 
     def claim_id(self, trigger_id: str, runner_id: str, *, lease_seconds: float) -> Trigger | None:
         """Claim one given trigger; None when it is not queued (another runner has it, or it is over)."""
