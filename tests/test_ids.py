@@ -234,3 +234,14 @@ def test_hand_written_anchor_is_adopted(project) -> None:  # type: ignore[no-unt
     root = project({"a.py": "def f():  # rm_handmade\n    pass\n"})
     index_project(root)
     assert ids_by_qualname(root, "a.py")["f"] == "rm_handmade"
+
+
+def test_renamed_file_keeps_its_file_id_and_node_ids(project) -> None:  # type: ignore[no-untyped-def]
+    root = project({"a.py": MODULE})
+    index_project(root)
+    before = ids_by_qualname(root, "a.py")
+    (root / "a.py").rename(root / "b.py")
+    report = index_project(root)
+    after = ids_by_qualname(root, "b.py")
+    assert after == {("b.py" if name == "a.py" else name): node_id for name, node_id in before.items()}
+    assert report.orphaned == 0

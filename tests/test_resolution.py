@@ -77,3 +77,37 @@ def test_callers_in_unchanged_files_lose_edges_to_a_renamed_callee(project) -> N
     sub.write_text(sub.read_text().replace("def g(", "def f("))
     index_project(root)
     assert call_edges(root) == {("user.py:user", "pkg/sub.py:f")}
+
+
+def test_a_body_only_edit_resolves_no_other_file(project) -> None:  # type: ignore[no-untyped-def]
+    from remora_core.config import IndexConfig
+    from remora_core.index.indexer import Indexer
+
+    root = project(
+        {
+            "lib.py": "def f():\n    return 1\n",
+            "user.py": "from lib import f\n\ndef user():\n    return f()\n",
+        }
+    )
+    store = Store.open(root)
+    indexer = Indexer(root, store, IndexConfig())
+    indexer.index()
+    assert indexer.symbols is not None
+    resolved: list[str] = []
+    original = indexer.symbols.resolve_file
+
+    def spy(path: str):  # type: ignore[no-untyped-def]
+        resolved.append(path)
+        return original(path)
+
+    indexer.symbols.resolve_file = spy  # type: ignore[method-assign]
+    lib = root / "lib.py"
+    lib.write_text(lib.read_text().replace("return 1", "return 2"))
+    indexer.index(paths=["lib.py"], totals=False)
+    assert resolved == ["lib.py"]
+    lib.write_text(lib.read_text() + "\n\ndef g():\n    return f()\n")
+    resolved.clear()
+    indexer.index(paths=["lib.py"], totals=False)
+    assert sorted(resolved) == ["lib.py", "user.py"]  # a new definition: importers re-resolve
+    store.close()
+    assert call_edges(root) == {("user.py:user", "lib.py:f"), ("lib.py:g", "lib.py:f")}

@@ -11,7 +11,6 @@ from pathlib import Path
 from remora_core.config import IndexConfig
 from remora_core.events.models import TopologyChangedEvent
 from remora_core.events.store import EventLog
-from remora_core.hub.index_lock import index_lock
 from remora_core.index.discovery import discover
 from remora_core.index.indexer import Indexer, IndexReport
 from remora_core.store.store import Store
@@ -61,12 +60,11 @@ class HubIndexer:
         """Load the indexer's symbol table now (seconds on a big tree) rather than on the first
         edit after start. True when it was loaded here."""
         indexer = self.indexer
-        load = getattr(indexer, "_load_symbols", None)  # TODO: a public Indexer.load_symbols()
-        if indexer.symbols is not None or load is None:
+        if indexer.symbols is not None:
             return False
         if self.store.connection.execute("SELECT count(*) FROM files").fetchone()[0] == 0:
             return False
-        indexer.symbols = load(set())
+        indexer.load_symbols()
         return True
 
     def expand(self, raw_paths: Iterable[str]) -> list[str]:
@@ -88,8 +86,7 @@ class HubIndexer:
 
     def run(self, paths: list[str] | None) -> PassResult:
         """Index ``paths`` (or the whole tree) and append one event per changed file."""
-        with index_lock(self.root):
-            return self._run(paths)
+        return self._run(paths)  # Indexer.index holds the project's index lock
 
     def _run(self, paths: list[str] | None) -> PassResult:
         connection = self.store.connection
@@ -99,7 +96,7 @@ class HubIndexer:
         before_nodes = _node_hashes(connection, paths) if paths is not None else None
         if before_nodes is None:
             before_nodes = self._stat_changed_snapshot(before_files)
-        report = self.indexer.index(paths=paths)
+        report = self.indexer.index(paths=paths, totals=paths is None)  # a full pass reports totals
         after_files = _file_hashes(connection, paths if paths is not None else None)
         by_path = {change.path: change for change in report.changes}
         content_changed = sorted(

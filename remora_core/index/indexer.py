@@ -18,6 +18,7 @@ from remora_core.config import IndexConfig
 from remora_core.errors import FileChangedError
 from remora_core.fileio import bytes_hash, replace_checked
 from remora_core.index.discovery import FoundFile, IgnoreRules, discover, is_skipped_dir
+from remora_core.index.lock import index_lock
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
 from remora_core.index.parse_pool import ParseResult, parse_files, worker_count
 from remora_core.index.symbols import CallRef, FileSymbols, ImportRef, SymbolNode, SymbolTable, module_names
@@ -135,6 +136,43 @@ def _symbols_from_refs(
     return symbols, symbol_nodes
 
 
+def _interface(rows: Sequence[NodeRow], refs: str | None) -> tuple[object, ...]:
+    """What other files' resolution depends on: the nodes (id, name, place) and the file's own
+    imports and class bases (re-exports, inheritance)."""
+    nodes = frozenset((row.id, row.qualname, row.node_type, row.parent_id) for row in rows)
+    if refs is None:
+        return (nodes,)
+    data = json.loads(refs)
+    return (nodes, json.dumps(data.get("imports", [])), json.dumps(data.get("bases", {}), sort_keys=True))
+
+
+def _changed_rows(rows: list[NodeRow], old_rows: dict[str, list[NodeRow]]) -> list[NodeRow]:
+    """Rows whose stored copy differs (timestamps aside): the others are not rewritten."""
+    old = {row.id: row for group in old_rows.values() for row in group}
+
+    def same(row: NodeRow) -> bool:
+        previous = old.get(row.id)
+        return previous is not None and _row_key(previous) == _row_key(row)
+
+    return [row for row in rows if not same(row)]
+
+
+def _row_key(row: NodeRow) -> tuple[object, ...]:
+    return (
+        row.node_type,
+        row.name,
+        row.qualname,
+        row.file_path,
+        row.start_line,
+        row.def_line,
+        row.end_line,
+        row.parent_id,
+        row.source_hash,
+        row.status,
+        row.superseded_anchor,
+    )
+
+
 def _shape(parsed: ParsedFile, shift: int = 0) -> list[tuple[str, str, int, int, int]]:
     return [
         (d.node_type, d.qualname, d.parent, d.start_line + shift, d.end_line + shift) for d in parsed.defs
@@ -151,18 +189,34 @@ class Indexer:
         self.symbols: SymbolTable | None = None
 
     # -- public ------------------------------------------------------------------------
-    def index(self, *, inject: bool | None = None, paths: Iterable[str] | None = None) -> IndexReport:
+    def index(
+        self, *, inject: bool | None = None, paths: Iterable[str] | None = None, totals: bool = True
+    ) -> IndexReport:
         """Bring the index up to date. ``paths`` limits the pass to those files (the hub's
-        changed files, relative to the root); otherwise the whole tree is discovered."""
+        changed files, relative to the root); otherwise the whole tree is discovered.
+        ``totals=False`` skips counting the whole index for the report (the hub's hot path).
+        Holds the project's index lock for the whole pass."""
+        with index_lock(self.root):
+            return self._index(inject, paths, totals)
+
+    def load_symbols(self) -> None:
+        """Load the symbol table now (seconds on a big tree) instead of on the first change."""
+        if self.symbols is None:
+            self.symbols = self._load_symbols(set())
+
+    def _index(self, inject: bool | None, paths: Iterable[str] | None, totals: bool) -> IndexReport:
         started = time.perf_counter()
         inject = self.config.inject if inject is None else inject
-        known = self.store.file_rows()
+        store_empty = self.store.connection.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
         if paths is None:
+            known = self.store.file_rows()
             found = discover(self.root, self.config.exclude)
             found_paths = {item.path for item in found}
             deleted = sorted(path for path in known if path not in found_paths)
         else:
-            found, deleted = self._check_paths(paths, known)
+            wanted = sorted(set(paths))
+            known = self.store.file_rows(wanted)
+            found, deleted = self._check_paths(wanted, known)
         to_parse = [item for item in found if self._maybe_changed(item, known.get(item.path))]
         errors: list[dict[str, str]] = []
         changes: list[FileChange] = []
@@ -177,9 +231,15 @@ class Indexer:
                     worker_count(self.config.workers),
                 )
             )
-            anchors_added, orphaned_count, changes = self._apply(results, deleted, known, inject, errors)
-        nodes, edges, _ = self.store.counts()
-        total_files = self.store.connection.execute("SELECT count(*) FROM files").fetchone()[0]
+            anchors_added, orphaned_count, changes = self._apply(
+                results, deleted, known, store_empty, inject, errors
+            )
+        nodes: dict[str, int] = {}
+        edges: dict[str, int] = {}
+        total_files = 0
+        if totals:
+            nodes, edges, _ = self.store.counts()
+            total_files = self.store.connection.execute("SELECT count(*) FROM files").fetchone()[0]
         return IndexReport(
             files=total_files,
             nodes=nodes,
@@ -247,6 +307,7 @@ class Indexer:
         results: list[ParseResult],
         deleted: list[str],
         known: dict[str, FileRow],
+        store_empty: bool,
         inject: bool,
         errors: list[dict[str, str]],
     ) -> tuple[int, int, list[FileChange]]:
@@ -271,7 +332,7 @@ class Indexer:
 
         changed_paths = {result.path for result in changed}
         if self.symbols is None:
-            self.symbols = SymbolTable() if not known else self._load_symbols(changed_paths | set(deleted))
+            self.symbols = SymbolTable() if store_empty else self._load_symbols(changed_paths | set(deleted))
         symbols = self.symbols
 
         # Anchors: who keeps the id written in the code.
@@ -291,20 +352,15 @@ class Indexer:
         verdict = settle_anchors(sites, known_rows, changed_paths, still_in_file)
         winners = {site.anchor for site in sites if verdict[(site.path, site.index)]}
         taken = _TakenIds(store)
-        taken.check_store = bool(known)
+        taken.check_store = not store_empty
         taken.ids.update(site.anchor for site in sites)
 
         # Old state, for orphans and importer lookups, read before anything is written.
-        empty_store = not known and store.connection.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
-        old_rows = {result.path: [] if empty_store else store.nodes_in_file(result.path) for result in changed}
+        no_nodes = store_empty and store.connection.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
+        old_rows = {result.path: [] if no_nodes else store.nodes_in_file(result.path) for result in changed}
         for path in deleted:
             old_rows[path] = store.nodes_in_file(path)
-        old_file_ids = [known[path].file_id for path in [*changed_paths, *deleted] if path in known]
-        importers = self._importers(old_file_ids)
-        # Files calling into the changed files re-resolve too (a callee may be gone or renamed).
-        importers |= store.caller_files(
-            row.id for rows in old_rows.values() for row in rows if row.status == "active"
-        )
+        interface_changed: set[str] = set(deleted)
 
         node_rows: list[NodeRow] = []
         file_rows: list[FileRow] = []
@@ -340,9 +396,13 @@ class Indexer:
                     now,
                 )
             )
-            old_ids = {row.id for row in old_rows[result.path] if row.status == "active"}
+            old_active = [row for row in old_rows[result.path] if row.status == "active"]
+            old_ids = {row.id for row in old_active}
             change = changes.setdefault(result.path, FileChange(result.path))
             change.added = sorted(row.id for row in rows if row.id not in old_ids)
+            old_refs = known[result.path].refs if result.path in known else None
+            if not store_empty and _interface(old_active, old_refs) != _interface(rows, file_rows[-1].refs):
+                interface_changed.add(result.path)
             symbols.add_file(
                 FileSymbols(
                     result.path,
@@ -379,6 +439,15 @@ class Indexer:
         for path in deleted:
             symbols.remove_file(path)
 
+        # Files that may resolve differently now: importers of and callers into every file
+        # whose interface (nodes, imports, bases) changed. A body-only edit affects no other file.
+        importers: set[str] = set()
+        if interface_changed and not store_empty:
+            importers = self._importers([known[path].file_id for path in interface_changed if path in known])
+            importers |= store.caller_files(
+                row.id for path in interface_changed for row in old_rows.get(path, ()) if row.status == "active"
+            )
+
         # Edges: parent_of for changed files, calls/imports for every affected file.
         affected = (changed_paths | importers) - set(deleted)
         if deleted or any(path not in known for path in changed_paths):
@@ -390,12 +459,19 @@ class Indexer:
             resolved.extend((source, target, "calls", path) for source, target in calls)
             resolved.extend((source, target, "imports", path) for source, target in imports)
 
-        with store.transaction(check_foreign_keys=bool(known)):
+        if store_empty:
+            stale_edges: list[tuple[str, str, str]] = []
+            new_edges = sorted(parent_edges + resolved)
+        else:
+            node_rows = _changed_rows(node_rows, old_rows)
+            stale_edges, new_edges = self._edge_diff(
+                parent_edges + resolved, changed_paths, set(deleted), affected
+            )
+        with store.transaction(check_foreign_keys=not store_empty):
             store.put_nodes(sorted(node_rows, key=lambda row: row.id))  # key order: B-tree appends
             store.orphan(orphaned, now)
-            store.delete_edges([*changed_paths, *deleted], ("parent_of", "calls", "imports"))
-            store.delete_edges(affected, ("calls", "imports"))
-            store.put_edges(sorted(parent_edges + resolved))
+            store.delete_edge_rows(stale_edges)
+            store.put_edges(new_edges)
             store.put_files(file_rows)
             store.delete_files(deleted)
             for result in touched:
@@ -406,6 +482,28 @@ class Indexer:
             if change.added or change.removed or change.orphaned or change.deleted
         ]
         return anchors_added, len(orphaned), final
+
+    def _edge_diff(
+        self,
+        wanted: list[tuple[str, str, str, str]],
+        changed: set[str],
+        deleted: set[str],
+        affected: set[str],
+    ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str, str]]]:
+        """(edges to delete, edges to insert) so that the produced edges of these files are
+        exactly ``wanted``: changed/deleted files own all their edges, affected files their
+        calls/imports. Unchanged edges are not rewritten."""
+        owned: dict[str, tuple[str, ...]] = {}
+        for path in affected:
+            owned[path] = ("calls", "imports")
+        for path in changed | deleted:
+            owned[path] = ("parent_of", "calls", "imports")
+        existing = self.store.edges_of_files(owned)
+        wanted_keys = {(source, target, kind): path for source, target, kind, path in wanted}
+        # An edge now produced by another file (a moved node) is re-written with its new owner.
+        stale = [key for key, path in existing.items() if wanted_keys.get(key) != path]
+        fresh = sorted((*key, path) for key, path in wanted_keys.items() if existing.get(key) != path)
+        return stale, fresh
 
     def _importers(self, file_ids: Sequence[str]) -> set[str]:
         """Files that import (directly or through up to REEXPORT_HOPS re-exports) these files."""

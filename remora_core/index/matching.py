@@ -6,7 +6,8 @@ Rules (DESIGN.md, "The anchor"):
 2. When the same anchor appears more than once (copy-paste), the occurrence that stays
    where the database says the node lives keeps it; every other one gets a fresh id.
 3. An anchor whose stored node has another name marks a rename: the node gets a fresh id
-   and the old node is orphaned (renamed node = new node).
+   and the old node is orphaned (renamed node = new node). Files are the exception: a renamed
+   file keeps its file anchor (it moved).
 4. A node without a usable anchor is matched to a stored node of the same file by
    (qualified name, type), in document order; otherwise it gets a fresh id.
 Stored nodes nobody claimed are orphaned by the caller, never deleted.
@@ -80,7 +81,9 @@ def settle_anchors(
         if row is None:
             winner = group[0]
         else:
-            same_name = [site for site in group if site.name == row.name]
+            # A file anchor survives a file rename (the file moved); a definition's anchor does
+            # not survive a rename of the definition (renamed node = new node).
+            same_name = [site for site in group if site.name == row.name or site.index == FILE_INDEX]
             at_home = [site for site in same_name if site.path == row.file_path]
             if at_home:
                 winner = at_home[0]

@@ -71,9 +71,18 @@ class Store:
         return db.write_transaction(self.connection, check_foreign_keys=check_foreign_keys)
 
     # -- files -------------------------------------------------------------------------
-    def file_rows(self) -> dict[str, FileRow]:
-        rows = self.connection.execute(f"SELECT {_FILE_COLUMNS} FROM files")
-        return {row[0]: FileRow(*row) for row in rows}
+    def file_rows(self, paths: Sequence[str] | None = None) -> dict[str, FileRow]:
+        """Every file row, or those of ``paths``."""
+        if paths is None:
+            rows = self.connection.execute(f"SELECT {_FILE_COLUMNS} FROM files")
+            return {row[0]: FileRow(*row) for row in rows}
+        found: dict[str, FileRow] = {}
+        for start in range(0, len(paths), 500):
+            chunk = list(paths[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            for row in self.connection.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path IN ({marks})", chunk):
+                found[row[0]] = FileRow(*row)
+        return found
 
     def file_row(self, path: str) -> FileRow | None:
         row = self.connection.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
@@ -164,6 +173,23 @@ class Store:
             f"DELETE FROM edges WHERE file_path = ? AND edge_type IN ({marks})",
             ((path, *edge_types) for path in file_paths),
         )
+
+    def edges_of_files(self, owned: dict[str, tuple[str, ...]]) -> dict[tuple[str, str, str], str]:
+        """(from_id, to_id, edge_type) -> producing file, for the edges of the given types that
+        each file produced."""
+        found: dict[tuple[str, str, str], str] = {}
+        for path, edge_types in owned.items():
+            marks = ", ".join("?" * len(edge_types))
+            rows = self.connection.execute(
+                f"SELECT from_id, to_id, edge_type FROM edges WHERE file_path = ? AND edge_type IN ({marks})",
+                (path, *edge_types),
+            )
+            for row in rows:
+                found[row] = path
+        return found
+
+    def delete_edge_rows(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        self.connection.executemany("DELETE FROM edges WHERE from_id = ? AND to_id = ? AND edge_type = ?", keys)
 
     def put_edges(self, edges: Iterable[tuple[str, str, str, str]]) -> None:
         """(from_id, to_id, edge_type, file_path) rows; duplicates are ignored."""
