@@ -201,3 +201,24 @@ def test_replace_checked_is_atomic_and_keeps_the_mode(tmp_path: Path) -> None:
 def test_write_files_helper_dedents(tmp_path: Path) -> None:
     write_files(tmp_path, {"a.py": "\n    x = 1\n"})
     assert (tmp_path / "a.py").read_text() == "x = 1\n"
+
+
+def test_anchor_free_span_hash_equals_hashing_the_stripped_slice() -> None:
+    from remora_core.parsing.anchors import AnchorFreeText, source_hash
+
+    data = (
+        b"# remora-file: rm_file0000\n"
+        b"class A:  # rm_aaaaaaaa\n"
+        b"    def f(self):                # rm_bbbbbbbb\n"
+        b"        return 1\n"
+        b"    def g(self): return 2    # rm_cccccccc\n"
+        b"x = '# rm_dddddddd'\n"
+    )
+    stripped = AnchorFreeText(data)
+    assert b"rm_" not in stripped.text
+    parsed = parse_python(data)
+    for d in parsed.defs:
+        assert d.source_hash == source_hash(data[d.start_byte : d.end_byte]) == stripped.span_hash(
+            d.start_byte, d.end_byte
+        )
+    assert parse_python(data.replace(b"# rm_bbbbbbbb", b"")).defs[1].source_hash == parsed.defs[1].source_hash

@@ -9,6 +9,7 @@ that files that are not valid UTF-8 are handled too.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -29,6 +30,42 @@ def source_hash(data: bytes) -> str:
     if b"rm_" in data:
         data = _STRIP_RE.sub(b"", data)
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class AnchorFreeText:
+    """A file's bytes with every anchor comment removed, computed once, so that the
+    anchor-insensitive hash of any span is one slice and one hash (no regex per span)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.cuts: list[int] = []  # original offset where each removed run starts
+        self.removed_before: list[int] = []  # bytes removed before (and including) each run
+        if b"rm_" not in data:
+            self.text = data
+            return
+        pieces: list[bytes] = []
+        position = 0
+        removed = 0
+        for match in _STRIP_RE.finditer(data):
+            pieces.append(data[position : match.start()])
+            removed += match.end() - match.start()
+            self.cuts.append(match.start())
+            self.removed_before.append(removed)
+            position = match.end()
+        pieces.append(data[position:])
+        self.text = b"".join(pieces)
+
+    def _map(self, offset: int) -> int:
+        """``offset`` in the stripped text: minus every removed run that starts before it."""
+        index = bisect.bisect_left(self.cuts, offset) - 1
+        return offset - (self.removed_before[index] if index >= 0 else 0)
+
+    def span_hash(self, start: int, end: int) -> str:
+        """``source_hash(data[start:end])`` without re-scanning the span."""
+        if not self.cuts:
+            return hashlib.blake2b(self.text[start:end], digest_size=16).hexdigest()
+        return hashlib.blake2b(
+            self.text[self._map(start) : self._map(end)], digest_size=16
+        ).hexdigest()
 
 
 def find_node_anchor(line: bytes) -> str | None:

@@ -8,6 +8,7 @@ on the Python side proportional to the number of statements and calls, not of to
 from __future__ import annotations
 
 import re
+import hashlib
 from bisect import bisect_right
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ class _Extractor:
     def __init__(self, data: bytes, root: Node) -> None:
         self.data = data
         self.root = root
+        self.anchor_free = anchors.AnchorFreeText(data)
         self.defs: list[ParsedDef] = []
         self.body_starts: list[int] = []  # byte where each def's body starts (call containment)
         self.imports: list[ParsedImport] = []
@@ -106,7 +108,7 @@ class _Extractor:
             start_byte=start_byte,
             def_byte=node.start_byte,
             end_byte=end_byte,
-            source_hash=anchors.source_hash(data[start_byte:end_byte]),
+            source_hash=self.anchor_free.span_hash(start_byte, end_byte),
         )
         # A formatter splitting a one-line def moves its trailing anchor to the first body
         # line: look there too, unless that line starts a nested definition (its own anchor).
@@ -377,7 +379,7 @@ def parse_python(data: bytes) -> ParsedFile:
     head: Sequence[bytes] = data[:4096].split(b"\n")[: anchors.FILE_ANCHOR_SCAN_LINES + 1]
     line_count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
     parsed = ParsedFile(
-        source_hash=anchors.source_hash(data),
+        source_hash=hashlib.blake2b(extractor.anchor_free.text, digest_size=16).hexdigest(),
         line_count=line_count,
         defs=extractor.defs,
         imports=extractor.imports,
