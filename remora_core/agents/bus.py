@@ -19,16 +19,20 @@ from remora_core.events.models import (
     new_event_id,
 )
 from remora_core.events.store import Appended, EventLog
+from remora_core.store.db import write_transaction
 
 Listener = Callable[[BaseEvent], None]
+SLOW_TOOLS: frozenset[str] = frozenset({"message_node", "ask_parent"})  # their ToolCall is written at once
 
 
 class EventBus:
     """Appends through ``EventLog`` and calls the listeners with every event it stored."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
         self.log = EventLog(connection)
         self.listeners: list[Listener] = []
+        self._deferred: list[BaseEvent] = []
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(event)`` after each event this process stores; returns the remover."""
@@ -40,10 +44,27 @@ class EventBus:
             for listener in list(self.listeners):
                 listener(event)
 
-    def append(self, event: BaseEvent) -> Appended:
-        appended = self.log.append(event)
-        self.notify([event])
-        return appended
+    def defer(self, event: BaseEvent) -> None:
+        """Store ``event`` with the next append (one transaction instead of two: a quick tool's
+        ToolCall is written together with its ToolResult, in order)."""
+        self._deferred.append(event)
+
+    def take_deferred(self) -> list[BaseEvent]:
+        """The deferred events, for a caller that stores them in its own transaction."""
+        events, self._deferred = self._deferred, []
+        return events
+
+    def append(self, event: BaseEvent, *, also: str | None = None, params: Sequence[object] = ()) -> Appended:
+        """Store the deferred events and ``event`` in one transaction (plus the ``also`` statement,
+        run after the insert; a ``?`` named ``:seq`` in it gets the event's seq)."""
+        events = [*self._deferred, event]
+        self._deferred.clear()
+        with write_transaction(self.connection):
+            appended = self.log.append_in_transaction(events)
+            if also is not None:
+                self.connection.execute(also, [appended[-1].seq, *params])
+        self.notify(events)
+        return appended[-1]
 
 
 def _arguments(text: str) -> dict[str, Any]:
@@ -79,13 +100,19 @@ class TurnEmitter:
             )
         elif event_type == "tool_call":
             self._call_id = new_event_id()
-            event = ToolCallEvent(
+            name = str(payload.get("tool", ""))
+            call = ToolCallEvent(
                 agent_id=self.agent_id,
-                tool_name=str(payload.get("tool", "")),
+                tool_name=name,
                 call_id=self._call_id,
                 arguments=_arguments(str(payload.get("arguments") or "")),
                 correlation_id=self.correlation_id,
             )
+            if name in SLOW_TOOLS:
+                self.bus.append(call)  # visible at once: the nested turn may take minutes
+            else:
+                self.bus.defer(call)
+            return
         elif event_type == "tool_result":
             event = ToolResultEvent(
                 agent_id=self.agent_id,
@@ -118,8 +145,9 @@ class EventingProposals:
                 diff=proposal.diff,
                 file_path=proposal.file_path,
                 correlation_id=proposal.correlation_id,
-            )
+            ),
+            also="UPDATE proposals SET event_seq = ? WHERE id = ?",
+            params=[proposal.id],
         )
-        self.proposals.set_event_seq(proposal.id, appended.seq)
         stored.event_seq = appended.seq
         return stored

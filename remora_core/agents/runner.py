@@ -321,8 +321,9 @@ class Runner:
             event = AgentErrorEvent(
                 agent_id=trigger.agent_id, error=error or status, correlation_id=trigger.correlation_id
             )
-        if self.queue.finish(trigger.id, status, reply=reply, error=error, events=[event]):  # type: ignore[arg-type]
-            self.bus.notify([event])
+        events = [*self.bus.take_deferred(), event]
+        if self.queue.finish(trigger.id, status, reply=reply, error=error, events=events):  # type: ignore[arg-type]
+            self.bus.notify(events)
 
     async def _execute(self, trigger: Trigger, path: tuple[str, ...]) -> str:
         """Run the turn of ``trigger`` with the agent at the end of ``path``; record the outcome."""
