@@ -95,7 +95,12 @@ def test_lazy_loaded_after_foreign_update_remote_plugins(
         editor.wait_for("vim.tbl_contains(require('remora.ui.panel').buf and "
                         "vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false) or {}, "
                         "' method Loader.load')", 15)
-        assert any("Callees (1)" in line for line in editor.panel_lines())
+        editor.wait_for(  # the panel may draw the node before its graph context arrives
+            "(function() local b = require('remora.ui.panel').buf; if not b then return false end "
+            "for _, l in ipairs(vim.api.nvim_buf_get_lines(b, 0, -1, false)) do "
+            "if l:find('Callees (1)', 1, true) then return true end end return false end)()",
+            15,
+        )
         editor.assert_no_errors()
     finally:
         editor.close()
