@@ -84,7 +84,7 @@ class Runner:
         self.runner_id = runner_id or new_runner_id()
         self.lease_seconds = lease_seconds
         self.heartbeat_seconds = (
-            heartbeat_seconds if heartbeat_seconds is not None else max(0.05, lease_seconds / 4)
+            heartbeat_seconds if heartbeat_seconds is not None else min(1.0, lease_seconds / 4)
         )
         self._model = model
         self._client: LLMClient | None = None
