@@ -176,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     show.add_argument("--root", help="project root (default: found from the current directory upward)")
     show.set_defaults(handler=cmd_show)
+
+    from remora_core.agent_cli import register as register_agent_commands  # handlers import lazily
+
+    register_agent_commands(commands)
     return parser
 
 

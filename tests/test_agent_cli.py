@@ -55,7 +55,7 @@ TYPED = '''class ConfigLoader:
 
 def cli(root: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "remora_core.agent_cli", *args],
+        [sys.executable, "-m", "remora_core.cli", *args],
         capture_output=True,
         text=True,
         cwd=root,
@@ -68,7 +68,7 @@ def parallel(root: Path, *commands: tuple[str, ...]) -> list[subprocess.Complete
     """Run CLI commands at the same time (the machine has few cores; Python start-up dominates)."""
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "remora_core.agent_cli", *args],
+            [sys.executable, "-m", "remora_core.cli", *args],
             cwd=root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -180,7 +180,7 @@ def test_queued_chat_then_run_once_and_events_follow(proj: tuple[Path, Store], f
         [
             sys.executable,
             "-m",
-            "remora_core.agent_cli",
+            "remora_core.cli",
             "events",
             "--follow",
             "--json",
@@ -246,7 +246,7 @@ def test_two_runner_processes_never_run_the_same_trigger(
         correlations = [service.chat(one, f"message {index}") for index in range(count)]
     runners = [
         subprocess.Popen(
-            [sys.executable, "-m", "remora_core.agent_cli", "run", "--once"],
+            [sys.executable, "-m", "remora_core.cli", "run", "--once"],
             cwd=root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
