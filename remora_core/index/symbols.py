@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 MAX_REEXPORT_DEPTH = 5
 MAX_BASE_DEPTH = 10
@@ -46,8 +46,7 @@ FUNCTION_TYPES = ("function", "method")
 STAR = "*"
 
 
-@dataclass(frozen=True, slots=True)
-class ImportRef:
+class ImportRef(NamedTuple):  # tuples: hundreds of thousands are built per cold index
     module: str
     level: int
     name: str | None
@@ -55,8 +54,7 @@ class ImportRef:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class CallRef:
+class CallRef(NamedTuple):
     caller: str  # node id
     callee: str
     line: int
@@ -76,8 +74,7 @@ class _ImportBindings:
     stars: list[ImportRef] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class SymbolNode:
+class SymbolNode(NamedTuple):
     id: str
     node_type: str
     name: str
