@@ -11,17 +11,17 @@ depth-2 neighbourhood over ``calls`` edges) + parent. Target: p95 <= 5 ms.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shutil
 import statistics
 import sys
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stdlib_tree import copy_stdlib
 
 from remora_core.config import IndexConfig
 from remora_core.graph import TopologyGraph
@@ -32,21 +32,6 @@ from remora_core.store.store import Store
 LIMIT_P95_MS = 5.0
 
 
-def copy_stdlib(target: Path) -> int:
-    source = Path(sysconfig.get_paths()["stdlib"])
-    files = 0
-    for directory, dirs, names in os.walk(source):
-        dirs[:] = [d for d in dirs if d not in ("site-packages", "dist-packages", "__pycache__")]
-        for name in names:
-            if name.endswith(".py"):
-                src = Path(directory) / name
-                dst = target / src.relative_to(source)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dst)
-                files += 1
-    return files
-
-
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -54,7 +39,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def run(tree: Path, queries: int, seed: int) -> None:
     if not database_path(tree).exists():
-        files = copy_stdlib(tree) if not any(tree.iterdir()) else None
+        files = copy_stdlib(tree)[0] if not any(tree.iterdir()) else None
         store = Store.open(tree)
         started = time.perf_counter()
         Indexer(tree, store, IndexConfig(inject=False)).index()

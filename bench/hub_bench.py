@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stdlib_tree import copy_stdlib
 
 from remora_core.events import EventTailer, TopologyChangedEvent
 from remora_core.hub import hub_status
@@ -141,24 +142,9 @@ def latency_and_idle(temp: Path, edits: int, idle: float) -> None:
         proc.wait(10)
 
 
-def copy_stdlib(target: Path) -> int:
-    source = Path(sysconfig.get_paths()["stdlib"])
-    files = 0
-    for directory, dirs, names in os.walk(source):
-        dirs[:] = [d for d in dirs if d not in ("site-packages", "dist-packages", "__pycache__")]
-        for name in names:
-            if name.endswith(".py"):
-                src = Path(directory) / name
-                dst = target / src.relative_to(source)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dst)
-                files += 1
-    return files
-
-
 def stdlib_rss(temp: Path) -> None:
     root = temp / "stdlib"
-    files = copy_stdlib(root)
+    files, _ = copy_stdlib(root)
     started = time.perf_counter()
     proc = start_hub(root, temp / "stdlib.log")
     try:

@@ -24,25 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stdlib_tree import copy_stdlib
+
 COLD_LIMIT_RATIO = 4.0
 REINDEX_LIMIT_S = 1.0
-
-
-def copy_stdlib(target: Path) -> tuple[int, int]:
-    source = Path(sysconfig.get_paths()["stdlib"])
-    files = 0
-    size = 0
-    for directory, dirs, names in os.walk(source):
-        dirs[:] = [d for d in dirs if d not in ("site-packages", "dist-packages", "__pycache__")]
-        for name in names:
-            if name.endswith(".py"):
-                src = Path(directory) / name
-                dst = target / src.relative_to(source)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dst)
-                files += 1
-                size += dst.stat().st_size
-    return files, size
 
 
 def timed(command: list[str]) -> tuple[float, str]:
@@ -61,7 +47,7 @@ def main() -> int:
     ctags = shutil.which("ctags")
     if ctags is None:
         sys.exit("bench: ctags not found (apt-get install universal-ctags)")
-    version = subprocess.run([ctags, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    version = subprocess.run([ctags, "--version"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
     remora = [sys.executable, "-m", "remora_core.cli"]
     with tempfile.TemporaryDirectory(prefix="remora-bench-") as temp:
         tree = Path(temp) / "stdlib"

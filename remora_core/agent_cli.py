@@ -10,7 +10,7 @@
 
 ``register(subparsers)`` adds them to ``remora_core.cli``'s parser. Every command is a thin
 call into ``AgentService``; user errors raise ``RemoraError`` (one line on stderr, exit 1).
-Also runnable alone: ``python -m remora_core.agent_cli ...``.
+
 """
 
 from __future__ import annotations
@@ -18,14 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from remora_core.errors import RemoraError
 from remora_core.project import find_root
 
 if TYPE_CHECKING:  # the agent runtime (and openai) is imported only by the commands that run
@@ -267,24 +264,7 @@ def register(subparsers: Any) -> None:
     cancel.set_defaults(handler=cmd_cancel)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="remora", description="Remora agent commands.")
-    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except RemoraError as error:
-        print(f"remora: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    except sqlite3.DatabaseError as error:
-        print(f"remora: error: the project database is damaged or locked: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("remora: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-
-
 if __name__ == "__main__":
+    from remora_core.cli import main
+
     sys.exit(main())

@@ -158,19 +158,7 @@ def _changed_rows(rows: list[NodeRow], old_rows: dict[str, list[NodeRow]]) -> li
 
 
 def _row_key(row: NodeRow) -> tuple[object, ...]:
-    return (
-        row.node_type,
-        row.name,
-        row.qualname,
-        row.file_path,
-        row.start_line,
-        row.def_line,
-        row.end_line,
-        row.parent_id,
-        row.source_hash,
-        row.status,
-        row.superseded_anchor,
-    )
+    return row.values()[1:-2]  # everything but the id and the timestamps
 
 
 def _shape(parsed: ParsedFile, shift: int = 0) -> list[tuple[str, str, int, int, int]]:

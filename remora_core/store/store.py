@@ -33,6 +33,25 @@ class NodeRow:
     def as_dict(self) -> dict[str, object]:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
+    def values(self) -> tuple[object, ...]:
+        """The row in column order (``_NODE_COLUMNS``)."""
+        return (
+            self.id,
+            self.node_type,
+            self.name,
+            self.qualname,
+            self.file_path,
+            self.start_line,
+            self.def_line,
+            self.end_line,
+            self.parent_id,
+            self.source_hash,
+            self.status,
+            self.superseded_anchor,
+            self.created_at,
+            self.updated_at,
+        )
+
 
 @dataclass(slots=True)
 class FileRow:
@@ -134,25 +153,7 @@ class Store:
     def put_nodes(self, rows: Iterable[NodeRow]) -> None:
         self.connection.executemany(
             f"INSERT OR REPLACE INTO nodes ({_NODE_COLUMNS}) VALUES ({', '.join('?' * len(fields(NodeRow)))})",
-            (
-                (
-                    row.id,
-                    row.node_type,
-                    row.name,
-                    row.qualname,
-                    row.file_path,
-                    row.start_line,
-                    row.def_line,
-                    row.end_line,
-                    row.parent_id,
-                    row.source_hash,
-                    row.status,
-                    row.superseded_anchor,
-                    row.created_at,
-                    row.updated_at,
-                )
-                for row in rows
-            ),
+            (row.values() for row in rows),
         )
 
     def orphan(self, node_ids: Iterable[str], now: float) -> None:
