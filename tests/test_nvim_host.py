@@ -200,14 +200,14 @@ def test_setup_validates_every_option_and_names_the_bad_one(editor_factory: Call
     assert all(value is False for value in merged["keymaps"].values())
 
 
-def test_remora_command_completion_and_unbuilt_subcommands(editor_factory: Callable[..., Editor]) -> None:
+def test_remora_command_completion_and_subcommand_errors(editor_factory: Callable[..., Editor]) -> None:
     editor = editor_factory("eager")
     subs = editor.nvim.call("getcompletion", "Remora ", "cmdline")
     assert subs == ["panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "index", "hub",
                     "events", "ids", "health"]
     assert editor.nvim.call("getcompletion", "Remora hub ", "cmdline") == ["status", "start", "restart", "stop"]
     assert editor.nvim.call("getcompletion", "Remora pa", "cmdline") == ["panel"]
-    editor.nvim.command("Remora chat")
-    assert ":Remora chat is not built yet" in editor.messages()
+    with pytest.raises(pynvim.NvimError, match="no indexed node under the cursor"):
+        editor.nvim.command("Remora chat")
     with pytest.raises(pynvim.NvimError, match='unknown subcommand "frobnicate"'):
         editor.nvim.command("Remora frobnicate")

@@ -99,6 +99,13 @@ local function wire()
     end
   end)
   linemap.on_change(panel.set_node)
+  -- The agent runtime: chat, proposals, tools, ghost nodes.
+  local agent = require("remora.agent")
+  rpc.on("agent", agent.on_agent)
+  rpc.on("stream", agent.on_stream)
+  agent.on_change(panel.on_agent)
+  panel.add_section("agent", require("remora.agent_panel").section)
+  require("remora.actions").register()
 end
 
 --- Configure Remora. Raises "(remora) setup: ..." naming a bad option.

@@ -78,6 +78,7 @@ function M.receive(result)
   end
   M.maps[buf] = prepare(result)
   require("remora.ui.anchors").draw(buf, result.anchors, config.options.anchors.mode)
+  require("remora.agent").on_map(buf, M.maps[buf])
   if vim.api.nvim_get_current_buf() == buf then
     M.track(true)
   end

@@ -100,7 +100,9 @@ function M.build(state)
       add(" Not indexed yet: save the file.", "RemoraPanelMuted")
     end
     rule()
-    add(" Status: ● " .. state.status, state.status == "error" and "RemoraPanelError" or "RemoraPanelStatus")
+    add(" Status: ● " .. (state.status_text or state.status),
+      state.status == "error" and "RemoraPanelError" or state.status == "waiting" and "RemoraPending"
+        or "RemoraPanelStatus")
     for _, section in ipairs(M.sections) do
       local ok, err = pcall(section.fn, state, add)
       if not ok then
@@ -121,6 +123,9 @@ function M.build(state)
     end
   end
   rule()
+  if node and node.id then
+    add(" c chat  S stop  t tools  a accept  x reject", "RemoraPanelHint")
+  end
   add(" <CR> jump  r refresh  q close", "RemoraPanelHint")
   return { lines = lines, hls = hls, targets = targets }
 end
@@ -128,7 +133,61 @@ end
 function M.render()
   M.model = M.build(M.state)
   ui.draw(M.model, config.options.panel.width)
+  ui.set_pending(M.state.status == "waiting")
 end
+
+--- The shown node's file, relative to its root.
+function M.file()
+  return short_path(M.state)
+end
+
+--- Status from the agent data of the shown node; a 1 s timer keeps "running Ns" current.
+local ticker = nil
+function M.update_status()
+  local node = M.state.node
+  local data = node and node.id and require("remora.agent").data[node.id]
+  local status, text = require("remora.agent_panel").status_of(data)
+  M.state.status, M.state.status_text = status, text
+  if status == "running" and not ticker then
+    ticker = vim.uv.new_timer()
+    ticker:start(1000, 1000, vim.schedule_wrap(function()
+      if M.state.status ~= "running" or not M.is_open() then
+        if ticker then
+          ticker:stop()
+          ticker:close()
+          ticker = nil
+        end
+        return
+      end
+      M.update_status()
+      M.render()
+    end))
+  end
+end
+
+--- Agent data of `id` changed (remora.agent): re-render when it is the shown node.
+function M.on_agent(id, refetch)
+  local node = M.state.node
+  if not (node and node.id) then
+    return
+  end
+  if id == node.id and refetch then
+    M.fetch_agent()
+  elseif id == node.id then
+    M.update_status()
+    if M.is_open() then
+      M.render()
+    end
+  end
+end
+
+local function fetch_agent()
+  local node = M.state.node
+  if node and node.id and M.state.root then
+    require("remora.agent").fetch(M.state.root, node.id, short_path(M.state))
+  end
+end
+M.fetch_agent = fetch_agent
 
 function M.is_open()
   return ui.win() ~= nil
@@ -187,13 +246,16 @@ function M.set_node(current)
   if changed or state.info_id ~= node.id then
     state.info, state.error, state.events = nil, nil, {}
     fetch()
+    fetch_agent()
   end
+  M.update_status()
   M.render()
 end
 
 function M.refresh()
   M.state.info_id = nil
   fetch()
+  fetch_agent()
   M.render()
 end
 
@@ -213,6 +275,8 @@ function M.open()
   if M.state.node and M.state.info_id ~= M.state.node.id then
     fetch()
   end
+  fetch_agent()
+  M.update_status()
   M.render()
 end
 
@@ -232,7 +296,7 @@ end
 function M.jump_at_cursor()
   local lnum = ui.cursor_line()
   local target = lnum and M.model.targets[lnum]
-  if not target then
+  if not (target and target.file) then
     return
   end
   local win = ui.code_window(M.code_win)
@@ -259,6 +323,9 @@ function M.on_events(events)
   end
   if added and M.is_open() then
     M.render()
+  end
+  if added then
+    fetch_agent() -- the conversation and status follow the node's events
   end
 end
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from remora_core.config import RemoraConfig, load_config
+from remora_core.editor.agent_host import AgentHost, Push
 from remora_core.editor.buffer_ids import anchor_line_edits
 from remora_core.editor.events import event_summary
 from remora_core.editor.health import project_health
@@ -24,6 +25,11 @@ from remora_core.hub.control import ensure_hub, stop_hub
 from remora_core.hub.status import hub_status
 from remora_core.store.db import database_path
 from remora_core.store.store import Store
+
+
+AGENT_REQUESTS: tuple[str, ...] = (
+    "chat", "stop", "cancel", "panel", "pending", "accept", "reject", "reindex", "tools", "tool_call", "ghost",
+)
 
 
 class EditorError(RemoraError):
@@ -65,6 +71,25 @@ class EditorService:
             "hub": self.hub,
             "index": self.index,
         }
+        self.agents: AgentHost | None = None
+        self.push: Push = lambda kind, payload: None
+        for name in AGENT_REQUESTS:
+            self.methods["agent_" + name] = self._agent_request(name)
+
+    # -- agents ---------------------------------------------------------------------------
+    def start_agents(self, push: Push) -> AgentHost:
+        """Start the agent thread (it imports the runtime at once); ``push`` must be thread-safe."""
+        self.push = push
+        if self.agents is None:
+            self.agents = AgentHost(push)
+        return self.agents
+
+    def _agent_request(self, name: str) -> Callable[[dict[str, Any]], Any]:
+        def handler(params: dict[str, Any]) -> Any:
+            host = self.agents or self.start_agents(self.push)
+            return host.call(name, params)
+
+        return handler
 
     # -- plumbing -----------------------------------------------------------------------
     def store(self, root: Path, *, create: bool = False) -> Store | None:
@@ -91,6 +116,9 @@ class EditorService:
         return handler(params or {})
 
     def close(self) -> None:
+        if self.agents is not None:
+            self.agents.close()
+            self.agents = None
         for store in self.stores.values():
             store.close()
         self.stores.clear()

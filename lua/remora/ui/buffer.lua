@@ -41,4 +41,10 @@ function M.apply_anchor_edits(buf, edits)
   end
 end
 
+-- Accepting a proposal: one undo step of its own, the buffer left modified.
+--- Replace lines [start, old_end) (0-based, end exclusive) of `buf` with `replacement`.
+function M.replace(buf, start, old_end, replacement)
+  vim.api.nvim_buf_set_lines(buf, start, old_end, true, replacement)
+end
+
 return M

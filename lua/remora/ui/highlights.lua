@@ -12,6 +12,18 @@ M.groups = {
   RemoraPanelError = { link = "DiagnosticError" },
   RemoraPanelRule = { link = "WinSeparator" },
   RemoraPanelHint = { link = "SpecialKey" },
+  RemoraPending = { fg = "#d7af00", ctermfg = 178, bold = true }, -- gold: nodes with a pending proposal
+  RemoraDiffAdd = { link = "DiffAdd" },
+  RemoraDiffDelete = { link = "DiffDelete" },
+  RemoraDiffHunk = { link = "DiffChange" },
+  RemoraDiffSkipped = { link = "Comment" }, -- a hunk the user chose not to apply
+  RemoraChatHuman = { link = "Question" },
+  RemoraChatAgent = { link = "Normal" },
+  RemoraStream = { link = "MoreMsg" },
+  RemoraGhost = { link = "DiagnosticHint" }, -- the ghost placeholder line
+  RemoraFormField = { link = "Identifier" },
+  RemoraFormError = { link = "DiagnosticError" },
+  RemoraFormButton = { link = "PmenuSel" },
 }
 
 function M.define()

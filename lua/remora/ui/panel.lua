@@ -38,6 +38,13 @@ function M.buffer()
   map("<CR>", function() require("remora.panel").jump_at_cursor() end, "Remora: jump to the node under the cursor")
   map("q", function() require("remora.panel").close() end, "Remora: close the panel")
   map("r", function() require("remora.panel").refresh() end, "Remora: refresh the panel")
+  local actions = function(name) return function() require("remora.actions")[name]() end end
+  map("c", actions("chat"), "Remora: chat with the node")
+  map("S", actions("stop"), "Remora: stop the node's running turn")
+  map("a", actions("accept"), "Remora: accept the proposal (kept hunks)")
+  map("x", actions("reject"), "Remora: reject the proposal with feedback")
+  map("s", actions("toggle_hunk"), "Remora: skip / keep the hunk under the cursor")
+  map("t", actions("tools"), "Remora: the node's tools")
   M.buf = buf
   return buf
 end
@@ -97,6 +104,14 @@ function M.draw(model, width)
   local win = M.win()
   if win and width and api.nvim_win_get_width(win) ~= width and #api.nvim_tabpage_list_wins(0) > 1 then
     api.nvim_win_set_width(win, width)
+  end
+end
+
+--- The gold border: the panel's separator turns RemoraPending while a proposal waits.
+function M.set_pending(pending)
+  local win = M.win()
+  if win then
+    vim.wo[win].winhighlight = pending and "WinSeparator:RemoraPending" or ""
   end
 end
 

@@ -9,7 +9,8 @@ self-registration; ``tests/test_nvim_host.py`` checks they match):
 * ``RemoraNotify(method, params, request_id)`` -- asynchronous; the answer comes back as a
   notification ``require('remora.rpc')._reply(request_id, result, error)``.
 
-Events committed to the project's event log are pushed to Lua as notifications
+Events committed to the project's event log (kind "events"), the agent runtime's own events
+(kind "agent") and streamed model text (kind "stream") are pushed to Lua as notifications
 ``require('remora.rpc')._push(kind, payload)``.
 """
 
@@ -21,11 +22,12 @@ from typing import Any
 
 import pynvim
 
-from remora_core.editor.service import EditorService
+from remora_core.editor.service import AGENT_REQUESTS, EditorService
 from remora_core.errors import RemoraError
 
 POLL_INTERVAL_S = 0.03
-BLOCKING = frozenset({"hub", "health", "index"})  # run in a worker thread, never on the host's loop
+# Run in a worker thread, never on the host's loop (agent requests wait on the agent thread).
+BLOCKING = frozenset({"hub", "health", "index", *("agent_" + name for name in AGENT_REQUESTS)})
 LUA_REPLY = "require('remora.rpc')._reply(...)"
 LUA_PUSH = "require('remora.rpc')._push(...)"
 
@@ -50,6 +52,8 @@ class RemoraHost:
         self.service = EditorService()
         self.roots: set[Path] = set()
         self.poller: asyncio.Task[None] | None = None
+        # The agent runtime's thread starts now (importing openai there, off this loop).
+        self.service.start_agents(lambda kind, payload: nvim.async_call(self._push, kind, payload))
 
     # -- entry points -------------------------------------------------------------------
     @pynvim.function("RemoraCall", sync=True)

@@ -1,0 +1,152 @@
+-- What :Remora chat|stop|accept|reject|next|prev and the panel keys do, for the node shown in
+-- the panel (the node under the cursor of the code window).
+local agent = require("remora.agent")
+local panel = require("remora.panel")
+
+local M = {}
+
+--- { root, id, file, node } of the shown node; raises "(remora) ..." when there is none.
+function M.context()
+  local state = panel.state
+  local node = state.node
+  if not (node and node.id and state.root) then
+    error("(remora) no indexed node under the cursor: put the cursor in a def or class of an indexed file"
+      .. " (save a new one to anchor it)", 0)
+  end
+  return { root = state.root, id = node.id, file = panel.file(), node = node }
+end
+
+local function ensure_panel()
+  if not panel.is_open() then
+    panel.open()
+  end
+end
+
+function M.chat(message)
+  local ctx = M.context()
+  ensure_panel()
+  if message and message ~= "" then
+    agent.chat(ctx.root, ctx.id, message, ctx.file)
+    return
+  end
+  vim.ui.input({ prompt = ("Chat with %s %s: "):format(ctx.node.type, ctx.node.qualname or ctx.node.name) },
+    function(text)
+      if text and vim.trim(text) ~= "" then
+        agent.chat(ctx.root, ctx.id, text, ctx.file)
+      end
+    end)
+end
+
+function M.stop()
+  local ctx = M.context()
+  agent.stop(ctx.root, ctx.id, ctx.file)
+end
+
+local function shown_proposal(ctx)
+  local ghost = require("remora.ghost").active
+  if ghost and ghost.proposal then
+    return ghost.proposal, ghost.root
+  end
+  return require("remora.agent_panel").current_proposal(ctx.id), ctx.root
+end
+
+function M.accept()
+  local ctx = M.context()
+  local proposal, root = shown_proposal(ctx)
+  if not proposal then
+    agent.notify("no pending proposal for " .. ctx.id, vim.log.levels.WARN)
+    return
+  end
+  agent.accept(root, proposal, function(result)
+    if result and result.applied then
+      require("remora.ghost").accepted(proposal)
+    end
+    agent.fetch(ctx.root, ctx.id, ctx.file)
+  end)
+end
+
+--- Reject the shown proposal; without `feedback` on the command line, ask for it (empty: no
+--- re-run). With an active ghost node, cancel it instead.
+function M.reject(feedback)
+  local ghost = require("remora.ghost")
+  if ghost.active then
+    ghost.cancel()
+    return
+  end
+  local ctx = M.context()
+  local proposal = require("remora.agent_panel").current_proposal(ctx.id)
+  if not proposal then
+    agent.notify("no pending proposal for " .. ctx.id, vim.log.levels.WARN)
+    return
+  end
+  local function send(text)
+    if text == nil then
+      return -- <Esc>: nothing rejected
+    end
+    agent.reject(ctx.root, proposal, text, function() agent.fetch(ctx.root, ctx.id, ctx.file) end)
+  end
+  if feedback and feedback ~= "" then
+    send(feedback)
+  else
+    vim.ui.input({ prompt = "Why reject? (the agent retries with it; empty: just reject) " }, send)
+  end
+end
+
+--- `s` in the panel: skip / keep the hunk under the cursor.
+function M.toggle_hunk()
+  local lnum = require("remora.ui.panel").cursor_line()
+  local target = lnum and panel.model.targets[lnum]
+  if not (target and target.hunk) then
+    agent.notify("put the cursor on a hunk of the proposal", vim.log.levels.WARN)
+    return
+  end
+  agent.toggle_hunk(target.proposal, target.hunk)
+  panel.render()
+end
+
+local function step(direction)
+  local buf = vim.api.nvim_get_current_buf()
+  local lnum = vim.api.nvim_win_get_cursor(0)[1]
+  local line = agent.step(agent.lines_in(buf), lnum, direction)
+  if not line then
+    agent.notify("no pending proposal in this buffer", vim.log.levels.WARN)
+    return
+  end
+  vim.api.nvim_win_set_cursor(0, { line, 0 })
+  vim.cmd("normal! ^")
+  require("remora.linemap").track(true)
+end
+
+function M.next()
+  step(1)
+end
+
+function M.prev()
+  step(-1)
+end
+
+function M.tools(name)
+  require("remora.tools").open(M.context(), name)
+end
+
+function M.ghost()
+  require("remora.ghost").create()
+end
+
+--- Replace the "not built yet" stubs of :Remora.
+function M.register()
+  local commands = require("remora.commands")
+  local function rest(args)
+    return table.concat(args, " ")
+  end
+  commands.register("chat", { run = function(args) M.chat(rest(args)) end })
+  commands.register("stop", { run = function() M.stop() end })
+  commands.register("accept", { run = function() M.accept() end })
+  commands.register("reject", { run = function(args) M.reject(rest(args)) end })
+  commands.register("next", { run = function() M.next() end })
+  commands.register("prev", { run = function() M.prev() end })
+  commands.register("ghost", { run = function() M.ghost() end })
+  commands.register("tools", { run = function(args) M.tools(args[1]) end })
+end
+
+return M

@@ -1,0 +1,250 @@
+-- The node's agent as the panel sees it: status, conversation, streamed text, pending
+-- proposals (hunks kept or skipped), chat / stop / accept / reject. Talks to Python only with
+-- notifications + callbacks (agent turns never block Neovim). Drawing is in remora.ui.*.
+local rpc = require("remora.rpc")
+
+local M = {}
+
+M.data = {} -- node id -> { state, history, proposals } from Python
+M.stream = {} -- node id -> text streamed by the running turn
+M.skip = {} -- proposal id -> { [hunk index] = true } hunks the user skipped
+M.pending = {} -- root -> { { proposal, node_id, file, line }, ... }
+M.tool_result = nil -- { node, tool, ok, text }
+M.listeners = {} -- fn(node_id) when a node's agent data changed
+local inflight, dirty = {}, {}
+
+function M.on_change(fn)
+  table.insert(M.listeners, fn)
+end
+
+local function changed(id, refetch)
+  for _, fn in ipairs(M.listeners) do
+    fn(id, refetch)
+  end
+end
+
+local function notify(text, level)
+  vim.notify((text:match("^%(remora%)") and "" or "(remora) ") .. text, level or vim.log.levels.INFO)
+end
+M.notify = notify
+
+--- The loaded buffer showing `root/file`, or nil.
+function M.buffer_of(root, file)
+  local path = vim.fn.resolve(root .. "/" .. file)
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(buf) and vim.fn.resolve(vim.api.nvim_buf_get_name(buf)) == path then
+      return buf
+    end
+  end
+  return nil
+end
+
+local function lines_of(buf)
+  return buf and vim.api.nvim_buf_get_lines(buf, 0, -1, false) or nil
+end
+
+--- Ask Python for the panel data of `id` (at most one request per node in flight).
+function M.fetch(root, id, file)
+  if not (root and id) then
+    return
+  end
+  if inflight[id] then
+    dirty[id] = true
+    return
+  end
+  inflight[id] = true
+  local buf = file and M.buffer_of(root, file)
+  rpc.request("agent_panel", { root = root, id = id, lines = lines_of(buf) }, function(result, err)
+    inflight[id] = nil
+    if err then
+      M.data[id] = { state = { status = "error", error = err }, history = {}, proposals = {} }
+    else
+      M.data[id] = result
+      if result.state.status ~= "running" then
+        M.stream[id] = nil
+      end
+    end
+    changed(id)
+    if dirty[id] then
+      dirty[id] = nil
+      M.fetch(root, id, file)
+    end
+  end)
+end
+
+--- Pending proposals of `root` (signs, ]r / [r).
+function M.fetch_pending(root, callback)
+  rpc.request("agent_pending", { root = root }, function(result, err)
+    if not err then
+      M.pending[root] = result
+      require("remora.ui.signs").draw_root(root, result)
+    end
+    if callback then
+      callback(result, err)
+    end
+  end)
+end
+
+--- A buffer got its line map: draw its pending signs (asking Python once per project).
+M.pending_asked = {}
+function M.on_map(_, map)
+  local marks = M.pending[map.root]
+  if marks then
+    require("remora.ui.signs").draw_root(map.root, marks)
+  elseif not M.pending_asked[map.root] then
+    M.pending_asked[map.root] = true
+    M.fetch_pending(map.root)
+  end
+end
+
+-- -- pushes from Python -------------------------------------------------------------------
+
+local PROPOSAL_TYPES = { RewriteProposal = true, RewriteApplied = true, RewriteRejected = true,
+  AgentComplete = true, AgentError = true }
+
+--- rpc push "agent": { root, type, node, correlation_id, seq }.
+function M.on_agent(payload)
+  if PROPOSAL_TYPES[payload.type] then
+    M.fetch_pending(payload.root)
+  end
+  require("remora.ghost").on_agent(payload)
+  changed(payload.node, true)
+end
+
+--- rpc push "stream": { root, node, trigger, text }.
+function M.on_stream(payload)
+  M.stream[payload.node] = (M.stream[payload.node] or "") .. payload.text
+  changed(payload.node)
+end
+
+-- -- actions ----------------------------------------------------------------------------
+
+function M.chat(root, id, message, file)
+  M.stream[id] = nil
+  rpc.request("agent_chat", { root = root, id = id, message = message }, function(_, err)
+    if err then
+      notify(err, vim.log.levels.ERROR)
+    end
+    M.fetch(root, id, file)
+  end)
+end
+
+function M.stop(root, id, file)
+  rpc.request("agent_stop", { root = root, id = id }, function(result, err)
+    if err then
+      notify(err, vim.log.levels.ERROR)
+    elseif #result.cancelled == 0 then
+      notify("nothing is running for " .. id, vim.log.levels.WARN)
+    else
+      notify("stopped " .. table.concat(result.cancelled, ", "))
+    end
+    M.fetch(root, id, file)
+  end)
+end
+
+--- Indices (0-based, as Python counts) of the hunks kept; nil when all are.
+function M.kept_hunks(proposal)
+  local skip = M.skip[proposal.id] or {}
+  local kept, all = {}, true
+  for _, hunk in ipairs(proposal.hunks) do
+    if skip[hunk.index] then
+      all = false
+    else
+      kept[#kept + 1] = hunk.index
+    end
+  end
+  return (not all) and kept or nil, #kept
+end
+
+function M.toggle_hunk(proposal_id, index)
+  M.skip[proposal_id] = M.skip[proposal_id] or {}
+  M.skip[proposal_id][index] = not M.skip[proposal_id][index] or nil
+end
+
+--- Accept `proposal` (kept hunks only): into its loaded buffer (one undo step, left modified),
+--- else into the file on disk. `done(result)` after.
+function M.accept(root, proposal, done)
+  if proposal.stale and proposal.stale ~= vim.NIL then
+    notify("proposal " .. proposal.id .. " is stale and cannot be applied: " .. proposal.stale,
+      vim.log.levels.WARN)
+    return
+  end
+  local kept, count = M.kept_hunks(proposal)
+  if count == 0 then
+    notify("every hunk is skipped: reject the proposal instead", vim.log.levels.WARN)
+    return
+  end
+  local buf = M.buffer_of(root, proposal.file)
+  local tick = buf and vim.api.nvim_buf_get_changedtick(buf)
+  local params = { root = root, proposal = proposal.id, lines = lines_of(buf), hunks = kept }
+  rpc.request("agent_accept", params, function(result, err)
+    if err then
+      notify(err, vim.log.levels.ERROR)
+    elseif not result.applied then
+      notify(result.message, vim.log.levels.WARN)
+    else
+      if buf and vim.api.nvim_buf_is_valid(buf) then
+        if vim.api.nvim_buf_get_changedtick(buf) ~= tick then
+          notify(("%s changed while the proposal was applied: check the result"):format(proposal.file),
+            vim.log.levels.WARN)
+        end
+        require("remora.ui.buffer").replace(buf, result.start, result.old_end, result.replacement)
+        require("remora.linemap").refresh(buf)
+      end
+      M.skip[proposal.id] = nil
+      notify(result.message)
+    end
+    M.fetch_pending(root)
+    if done then
+      done(result, err)
+    end
+  end)
+end
+
+--- Reject `proposal`; with feedback the agent runs again with it.
+function M.reject(root, proposal, feedback, done)
+  rpc.request("agent_reject", { root = root, proposal = proposal.id, feedback = feedback or "" },
+    function(result, err)
+      if err then
+        notify(err, vim.log.levels.ERROR)
+      else
+        M.skip[proposal.id] = nil
+        notify(result.correlation_id ~= vim.NIL and ("rejected; the agent retries with your feedback")
+          or "rejected")
+      end
+      M.fetch_pending(root)
+      if done then
+        done(result, err)
+      end
+    end)
+end
+
+-- -- navigation between nodes with pending proposals ----------------------------------------
+
+--- Pending marks of `buf` as sorted 1-based def lines.
+function M.lines_in(buf)
+  return require("remora.ui.signs").lines(buf)
+end
+
+--- The next (direction 1) or previous (-1) line with a pending proposal after `lnum`, wrapping.
+function M.step(lines, lnum, direction)
+  if #lines == 0 then
+    return nil
+  end
+  if direction > 0 then
+    for _, line in ipairs(lines) do
+      if line > lnum then
+        return line
+      end
+    end
+    return lines[1]
+  end
+  for index = #lines, 1, -1 do
+    if lines[index] < lnum then
+      return lines[index]
+    end
+  end
+  return lines[#lines]
+end
+
+return M

@@ -1,0 +1,139 @@
+-- The panel's agent section: conversation, streamed text, pending proposal diffs with per-hunk
+-- choices, the last tool result; and the panel status (running with elapsed time / waiting for
+-- approval / error). Lines only: remora.ui.panel draws them.
+local agent = require("remora.agent")
+local config = require("remora.config")
+
+local M = {}
+
+local ROLE = {
+  you = { "you: ", "RemoraChatHuman" },
+  agent = { "agent: ", "RemoraChatAgent" },
+  error = { "error: ", "RemoraPanelError" },
+  proposal = { "· ", "RemoraPanelMuted" },
+}
+
+--- Split `text` into display lines of at most `width` characters (newlines kept).
+function M.wrap(text, width)
+  local out = {}
+  for _, line in ipairs(vim.split(text or "", "\n", { plain = true })) do
+    if line == "" then
+      out[#out + 1] = ""
+    end
+    while #line > width do
+      local cut = line:sub(1, width + 1):match("^.*() ") -- the last space that keeps the piece short
+      if not cut or cut <= 1 then
+        cut = width + 1
+      end
+      out[#out + 1] = line:sub(1, cut - 1)
+      line = line:sub(cut):gsub("^ ", "")
+    end
+    if #line > 0 then
+      out[#out + 1] = line
+    end
+  end
+  return out
+end
+
+local function say(add, prefix, text, group, width)
+  local lines = M.wrap(text, math.max(width - #prefix - 3, 10))
+  for index, line in ipairs(lines) do
+    add("   " .. (index == 1 and prefix or string.rep(" ", vim.fn.strdisplaywidth(prefix))) .. line, group)
+  end
+end
+
+function M.status_of(data)
+  local state = data and data.state
+  if not state then
+    return "idle", nil
+  end
+  if state.status == "running" then
+    local elapsed = math.max(0, os.time() - math.floor(state.since or os.time()))
+    return "running", ("running %ds"):format(elapsed)
+  elseif state.status == "waiting" then
+    return "waiting", "waiting for approval"
+  elseif state.status == "error" then
+    local first = vim.split(tostring(state.error or ""), "\n", { plain = true })[1]
+    return "error", "error: " .. first:gsub("^%(remora%) ", "")
+  end
+  return "idle", nil
+end
+
+local function rule(add)
+  add(string.rep("─", 30), "RemoraPanelRule")
+end
+
+local function proposal_lines(add, proposal)
+  rule(add)
+  local stale = proposal.stale ~= nil and proposal.stale ~= vim.NIL
+  local what = proposal.kind == "new_node" and "new node" or "rewrite"
+  add((" Proposal %s (%s)%s"):format(proposal.id, what, stale and " STALE" or ""),
+    stale and "RemoraPanelError" or "RemoraPending")
+  if stale then
+    add(" stale: " .. tostring(proposal.stale):gsub("\n", " "), "RemoraPanelError")
+    add(" cannot be applied: x rejects it (ask again)", "RemoraPanelMuted")
+  end
+  local skip = agent.skip[proposal.id] or {}
+  local count = #proposal.hunks
+  for _, hunk in ipairs(proposal.hunks) do
+    local target = { proposal = proposal.id, hunk = hunk.index }
+    local skipped = skip[hunk.index]
+    add((" [%s] hunk %d/%d %s"):format(skipped and " " or "x", hunk.index + 1, count, hunk.header),
+      skipped and "RemoraDiffSkipped" or "RemoraDiffHunk", target)
+    for _, line in ipairs(hunk.lines) do
+      local sign = line:sub(1, 1)
+      local group = skipped and "RemoraDiffSkipped"
+        or (sign == "+" and "RemoraDiffAdd") or (sign == "-" and "RemoraDiffDelete") or nil
+      add(" " .. line, group, target)
+    end
+  end
+  if not stale then
+    add(" a accept  s skip/keep hunk  x reject", "RemoraPanelHint")
+  end
+end
+
+--- The panel section (see remora.panel.add_section).
+function M.section(state, add)
+  local node = state.node
+  if not (node and node.id) then
+    return
+  end
+  local width = config.options.panel.width
+  local data = agent.data[node.id]
+  rule(add)
+  add(" Chat", "RemoraPanelHeader")
+  if not data then
+    add("   loading…", "RemoraPanelMuted")
+  elseif #data.history == 0 and not agent.stream[node.id] then
+    add("   (none yet: c to chat)", "RemoraPanelMuted")
+  else
+    for _, item in ipairs(data.history) do
+      local role = ROLE[item.role] or ROLE.agent
+      say(add, role[1], item.text, role[2], width)
+    end
+  end
+  local streamed = agent.stream[node.id]
+  if streamed and data and data.state.status == "running" then
+    say(add, "agent ▌ ", streamed, "RemoraStream", width)
+  end
+  for _, proposal in ipairs(data and data.proposals or {}) do
+    proposal_lines(add, proposal)
+  end
+  local result = agent.tool_result
+  if result and result.node == node.id then
+    rule(add)
+    add((" Tool %s: %s"):format(result.tool, result.ok and "ok" or "error"),
+      result.ok and "RemoraPanelHeader" or "RemoraPanelError")
+    for _, line in ipairs(M.wrap(result.text, width - 4)) do
+      add("   " .. line)
+    end
+  end
+end
+
+--- The proposal shown for the node in the panel (the first pending one), or nil.
+function M.current_proposal(id)
+  local data = id and agent.data[id]
+  return data and data.proposals[1] or nil
+end
+
+return M

@@ -1,0 +1,172 @@
+# ruff: noqa: F811 -- pytest fixtures imported from tests.nvim_harness / tests.fake_llm are redefined as parameters
+"""Chat, diff approval and stop in a real Neovim with the real Python host, against the fake
+model server (Appendix A of the design: "add type hints" -> rewrite_self -> diff -> accept -> u)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.fake_llm import FakeLLM, fake_llm_fixture  # noqa: F401 -- fixture
+from tests.nvim_agent_helpers import (
+    SHAPES,
+    agent_project,
+    goto,
+    node_ids,
+    panel_groups,
+    pending_signs,
+    press,
+    stub_prompts,
+    answer,
+    wait_panel,
+    wait_panel_gone,
+)
+from tests.nvim_harness import Editor, editor_factory, open_file, remora_manifest  # noqa: F401 -- fixtures
+
+TYPED_LOADER = '''class Loader:
+    """Loads things."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def load(self) -> str:
+        return parse(self.path)
+'''
+
+
+def _start(editor_factory: Callable[..., Editor], root: Path, file: str) -> Editor:
+    editor = editor_factory("eager", cwd=root)
+    stub_prompts(editor)
+    open_file(editor, root / file)
+    return editor
+
+
+def test_chat_diff_accept_undo(editor_factory: Callable[..., Editor], tmp_path: Path, fake_llm: FakeLLM) -> None:
+    root = agent_project(tmp_path / "proj", fake_llm.base_url)
+    ids = node_ids(root, "models.py")
+    before = (root / "models.py").read_text(encoding="utf-8").splitlines()
+    fake_llm.add_tool_calls(("rewrite_self", {"new_source": TYPED_LOADER}))
+    fake_llm.add_text("Added type hints to both methods.")
+    editor = _start(editor_factory, root, "models.py")
+    class_row = goto(editor, "class Loader")
+    goto(editor, '"""Loads things."""')
+    editor.nvim.command("Remora panel")
+    wait_panel(editor, " class Loader")
+    wait_panel(editor, "(none yet: c to chat)")
+    editor.nvim.command("Remora chat add type hints")
+    # The conversation, the reply, the diff with its highlights, the status and the gold sign.
+    lines = wait_panel(editor, "agent: Added type hints to both methods.")
+    assert "   you: add type hints" in lines
+    lines = wait_panel(editor, "+    def __init__(self, path: str) -> None:")
+    assert " -    def __init__(self, path):" in lines
+    assert " Status: ● waiting for approval" in lines
+    proposal_row = next(i for i, line in enumerate(lines) if line.startswith(" Proposal pr_"))
+    assert lines[proposal_row].endswith("(rewrite)")
+    assert lines[proposal_row + 1].startswith(" [x] hunk 1/1 @@")
+    groups = panel_groups(editor)
+    add_row = lines.index(" +    def __init__(self, path: str) -> None:")
+    assert [add_row, "RemoraDiffAdd"] in groups
+    assert [lines.index(" -    def __init__(self, path):"), "RemoraDiffDelete"] in groups
+    assert [proposal_row, "RemoraPending"] in groups
+    editor.wait_for("#vim.api.nvim_buf_get_extmarks(0, require('remora.ui.signs').ns, 0, -1, {}) > 0", 10)
+    assert pending_signs(editor) == [[class_row, "▍", "RemoraPending"]]
+    panel_win = editor.lua("return require('remora.ui.panel').win()")
+    assert editor.nvim.call("getwinvar", panel_win, "&winhighlight") == "WinSeparator:RemoraPending"
+    # The fake server got the node's source and the human's message.
+    first = fake_llm.chat_requests()[0]
+    assert first["stream"] is True
+    assert "add type hints" in json.dumps(first["messages"])
+    # Accept: into the buffer, anchors kept, one undo step, left modified for the user to save.
+    editor.nvim.command("Remora accept")
+    editor.wait_for("vim.iter(vim.api.nvim_buf_get_lines(0, 0, -1, false))"
+                    ":any(function(l) return l:find('path: str', 1, true) ~= nil end)", 10)
+    buffer = editor.nvim.current.buffer[:]
+    assert buffer[class_row - 1].startswith("class Loader:") and buffer[class_row - 1].endswith("# " + ids["Loader"])
+    init_line = next(line for line in buffer if "def __init__" in line)
+    assert init_line.startswith("    def __init__(self, path: str) -> None:")
+    assert init_line.endswith("# " + ids["Loader.__init__"])
+    assert any(line.startswith("    def load(self) -> str:") and line.endswith(ids["Loader.load"]) for line in buffer)
+    assert editor.nvim.current.buffer.options["modified"] is True
+    assert (root / "models.py").read_text(encoding="utf-8").splitlines() == before  # not written: the user saves
+    wait_panel_gone(editor, "Proposal pr_")
+    wait_panel(editor, " Status: ● idle")
+    editor.wait_for("#vim.api.nvim_buf_get_extmarks(0, require('remora.ui.signs').ns, 0, -1, {}) == 0", 10)
+    editor.nvim.command("normal! u")
+    assert editor.nvim.current.buffer[:] == before
+    editor.assert_no_errors()
+
+
+def test_per_hunk_accept(editor_factory: Callable[..., Editor], tmp_path: Path, fake_llm: FakeLLM) -> None:
+    root = agent_project(tmp_path / "proj", fake_llm.base_url, {"shapes.py": SHAPES})
+    new = SHAPES.replace("def area(self, w, h):", "def area(self, w: float, h: float) -> float:").replace(
+        "def volume(self, w, h, d):", "def volume(self, w: float, h: float, d: float) -> float:"
+    )
+    fake_llm.add_tool_calls(("rewrite_self", {"new_source": new}))
+    fake_llm.add_text("Typed area and volume.")
+    editor = _start(editor_factory, root, "shapes.py")
+    goto(editor, "class Shapes")
+    editor.nvim.command("Remora chat type the methods")  # opens the panel
+    wait_panel(editor, "agent: Typed area and volume.")
+    lines = wait_panel(editor, " [x] hunk 2/2 @@")
+    assert any(line.startswith(" [x] hunk 1/2 @@") for line in lines)
+    # Skip hunk 2 with `s` on it in the panel, then accept with `a`.
+    row = next(i for i, line in enumerate(lines) if line.startswith(" [x] hunk 2/2")) + 1
+    editor.nvim.call("win_gotoid", editor.lua("return require('remora.ui.panel').win()"))
+    editor.nvim.command(f"call cursor({row + 1}, 1)")  # a diff line of hunk 2
+    press(editor, "s")
+    lines = wait_panel(editor, " [ ] hunk 2/2 @@")
+    skipped = next(i for i, line in enumerate(lines) if line.startswith(" [ ] hunk 2/2"))
+    assert [skipped, "RemoraDiffSkipped"] in panel_groups(editor)
+    assert [skipped + 1, "RemoraDiffSkipped"] in panel_groups(editor)
+    press(editor, "a")
+    editor.nvim.command("wincmd p")
+    editor.wait_for("vim.iter(vim.api.nvim_buf_get_lines(0, 0, -1, false))"
+                    ":any(function(l) return l:find('def area(self, w: float', 1, true) ~= nil end)", 10)
+    buffer = editor.nvim.current.buffer[:]
+    assert any(line.startswith("    def volume(self, w, h, d):") for line in buffer)
+    assert not any("def volume(self, w: float" in line for line in buffer)
+    assert "(hunks 1 of 2)" in editor.messages()
+    editor.assert_no_errors()
+
+
+def test_reject_with_feedback_reruns_the_agent(editor_factory: Callable[..., Editor], tmp_path: Path,
+                                              fake_llm: FakeLLM) -> None:
+    root = agent_project(tmp_path / "proj", fake_llm.base_url)
+    fake_llm.add_tool_calls(("rewrite_self", {"new_source": TYPED_LOADER}))
+    fake_llm.add_text("Done.")
+    fake_llm.add_text("Understood, I will keep the old signature.")
+    editor = _start(editor_factory, root, "models.py")
+    goto(editor, "class Loader")
+    editor.nvim.command("Remora panel")
+    answer(editor, "add type hints")
+    editor.nvim.command("Remora chat")  # asks in a prompt
+    assert editor.lua("return _G.remora_test.prompts[1]") == "Chat with class Loader: "
+    wait_panel(editor, " Proposal pr_")
+    answer(editor, "keep path untyped, it can be a Path")
+    editor.nvim.command("Remora reject")
+    assert editor.lua("return _G.remora_test.prompts[2]").startswith("Why reject?")
+    lines = wait_panel(editor, "agent: Understood, I will keep the old")
+    assert not any(line.startswith(" Proposal pr_") for line in lines)
+    requests = fake_llm.chat_requests()
+    assert len(requests) == 3
+    assert "keep path untyped, it can be a Path" in json.dumps(requests[2]["messages"])
+    assert any(line.startswith("   you: rejected pr_") for line in lines)
+    editor.assert_no_errors()
+
+
+def test_stop_cancels_a_running_turn(editor_factory: Callable[..., Editor], tmp_path: Path,
+                                    fake_llm: FakeLLM) -> None:
+    root = agent_project(tmp_path / "proj", fake_llm.base_url)
+    fake_llm.add_text("too late", delay=30)
+    editor = _start(editor_factory, root, "models.py")
+    goto(editor, "def helper")
+    editor.nvim.command("Remora chat think hard")
+    lines = wait_panel(editor, " Status: ● running")
+    assert any(line.startswith(" Status: ● running ") and line.endswith("s") for line in lines)
+    editor.wait_for(f"{len(fake_llm.chat_requests())} >= 0 and true", 1)
+    editor.nvim.command("Remora stop")
+    lines = wait_panel(editor, " Status: ● idle", timeout=10)
+    wait_panel(editor, "cancelled")
+    assert "stopped c_" in editor.messages()
+    editor.assert_no_errors()
