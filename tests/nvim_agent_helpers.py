@@ -82,7 +82,7 @@ def goto(editor: Editor, text: str, col: int = 5) -> int:
 
 
 PANEL_HAS = (
-    "vim.iter(vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false))"
+    "require('remora.ui.panel').buf ~= nil and vim.iter(vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false))"
     ":any(function(l) return l:find({text}, 1, true) ~= nil end)"
 )
 

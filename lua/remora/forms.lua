@@ -27,15 +27,22 @@ local function kind_of(prop)
   return SCALAR[t] and t or "string", nil
 end
 
---- Fields of a tool's `parameters` schema, in the schema's order when known.
-function M.fields(parameters)
+--- Fields of a tool's `parameters` schema, in `order` (names) when given, else required first.
+function M.fields(parameters, order)
   local props = parameters.properties or {}
   local required = {}
   for _, name in ipairs(parameters.required or {}) do
     required[name] = true
   end
   local names = vim.tbl_keys(props)
+  local rank = {}
+  for index, name in ipairs(order or {}) do
+    rank[name] = index
+  end
   table.sort(names, function(a, b)
+    if rank[a] and rank[b] then
+      return rank[a] < rank[b]
+    end
     if required[a] ~= required[b] then
       return required[a] == true
     end
@@ -127,7 +134,7 @@ end
 
 --- A form state for one tool.
 function M.new(tool)
-  local form = { tool = tool, fields = M.fields(tool.parameters or {}), values = {}, errors = {}, message = nil }
+  local form = { tool = tool, fields = M.fields(tool.parameters or {}, tool.order), values = {}, errors = {}, message = nil }
   for _, field in ipairs(form.fields) do
     if field.default ~= nil then
       form.values[field.name] = field.default

@@ -35,8 +35,14 @@ def _toolset(service: AgentService, node_id: str, correlation_id: str | None) ->
 
 
 def tool_list(service: AgentService, node_id: str) -> list[dict[str, Any]]:
-    """[{name, description, parameters (JSON schema)}] in the order the model sees them."""
-    return [schema["function"] for schema in _toolset(service, node_id, None).schemas()]
+    """[{name, description, parameters (JSON schema), order (the parameters in signature order:
+    a Lua table keeps no key order)}] in the order the model sees them."""
+    tools = []
+    for schema in _toolset(service, node_id, None).schemas():
+        function = dict(schema["function"])
+        function["order"] = list(function["parameters"].get("properties", {}))
+        tools.append(function)
+    return tools
 
 
 async def call_tool(service: AgentService, node_id: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
