@@ -87,7 +87,14 @@ end
 
 --- A buffer got its line map: draw its pending signs (asking Python once per project).
 M.pending_asked = {}
-function M.on_map(_, map)
+function M.on_map(buf, map)
+  -- The shown node's buffer changed: its pending proposals may have gone stale.
+  local panel = require("remora.panel")
+  local node = panel.state.node
+  local data = node and node.id and M.data[node.id]
+  if data and #data.proposals > 0 and panel.state.path == vim.api.nvim_buf_get_name(buf) then
+    panel.fetch_agent()
+  end
   local marks = M.pending[map.root]
   if marks then
     require("remora.ui.signs").draw_root(map.root, marks)
