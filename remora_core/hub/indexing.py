@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,35 +14,12 @@ from remora_core.index.discovery import discover
 from remora_core.index.indexer import Indexer, IndexReport
 from remora_core.store.store import Store
 
-Snapshot = dict[str, dict[str, str]]  # path -> {node id: source hash} of active nodes
-
 
 @dataclass(slots=True)
 class PassResult:
     report: IndexReport
     events: list[TopologyChangedEvent] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)  # the paths looked at (None = full pass)
-
-
-def _file_hashes(connection: sqlite3.Connection, paths: list[str] | None) -> dict[str, str]:
-    if paths is None:
-        return dict(connection.execute("SELECT path, content_hash FROM files").fetchall())
-    found: dict[str, str] = {}
-    for path in paths:
-        row = connection.execute("SELECT content_hash FROM files WHERE path = ?", (path,)).fetchone()
-        if row is not None:
-            found[path] = row[0]
-    return found
-
-
-def _node_hashes(connection: sqlite3.Connection, paths: Iterable[str]) -> Snapshot:
-    snapshot: Snapshot = {}
-    for path in paths:
-        rows = connection.execute(
-            "SELECT id, source_hash FROM nodes WHERE file_path = ? AND status = 'active'", (path,)
-        )
-        snapshot[path] = dict(rows.fetchall())
-    return snapshot
 
 
 class HubIndexer:
@@ -89,50 +65,17 @@ class HubIndexer:
         return self._run(paths)  # Indexer.index holds the project's index lock
 
     def _run(self, paths: list[str] | None) -> PassResult:
-        connection = self.store.connection
-        before_files = _file_hashes(connection, paths)
-        # Node hashes of files that may change: cheap for a watched batch; for a full pass
-        # only files whose stat changed are re-read, so snapshot lazily below.
-        before_nodes = _node_hashes(connection, paths) if paths is not None else None
-        if before_nodes is None:
-            before_nodes = self._stat_changed_snapshot(before_files)
         report = self.indexer.index(paths=paths, totals=paths is None)  # a full pass reports totals
-        after_files = _file_hashes(connection, paths if paths is not None else None)
-        by_path = {change.path: change for change in report.changes}
-        content_changed = sorted(
-            path for path, digest in after_files.items() if before_files.get(path) != digest
-        )
-        touched = sorted(set(by_path) | set(content_changed))
-        after_nodes = _node_hashes(connection, touched)
-        events: list[TopologyChangedEvent] = []
-        for path in touched:
-            change = by_path.get(path)
-            old = before_nodes.get(path, {})
-            new = after_nodes.get(path, {})
-            events.append(
-                TopologyChangedEvent(
-                    file_path=path,
-                    added_nodes=list(change.added) if change else [],
-                    removed_nodes=list(change.removed) if change else [],
-                    orphaned_nodes=list(change.orphaned) if change else [],
-                    changed_nodes=sorted(
-                        node for node, digest in new.items() if node in old and old[node] != digest
-                    ),
-                    deleted=bool(change and change.deleted),
-                )
+        events = [
+            TopologyChangedEvent(
+                file_path=change.path,
+                added_nodes=list(change.added),
+                removed_nodes=list(change.removed),
+                orphaned_nodes=list(change.orphaned),
+                changed_nodes=list(change.changed),
+                deleted=change.deleted,
             )
+            for change in report.changes
+        ]
         self.log.append_many(events)
         return PassResult(report, events, paths or [])
-
-    def _stat_changed_snapshot(self, known: dict[str, str]) -> Snapshot:
-        """Node hashes of the indexed files whose mtime or size no longer match (full pass)."""
-        candidates: list[str] = []
-        for path, mtime_ns, size in self.store.connection.execute("SELECT path, mtime_ns, size FROM files"):
-            try:
-                stat = os.stat(self.root / path)
-            except OSError:
-                candidates.append(path)
-                continue
-            if stat.st_mtime_ns != mtime_ns or stat.st_size != size:
-                candidates.append(path)
-        return _node_hashes(self.store.connection, candidates)

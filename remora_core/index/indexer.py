@@ -41,7 +41,9 @@ class FileChange:
     added: list[str] = field(default_factory=list)  # ids new to this file
     removed: list[str] = field(default_factory=list)  # ids that moved to another file
     orphaned: list[str] = field(default_factory=list)  # ids orphaned (renamed, deleted)
+    changed: list[str] = field(default_factory=list)  # ids kept whose source changed
     deleted: bool = False
+    content_changed: bool = False  # the file's bytes changed (every re-parsed file)
 
 
 @dataclass(slots=True)
@@ -386,8 +388,12 @@ class Indexer:
             )
             old_active = [row for row in old_rows[result.path] if row.status == "active"]
             old_ids = {row.id for row in old_active}
-            change = changes.setdefault(result.path, FileChange(result.path))
+            change = changes.setdefault(result.path, FileChange(result.path, content_changed=True))
             change.added = sorted(row.id for row in rows if row.id not in old_ids)
+            old_hashes = {row.id: row.source_hash for row in old_active}
+            change.changed = sorted(
+                row.id for row in rows if row.id in old_hashes and old_hashes[row.id] != row.source_hash
+            )
             old_refs = known[result.path].refs if result.path in known else None
             if not store_empty and _interface(old_active, old_refs) != _interface(rows, file_rows[-1].refs):
                 interface_changed.add(result.path)
@@ -467,7 +473,7 @@ class Indexer:
         final = [
             change
             for _, change in sorted(changes.items())
-            if change.added or change.removed or change.orphaned or change.deleted
+            if change.content_changed or change.added or change.removed or change.orphaned or change.deleted
         ]
         return anchors_added, len(orphaned), final
 
