@@ -11,7 +11,7 @@ from remora_core.config import IndexConfig
 from remora_core.events.models import TopologyChangedEvent
 from remora_core.events.store import EventLog
 from remora_core.index.discovery import discover
-from remora_core.index.indexer import Indexer, IndexReport
+from remora_core.index.indexer import FileChange, Indexer, IndexReport
 from remora_core.store.store import Store
 
 
@@ -65,17 +65,23 @@ class HubIndexer:
         return self._run(paths)  # Indexer.index holds the project's index lock
 
     def _run(self, paths: list[str] | None) -> PassResult:
-        report = self.indexer.index(paths=paths, totals=paths is None)  # a full pass reports totals
-        events = [
-            TopologyChangedEvent(
-                file_path=change.path,
-                added_nodes=list(change.added),
-                removed_nodes=list(change.removed),
-                orphaned_nodes=list(change.orphaned),
-                changed_nodes=list(change.changed),
-                deleted=change.deleted,
+        events: list[TopologyChangedEvent] = []
+
+        def emit(changes: list[FileChange]) -> None:
+            # Runs inside the index transaction: a kill -9 loses both the pass and its events,
+            # and the next catch-up pass redoes both (an event is never silently dropped).
+            events.extend(
+                TopologyChangedEvent(
+                    file_path=change.path,
+                    added_nodes=list(change.added),
+                    removed_nodes=list(change.removed),
+                    orphaned_nodes=list(change.orphaned),
+                    changed_nodes=list(change.changed),
+                    deleted=change.deleted,
+                )
+                for change in changes
             )
-            for change in report.changes
-        ]
-        self.log.append_many(events)
+            self.log.append_in_transaction(events)
+
+        report = self.indexer.index(paths=paths, totals=paths is None, on_changes=emit)
         return PassResult(report, events, paths or [])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +44,9 @@ class FileChange:
     changed: list[str] = field(default_factory=list)  # ids kept whose source changed
     deleted: bool = False
     content_changed: bool = False  # the file's bytes changed (every re-parsed file)
+
+
+OnChanges = Callable[[list[FileChange]], None]
 
 
 @dataclass(slots=True)
@@ -180,21 +183,30 @@ class Indexer:
 
     # -- public ------------------------------------------------------------------------
     def index(
-        self, *, inject: bool | None = None, paths: Iterable[str] | None = None, totals: bool = True
+        self,
+        *,
+        inject: bool | None = None,
+        paths: Iterable[str] | None = None,
+        totals: bool = True,
+        on_changes: OnChanges | None = None,
     ) -> IndexReport:
         """Bring the index up to date. ``paths`` limits the pass to those files (the hub's
         changed files, relative to the root); otherwise the whole tree is discovered.
         ``totals=False`` skips counting the whole index for the report (the hub's hot path).
+        ``on_changes`` runs inside the pass's write transaction with the changed files, so
+        whatever it writes (the hub's events) commits atomically with the index.
         Holds the project's index lock for the whole pass."""
         with index_lock(self.root):
-            return self._index(inject, paths, totals)
+            return self._index(inject, paths, totals, on_changes)
 
     def load_symbols(self) -> None:
         """Load the symbol table now (seconds on a big tree) instead of on the first change."""
         if self.symbols is None:
             self.symbols = self._load_symbols(set())
 
-    def _index(self, inject: bool | None, paths: Iterable[str] | None, totals: bool) -> IndexReport:
+    def _index(
+        self, inject: bool | None, paths: Iterable[str] | None, totals: bool, on_changes: OnChanges | None
+    ) -> IndexReport:
         started = time.perf_counter()
         inject = self.config.inject if inject is None else inject
         store_empty = self.store.connection.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
@@ -222,7 +234,7 @@ class Indexer:
                 )
             )
             anchors_added, orphaned_count, changes = self._apply(
-                results, deleted, known, store_empty, inject, errors
+                results, deleted, known, store_empty, inject, errors, on_changes
             )
         nodes: dict[str, int] = {}
         edges: dict[str, int] = {}
@@ -300,6 +312,7 @@ class Indexer:
         store_empty: bool,
         inject: bool,
         errors: list[dict[str, str]],
+        on_changes: OnChanges | None = None,
     ) -> tuple[int, int, list[FileChange]]:
         now = time.time()
         store = self.store
@@ -461,6 +474,11 @@ class Indexer:
             stale_edges, new_edges = self._edge_diff(
                 parent_edges + resolved, changed_paths, set(deleted), affected
             )
+        final = [
+            change
+            for _, change in sorted(changes.items())
+            if change.content_changed or change.added or change.removed or change.orphaned or change.deleted
+        ]
         with store.transaction(check_foreign_keys=not store_empty):
             store.put_nodes(sorted(node_rows, key=lambda row: row.id))  # key order: B-tree appends
             store.orphan(orphaned, now)
@@ -470,11 +488,8 @@ class Indexer:
             store.delete_files(deleted)
             for result in touched:
                 store.touch_file(result.path, result.mtime_ns, result.size)
-        final = [
-            change
-            for _, change in sorted(changes.items())
-            if change.content_changed or change.added or change.removed or change.orphaned or change.deleted
-        ]
+            if on_changes is not None and final:
+                on_changes(final)  # same transaction: the index and its events commit together
         return anchors_added, len(orphaned), final
 
     def _edge_diff(
