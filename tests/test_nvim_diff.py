@@ -70,7 +70,7 @@ def test_accept_without_a_buffer_writes_the_file(editor_factory: Callable[..., E
                     10, str(root / "main.py"))
     text = (root / "main.py").read_text(encoding="utf-8")
     assert any(line.startswith("def main() -> str:") and line.endswith("# " + ids["main"]) for line in text.splitlines())
-    assert "applied to 'main.py'" in editor.messages()
+    editor.wait_for("vim.fn.execute('messages'):find(\"applied to 'main.py'\", 1, true) ~= nil", 10)
     editor.assert_no_errors()
 
 

@@ -11,7 +11,7 @@ M.skip = {} -- proposal id -> { [hunk index] = true } hunks the user skipped
 M.pending = {} -- root -> { { proposal, node_id, file, line }, ... }
 M.tool_result = nil -- { node, tool, ok, text }
 M.listeners = {} -- fn(node_id) when a node's agent data changed
-local inflight, dirty = {}, {}
+local inflight, queued = false, nil
 
 function M.on_change(fn)
   table.insert(M.listeners, fn)
@@ -43,19 +43,20 @@ local function lines_of(buf)
   return buf and vim.api.nvim_buf_get_lines(buf, 0, -1, false) or nil
 end
 
---- Ask Python for the panel data of `id` (at most one request per node in flight).
+--- Ask Python for the panel data of `id`. At most one request in flight: a fast-moving cursor
+--- must not queue work on the agent thread; the latest request waits its turn.
 function M.fetch(root, id, file)
   if not (root and id) then
     return
   end
-  if inflight[id] then
-    dirty[id] = true
+  if inflight then
+    queued = { root, id, file }
     return
   end
-  inflight[id] = true
+  inflight = true
   local buf = file and M.buffer_of(root, file)
   rpc.request("agent_panel", { root = root, id = id, lines = lines_of(buf) }, function(result, err)
-    inflight[id] = nil
+    inflight = false
     if err then
       M.data[id] = { state = { status = "error", error = err }, history = {}, proposals = {} }
     else
@@ -65,9 +66,10 @@ function M.fetch(root, id, file)
       end
     end
     changed(id)
-    if dirty[id] then
-      dirty[id] = nil
-      M.fetch(root, id, file)
+    if queued then
+      local next_fetch = queued
+      queued = nil
+      M.fetch(next_fetch[1], next_fetch[2], next_fetch[3])
     end
   end)
 end

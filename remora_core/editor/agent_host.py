@@ -1,10 +1,12 @@
-"""The agent runtime inside the editor host: one worker thread with its own asyncio loop owns
-every project's ``AgentService`` (its SQLite connection included), runs agent turns as tasks
-there and pushes what happens to the editor. Neovim's own loop never waits on a model.
+"""The agent runtime inside the editor host. Agent turns are asyncio tasks on the host's own
+loop (Neovim never waits on a model: every model call is awaited), and each project's
+``AgentService`` shares the editor service's SQLite connection: one connection per database
+per process (a second connection opened later in the same process would lose the first one's
+POSIX locks when ``Store.open`` reads the file header; see the report in doc/remora.txt).
 
-``AgentHost.call(name, params)`` runs one request on that thread and waits for its answer (the
-glue calls it from a worker thread, never from Neovim's loop). ``push(kind, payload)`` must be
-thread-safe (the glue hands it to ``nvim.async_call``).
+The runtime imports ``openai`` (~1 s): a background thread imports it at start, and requests
+that arrive before it finished wait for it in an executor, never on the loop.
+``push(kind, payload)`` tells the editor what happened (thread-safe).
 """
 
 from __future__ import annotations
@@ -18,15 +20,20 @@ from typing import TYPE_CHECKING, Any
 
 from remora_core.errors import RemoraError
 
-if TYPE_CHECKING:  # the runtime imports openai (~1 s): loaded on the agent thread only
+if TYPE_CHECKING:  # the runtime imports openai (~1 s): imported by the warm-up thread
     from remora_core.agents.llm import ChatResult, LLMClient
     from remora_core.agents.service import AgentService
     from remora_core.config import LLMConfig
     from remora_core.events.models import BaseEvent
+    from remora_core.store.store import Store
 
 Push = Callable[[str, Any], None]
-CALL_TIMEOUT_S = 120.0
+StoreOf = Callable[[Path], "Store | None"]
 RUNNER_POLL_S = 0.5
+
+
+def _import_runtime() -> None:
+    import remora_core.agents.service  # noqa: F401 -- the slow import, once, off the host's loop
 
 
 class AgentHostError(RemoraError):
@@ -58,62 +65,40 @@ class StreamingModel:
 
 
 class AgentHost:
-    def __init__(self, push: Push) -> None:
+    def __init__(self, push: Push, store_of: StoreOf) -> None:
         self.push = push
-        self.loop = asyncio.new_event_loop()
+        self.store_of = store_of
         self.services: dict[Path, AgentService] = {}
         self.models: dict[Path, StreamingModel] = {}
         self.stops: dict[Path, asyncio.Event] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
         self.trigger_nodes: dict[str, str] = {}
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._main, name="remora-agents", daemon=True)
-        self.thread.start()
+        self.warm = threading.Thread(target=_import_runtime, name="remora-import", daemon=True)
+        self.warm.start()
 
-    # -- the thread --------------------------------------------------------------------
-    def _main(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.call_soon(self._warm)
-        self.loop.run_forever()
+    async def ready(self) -> None:
+        if self.warm.is_alive():
+            await asyncio.get_running_loop().run_in_executor(None, self.warm.join)
 
-    def _warm(self) -> None:
-        import remora_core.agents.service  # noqa: F401 -- the slow import, once, off Neovim's loop
-
-        self.ready.set()
-
-    def call(self, name: str, params: dict[str, Any], timeout: float = CALL_TIMEOUT_S) -> Any:
-        """Run request ``name`` on the agent thread; its result (raises what it raised)."""
+    async def call(self, name: str, params: dict[str, Any]) -> Any:
+        """Serve agent request ``name`` (on the host's loop); its result."""
         method = getattr(self, "do_" + name, None)
         if method is None:
             raise AgentHostError(f"unknown agent request {name!r}")
-
-        async def run() -> Any:
-            value = method(params)
-            if inspect.isawaitable(value):
-                value = await value
-            return value
-
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)
+        await self.ready()
+        value = method(params)
+        if inspect.isawaitable(value):
+            value = await value
+        return value
 
     def close(self) -> None:
-        async def stop() -> None:
-            for event in self.stops.values():
-                event.set()
-            for task in list(self.tasks):
-                task.cancel()
-            for model in self.models.values():
-                await model.close()
-            for service in self.services.values():
-                service.close()
+        for event in self.stops.values():
+            event.set()
+        for task in list(self.tasks):
+            task.cancel()
+        self.services.clear()
 
-        if self.loop.is_running():
-            try:
-                asyncio.run_coroutine_threadsafe(stop(), self.loop).result(5)
-            except Exception:  # noqa: BLE001 -- best effort at exit
-                pass
-            self.loop.call_soon_threadsafe(self.loop.stop)
-
-    # -- services (agent thread only) --------------------------------------------------
+    # -- services ----------------------------------------------------------------------
     def service(self, params: dict[str, Any]) -> AgentService:
         raw = params.get("root")
         if not isinstance(raw, str) or not raw:
@@ -124,9 +109,12 @@ class AgentHost:
             from remora_core.agents.service import AgentService
             from remora_core.config import load_config
 
+            store = self.store_of(root)
+            if store is None:
+                raise AgentHostError(f"no index for {str(root)!r} yet: run ':Remora index'")
             config = load_config(root)
             model = StreamingModel(config.llm, lambda trigger, text: self._streamed(root, trigger, text))
-            service = AgentService(root, config=config, model=model)
+            service = AgentService(root, config=config, store=store, model=model)
             service.add_listener(lambda event: self._event(root, event))
             self.services[root] = service
             self.models[root] = model
@@ -135,7 +123,7 @@ class AgentHost:
         return service
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[Any]:
-        task = self.loop.create_task(coroutine)
+        task = asyncio.get_running_loop().create_task(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self._done)
         return task
@@ -169,7 +157,7 @@ class AgentHost:
     def _run(self, service: AgentService, correlation_id: str) -> None:
         self._spawn(service.wait(correlation_id))
 
-    # -- requests (agent thread) ---------------------------------------------------------
+    # -- requests (the host's loop) --------------------------------------------------------
     def do_chat(self, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service(params)
         correlation_id = service.chat(str(params.get("id", "")), str(params.get("message", "")))

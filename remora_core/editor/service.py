@@ -78,13 +78,16 @@ class EditorService:
 
     # -- agents ---------------------------------------------------------------------------
     def start_agents(self, push: Push) -> AgentHost:
-        """Start the agent thread (it imports the runtime at once); ``push`` must be thread-safe."""
+        """Start the agent runtime (a thread imports it at once); ``push`` must be thread-safe.
+        Its services share this service's connections (one per database per process)."""
         self.push = push
         if self.agents is None:
-            self.agents = AgentHost(push)
+            self.agents = AgentHost(push, lambda root: self.store(root))
         return self.agents
 
     def _agent_request(self, name: str) -> Callable[[dict[str, Any]], Any]:
+        """Agent requests answer with a coroutine: the caller awaits it on its event loop."""
+
         def handler(params: dict[str, Any]) -> Any:
             host = self.agents or self.start_agents(self.push)
             return host.call(name, params)

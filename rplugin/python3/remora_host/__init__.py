@@ -26,8 +26,8 @@ from remora_core.editor.service import AGENT_REQUESTS, EditorService
 from remora_core.errors import RemoraError
 
 POLL_INTERVAL_S = 0.03
-# Run in a worker thread, never on the host's loop (agent requests wait on the agent thread).
-BLOCKING = frozenset({"hub", "health", "index", *("agent_" + name for name in AGENT_REQUESTS)})
+BLOCKING = frozenset({"hub", "health", "index"})  # run in a worker thread, never on the host's loop
+AGENT = frozenset("agent_" + name for name in AGENT_REQUESTS)  # coroutines: tasks on the host's loop
 LUA_REPLY = "require('remora.rpc')._reply(...)"
 LUA_PUSH = "require('remora.rpc')._push(...)"
 
@@ -52,13 +52,15 @@ class RemoraHost:
         self.service = EditorService()
         self.roots: set[Path] = set()
         self.poller: asyncio.Task[None] | None = None
-        # The agent runtime's thread starts now (importing openai there, off this loop).
+        # The agent runtime: imported now in a background thread (openai is slow to import).
         self.service.start_agents(lambda kind, payload: nvim.async_call(self._push, kind, payload))
 
     # -- entry points -------------------------------------------------------------------
     @pynvim.function("RemoraCall", sync=True)
     def call(self, args: list[Any]) -> dict[str, Any]:
         method, params, _ = _unpack(args)
+        if method in AGENT:
+            return {"ok": False, "error": f"{method!r} is asynchronous: use RemoraNotify"}
         try:
             return {"ok": True, "result": self.service.call(method, params)}
         except Exception as error:  # noqa: BLE001 -- every failure goes back to Lua as text
@@ -69,6 +71,9 @@ class RemoraHost:
         method, params, request = _unpack(args)
         if method in BLOCKING:
             self.nvim.loop.create_task(self._in_thread(method, params, request))
+            return
+        if method in AGENT:
+            self.nvim.loop.create_task(self._agent(method, params, request))
             return
         try:
             result = self.service.call(method, params)
@@ -90,6 +95,14 @@ class RemoraHost:
     async def _in_thread(self, method: str, params: dict[str, Any], request: Any) -> None:
         try:
             result = await self.nvim.loop.run_in_executor(None, self.service.call, method, params)
+        except Exception as error:  # noqa: BLE001
+            self._reply(request, None, _describe(error))
+            return
+        self._reply(request, result, None)
+
+    async def _agent(self, method: str, params: dict[str, Any], request: Any) -> None:
+        try:
+            result = await self.service.call(method, params)
         except Exception as error:  # noqa: BLE001
             self._reply(request, None, _describe(error))
             return
