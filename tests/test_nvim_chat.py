@@ -12,13 +12,13 @@ from tests.fake_llm import FakeLLM, fake_llm_fixture  # noqa: F401 -- fixture
 from tests.nvim_agent_helpers import (
     SHAPES,
     agent_project,
+    answer,
     goto,
     node_ids,
     panel_groups,
     pending_signs,
     press,
     stub_prompts,
-    answer,
     wait_panel,
     wait_panel_gone,
 )
@@ -54,6 +54,7 @@ def test_chat_diff_accept_undo(editor_factory: Callable[..., Editor], tmp_path: 
     editor.nvim.command("Remora panel")
     wait_panel(editor, " class Loader")
     wait_panel(editor, "(none yet: c to chat)")
+    editor.lua("_G.streamed = {}; require('remora.rpc').on('stream', function(p) table.insert(_G.streamed, p.text) end)")
     editor.nvim.command("Remora chat add type hints")
     # The conversation, the reply, the diff with its highlights, the status and the gold sign.
     lines = wait_panel(editor, "agent: Added type hints to both methods.")
@@ -73,6 +74,8 @@ def test_chat_diff_accept_undo(editor_factory: Callable[..., Editor], tmp_path: 
     assert pending_signs(editor) == [[class_row, "▍", "RemoraPending"]]
     panel_win = editor.lua("return require('remora.ui.panel').win()")
     assert editor.nvim.call("getwinvar", panel_win, "&winhighlight") == "WinSeparator:RemoraPending"
+    # The reply was streamed (SSE chunks pushed to Lua as they came) before the turn completed.
+    assert "".join(editor.lua("return _G.streamed")) == "Added type hints to both methods."
     # The fake server got the node's source and the human's message.
     first = fake_llm.chat_requests()[0]
     assert first["stream"] is True
@@ -153,6 +156,13 @@ def test_reject_with_feedback_reruns_the_agent(editor_factory: Callable[..., Edi
     assert "keep path untyped, it can be a Path" in json.dumps(requests[2]["messages"])
     assert any(line.startswith("   you: rejected pr_") for line in lines)
     editor.assert_no_errors()
+    # The conversation comes from the event store: a fresh Neovim shows it when its panel opens.
+    other = _start(editor_factory, root, "models.py")
+    goto(other, "class Loader")
+    other.nvim.command("Remora panel")
+    lines = wait_panel(other, "agent: Understood, I will keep the old")
+    chat = lines[lines.index(" Chat") + 1:]
+    assert chat[0] == "   you: add type hints" and chat[2] == "   agent: Done."
 
 
 def test_stop_cancels_a_running_turn(editor_factory: Callable[..., Editor], tmp_path: Path,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fake_llm import FakeLLM, fake_llm_fixture  # noqa: F401 -- fixture
-from tests.nvim_agent_helpers import SHAPES, agent_project, answer, goto, node_ids, stub_prompts, wait_panel
+from tests.nvim_agent_helpers import SHAPES, agent_project, answer, node_ids, stub_prompts, wait_panel
 from tests.nvim_harness import Editor, editor_factory, open_file, remora_manifest  # noqa: F401 -- fixtures
 
 GHOST_MARKS = """

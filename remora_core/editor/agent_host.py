@@ -48,7 +48,9 @@ class StreamingModel:
         self.on_text = on_text
         self.client: LLMClient | None = None
 
-    async def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> ChatResult:
+    async def chat(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+    ) -> ChatResult:
         if self.client is None:
             from remora_core.agents.llm import LLMClient
 

@@ -45,7 +45,9 @@ def tool_list(service: AgentService, node_id: str) -> list[dict[str, Any]]:
     return tools
 
 
-async def call_tool(service: AgentService, node_id: str, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+async def call_tool(
+    service: AgentService, node_id: str, name: str, arguments: dict[str, Any]
+) -> dict[str, Any]:
     """Run one tool of ``node_id`` as the human; the result text (errors are results too)."""
     correlation_id = new_correlation_id()
     result = await _toolset(service, node_id, correlation_id).call(name, arguments)

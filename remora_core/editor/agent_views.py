@@ -18,7 +18,14 @@ from remora_core.editor.hunks import diff_hunks, partial_source
 from remora_core.events.models import event_from_json
 from remora_core.fileio import bytes_hash, replace_checked
 
-HISTORY_TYPES = ("HumanChat", "AgentComplete", "AgentError", "RewriteProposal", "RewriteApplied", "RewriteRejected")
+HISTORY_TYPES = (
+    "HumanChat",
+    "AgentComplete",
+    "AgentError",
+    "RewriteProposal",
+    "RewriteApplied",
+    "RewriteRejected",
+)
 HISTORY_LIMIT = 30
 _ANCHOR_TAIL = re.compile(r"\s+# rm_[a-z0-9]{8}\s*$")
 
@@ -79,9 +86,18 @@ def history(service: AgentService, node_id: str, limit: int = HISTORY_LIMIT) -> 
         elif event_type == "RewriteApplied":
             role, text = "proposal", f"{getattr(event, 'proposal_id', '')} applied"
         else:
-            role, text = "you", f"rejected {getattr(event, 'proposal_id', '')}: {getattr(event, 'feedback', '')}"
+            role, text = (
+                "you",
+                f"rejected {getattr(event, 'proposal_id', '')}: {getattr(event, 'feedback', '')}",
+            )
         items.append(
-            {"seq": seq, "role": role, "text": text, "time": event.timestamp, "correlation_id": event.correlation_id}
+            {
+                "seq": seq,
+                "role": role,
+                "text": text,
+                "time": event.timestamp,
+                "correlation_id": event.correlation_id,
+            }
         )
     return items
 
@@ -172,9 +188,13 @@ def accept(
     text = _text_of(service, proposal, lines)
     if text is None:
         raise ProposalError(f"cannot read {proposal.file_path!r}")
-    chosen = proposal.model_copy(update={"new_source": partial_source(proposal.old_source, proposal.new_source, set(keep or []))})
+    chosen = proposal.model_copy(
+        update={"new_source": partial_source(proposal.old_source, proposal.new_source, set(keep or []))}
+    )
     spliced = splice_proposal(chosen, text)
-    claim = service.apply_to_lines(proposal_id, text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"))
+    claim = service.apply_to_lines(
+        proposal_id, text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+    )
     if not claim.applied or isinstance(spliced, str):
         return _result(claim)
     claim.start, claim.old_end, claim.replacement = spliced.start, spliced.old_end, spliced.replacement

@@ -26,7 +26,6 @@ from remora_core.hub.status import hub_status
 from remora_core.store.db import database_path
 from remora_core.store.store import Store
 
-
 AGENT_REQUESTS: tuple[str, ...] = (
     "chat", "stop", "cancel", "panel", "pending", "accept", "reject", "reindex", "tools", "tool_call", "ghost",
 )
