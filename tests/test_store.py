@@ -108,3 +108,19 @@ def test_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
         assert store.connection.execute("SELECT count(*) FROM meta").fetchone()[0] == 0
     finally:
         store.close()
+
+
+def test_a_cold_index_rebuilds_every_secondary_index(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("def f():\n    return g()\n\ndef g():\n    pass\n")
+    fresh = Store.open(tmp_path)
+    expected = fresh.connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall()
+    fresh.close()
+    index_project(tmp_path)
+    store = Store.open(tmp_path)
+    try:
+        after = store.connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall()
+        assert sorted(after) == sorted(expected)
+        plan = store.connection.execute("EXPLAIN QUERY PLAN SELECT * FROM edges WHERE to_id = 'x'").fetchall()
+        assert "edges_by_target" in str(plan)
+    finally:
+        store.close()

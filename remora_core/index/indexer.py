@@ -480,6 +480,7 @@ class Indexer:
             if change.content_changed or change.added or change.removed or change.orphaned or change.deleted
         ]
         with store.transaction(check_foreign_keys=not store_empty):
+            rebuild = store.drop_secondary_indexes(("nodes", "edges")) if store_empty else []
             store.put_nodes(sorted(node_rows, key=lambda row: row.id))  # key order: B-tree appends
             store.orphan(orphaned, now)
             store.delete_edge_rows(stale_edges)
@@ -488,6 +489,7 @@ class Indexer:
             store.delete_files(deleted)
             for result in touched:
                 store.touch_file(result.path, result.mtime_ns, result.size)
+            store.create_indexes(rebuild)
             if on_changes is not None and final:
                 on_changes(final)  # same transaction: the index and its events commit together
         return anchors_added, len(orphaned), final

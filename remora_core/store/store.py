@@ -89,6 +89,23 @@ class Store:
         the per-row foreign-key checks (they cost a third of a cold index)."""
         return db.write_transaction(self.connection, check_foreign_keys=check_foreign_keys)
 
+    def drop_secondary_indexes(self, tables: Sequence[str]) -> list[str]:
+        """Drop the secondary indexes of ``tables`` inside the caller's transaction and return
+        their SQL: a bulk load into empty tables then builds each index once, sorted, instead
+        of updating it row by row. Pass the result to ``create_indexes`` before committing."""
+        marks = ", ".join("?" * len(tables))
+        rows = self.connection.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+            tuple(tables),
+        ).fetchall()
+        for name, _ in rows:
+            self.connection.execute(f'DROP INDEX "{name}"')
+        return [sql for _, sql in rows]
+
+    def create_indexes(self, statements: Sequence[str]) -> None:
+        for statement in statements:
+            self.connection.execute(statement)
+
     # -- files -------------------------------------------------------------------------
     def file_rows(self, paths: Sequence[str] | None = None) -> dict[str, FileRow]:
         """Every file row, or those of ``paths``."""
