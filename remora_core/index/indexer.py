@@ -354,12 +354,11 @@ class Indexer:
 
         verdict = settle_anchors(sites, known_rows, changed_paths, still_in_file)
         winners = {site.anchor for site in sites if verdict[(site.path, site.index)]}
-        taken = _TakenIds(store)
-        taken.check_store = not store_empty
-        taken.ids.update(site.anchor for site in sites)
-
         # Old state, for orphans and importer lookups, read before anything is written.
         no_nodes = store_empty and store.connection.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
+        taken = _TakenIds(store)
+        taken.check_store = not no_nodes  # orphaned rows outlive their files: never reuse their ids
+        taken.ids.update(site.anchor for site in sites)
         old_rows = {result.path: [] if no_nodes else store.nodes_in_file(result.path) for result in changed}
         for path in deleted:
             old_rows[path] = store.nodes_in_file(path)
