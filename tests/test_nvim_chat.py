@@ -184,3 +184,18 @@ def test_stop_cancels_a_running_turn(editor_factory: Callable[..., Editor], tmp_
     wait_panel(editor, "cancelled")
     assert "stopped c_" in editor.messages()
     editor.assert_no_errors()
+
+
+def test_failed_turn_shows_error_status(editor_factory: Callable[..., Editor], tmp_path: Path,
+                                       fake_llm: FakeLLM) -> None:
+    root = agent_project(tmp_path / "proj", fake_llm.base_url)
+    fake_llm.add_error(400, "context length exceeded")
+    editor = _start(editor_factory, root, "models.py")
+    goto(editor, "def helper")
+    editor.nvim.command("Remora chat hello")
+    lines = wait_panel(editor, " Status: ● error: ")
+    status = next(line for line in lines if line.startswith(" Status: ● error: "))
+    assert "context length exceeded" in status or "400" in status
+    assert any(line.startswith("   error: ") for line in lines)
+    row = lines.index(status)
+    assert [row, "RemoraPanelError"] in panel_groups(editor)

@@ -59,6 +59,7 @@ def test_ghost_create_and_accept(editor_factory: Callable[..., Editor], tmp_path
     fake_llm.add_text("Proposed double().")
     editor = _start(editor_factory, root, "models.py")
     row = _blank_after(editor, "return helper(text)")
+    original = editor.nvim.current.buffer[:]
     answer(editor, "a function that doubles a number")
     editor.nvim.command("Remora ghost")
     prompt = editor.lua("return _G.remora_test.prompts[1]")
@@ -86,6 +87,9 @@ def test_ghost_create_and_accept(editor_factory: Callable[..., Editor], tmp_path
     assert buffer.index(new_line) > buffer.index(next(line for line in buffer if line.startswith("def parse")))
     assert _ghosts(editor) == []
     assert editor.lua("return require('remora.ghost').active") is None
+    assert editor.nvim.current.buffer.options["modified"] is True
+    editor.nvim.command("normal! u")  # the insertion is one undo step
+    assert editor.nvim.current.buffer[:] == original
     editor.assert_no_errors()
 
 
