@@ -71,6 +71,12 @@ def test_chat_diff_accept_undo(editor_factory: Callable[..., Editor], tmp_path: 
     assert [add_row, "RemoraDiffAdd"] in groups
     assert [lines.index(" -    def __init__(self, path):"), "RemoraDiffDelete"] in groups
     assert [proposal_row, "RemoraPending"] in groups
+    # Python syntax inside the diff: `def` on the added line is a Python keyword.
+    panel_buf = editor.lua("return require('remora.ui.panel').buf")
+    col = lines[add_row].index("def") + 1
+    syntax = editor.lua("local buf, row, col = ...; return vim.api.nvim_buf_call(buf, function() "
+                        "return vim.fn.synIDattr(vim.fn.synID(row, col, 1), 'name') end)", panel_buf, add_row + 1, col)
+    assert syntax.startswith("python"), syntax
     editor.wait_for("#vim.api.nvim_buf_get_extmarks(0, require('remora.ui.signs').ns, 0, -1, {}) > 0", 10)
     assert pending_signs(editor) == [[class_row, "▍", "RemoraPending"]]
     panel_win = editor.lua("return require('remora.ui.panel').win()")

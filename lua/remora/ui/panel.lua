@@ -32,6 +32,14 @@ function M.buffer()
   vim.bo[buf].swapfile = false
   vim.bo[buf].modifiable = false
   vim.bo[buf].filetype = "remora-panel"
+  -- Python syntax inside the proposal diffs (" +code" / " -code" lines); the diff colors are
+  -- extmarks on top (they set the background, the syntax the foreground).
+  pcall(api.nvim_buf_call, buf, function()
+    vim.cmd([[
+      silent! syntax include @RemoraPython syntax/python.vim
+      syntax region RemoraDiffCode start=/^ [+-]\zs/ end=/$/ oneline keepend contains=@RemoraPython
+    ]])
+  end)
   local function map(lhs, fn, desc)
     vim.keymap.set("n", lhs, fn, { buffer = buf, nowait = true, silent = true, desc = desc })
   end
