@@ -124,3 +124,21 @@ def test_a_cold_index_rebuilds_every_secondary_index(tmp_path: Path) -> None:
         assert "edges_by_target" in str(plan)
     finally:
         store.close()
+
+
+def test_opening_a_second_store_in_one_process_keeps_the_first_ones_writes_visible(tmp_path: Path) -> None:
+    """Opening/closing the database file outside SQLite drops this process's POSIX locks: another
+    process may then delete the WAL under the first connection and its later writes are lost."""
+    import subprocess
+    import sys
+
+    first = Store.open(tmp_path)
+    first.connection.execute("INSERT INTO meta (key, value) VALUES ('a', '1')")
+    Store.open(tmp_path).close()  # a second store in the same process, opened and closed
+    other = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT 1 FROM meta').fetchall(); c.close()"
+    subprocess.run([sys.executable, "-c", other, str(first.path)], check=True, timeout=30)
+    first.connection.execute("INSERT INTO meta (key, value) VALUES ('b', '2')")
+    reader = "import sqlite3, sys; print(sorted(r[0] for r in sqlite3.connect(sys.argv[1]).execute('SELECT key FROM meta')))"
+    done = subprocess.run([sys.executable, "-c", reader, str(first.path)], capture_output=True, text=True, timeout=30)
+    first.close()
+    assert done.stdout.strip() == "['a', 'b']", done.stderr

@@ -2,6 +2,8 @@
 
 A file that is not a SQLite database, a corrupt one, or another program's database is
 refused with a clear ``StoreError`` naming the path. Nothing is ever deleted to "repair" it.
+The file is only ever touched through SQLite: opening and closing it with a plain file handle
+would drop the POSIX locks of every other connection this process holds on it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from remora_core.errors import StoreError
 from remora_core.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 DB_NAME = "remora.db"
-SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -23,26 +24,10 @@ def database_path(root: Path) -> Path:
     return root / ".remora" / DB_NAME
 
 
-def _check_header(path: Path) -> None:
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
-        return
-    except OSError as error:
-        raise StoreError(f"cannot read database {str(path)!r}: {error.strerror}") from None
-    if header and header != SQLITE_HEADER:
-        raise StoreError(
-            f"{str(path)!r} is not a SQLite database (corrupt or foreign file); "
-            "move it away to let Remora create a fresh index"
-        )
-
-
 def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     """An open, migrated connection to the Remora database at ``path``."""
     if not create and not path.exists():
         raise StoreError(f"no Remora database at {str(path)!r}: run 'remora index' first")
-    _check_header(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -58,6 +43,11 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         connection.execute("PRAGMA temp_store = MEMORY")
     except sqlite3.DatabaseError as error:
         connection.close()
+        if "file is not a database" in str(error):
+            raise StoreError(
+                f"{str(path)!r} is not a SQLite database (corrupt or foreign file); "
+                "move it away to let Remora create a fresh index"
+            ) from None
         raise StoreError(f"database {str(path)!r} is corrupt or unreadable: {error}") from None
     except StoreError:
         connection.close()
