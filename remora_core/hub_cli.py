@@ -23,8 +23,8 @@ from remora_core.errors import RemoraError
 from remora_core.events.retention import RetentionPolicy
 from remora_core.hub.control import ensure_hub, stop_hub
 from remora_core.hub.daemon import HubDaemon, HubOptions
-from remora_core.hub.parent import die_with_parent
 from remora_core.hub.indexing import HubIndexer
+from remora_core.hub.parent import die_with_parent
 from remora_core.hub.status import HubStatus, hub_status
 from remora_core.store.store import Store
 

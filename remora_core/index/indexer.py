@@ -20,8 +20,8 @@ from remora_core.fileio import bytes_hash, replace_checked
 from remora_core.index.discovery import FoundFile, IgnoreRules, discover, is_skipped_dir
 from remora_core.index.lock import index_lock
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
-from remora_core.index.parse_pool import ParseResult, parse_files, worker_count
-from remora_core.index.symbols import CallRef, FileSymbols, ImportRef, SymbolNode, SymbolTable, module_names
+from remora_core.index.parse_pool import ParseResult, parse_files, references_json, worker_count
+from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode, SymbolTable, module_names
 from remora_core.parsing.anchors import apply_anchor_edits
 from remora_core.parsing.model import ParsedFile
 from remora_core.parsing.python_source import parse_python
@@ -91,17 +91,9 @@ class _TakenIds:
         self.ids.add(node_id)
 
 
-def _refs_json(parsed: ParsedFile, ids: FileIds) -> str:
-    return json.dumps(
-        {
-            "ids": ids.def_ids,
-            "imports": [[ref.module, ref.level, ref.name, ref.alias, ref.line] for ref in parsed.imports],
-            "calls": [[call.caller, call.callee, call.line] for call in parsed.calls],
-            "bases": {str(index): list(d.bases) for index, d in enumerate(parsed.defs) if d.bases},
-            "params": {str(index): list(d.params) for index, d in enumerate(parsed.defs) if d.params},
-        },
-        separators=(",", ":"),
-    )
+def _refs_json(ids: FileIds, body: str) -> str:
+    """The ``files.refs`` column: the file's node ids in definition order + its raw references."""
+    return '{"ids":' + json.dumps(ids.def_ids, separators=(",", ":")) + "," + body + "}"
 
 
 def _symbols_from_refs(
@@ -132,11 +124,7 @@ def _symbols_from_refs(
         path=path,
         file_id=file_id,
         imports=[ImportRef(*item) for item in refs.get("imports", [])],
-        calls=[
-            CallRef(ids[caller], callee, line)
-            for caller, callee, line in refs.get("calls", [])
-            if caller < len(ids)
-        ],
+        calls=[(ids[caller], callee) for caller, callee, _ in refs.get("calls", []) if caller < len(ids)],
     )
     return symbols, symbol_nodes
 
@@ -382,6 +370,7 @@ class Indexer:
                     anchors_added += sum(1 for edit in ids.edits if edit.replaces is None)
             claimed |= ids.claimed
             rows = self._rows_for(result.path, parsed, ids, old_rows[result.path], now)
+            def_ids = ids.def_ids
             node_rows.extend(rows)
             for row in rows:
                 if row.parent_id is not None:
@@ -393,7 +382,7 @@ class Indexer:
                     result.mtime_ns,
                     result.size,
                     result.content_hash,
-                    _refs_json(parsed, ids),
+                    _refs_json(ids, result.refs_body or references_json(parsed)),
                     json.dumps(parsed.problems),
                     now,
                 )
@@ -414,7 +403,7 @@ class Indexer:
                     result.path,
                     ids.file_id,
                     [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
-                    [CallRef(ids.def_ids[c.caller], c.callee, c.line) for c in parsed.calls],
+                    [(def_ids[c.caller], c.callee) for c in parsed.calls],
                 ),
                 [
                     SymbolNode(row.id, row.node_type, row.name, row.file_path, row.parent_id, bases, params)

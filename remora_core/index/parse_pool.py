@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,21 @@ class ParseResult:
     size: int
     parsed: ParsedFile | None
     error: str | None = None
+    refs_body: str = ""  # references_json(parsed), built in the worker (it is big on big files)
+
+
+def references_json(parsed: ParsedFile) -> str:
+    """The file's raw references (imports, call sites, class bases, parameters) as the body of a
+    JSON object; call sites name their caller by definition index, so no ids are needed yet."""
+    return json.dumps(
+        {
+            "imports": [[ref.module, ref.level, ref.name, ref.alias, ref.line] for ref in parsed.imports],
+            "calls": [[call.caller, call.callee, call.line] for call in parsed.calls],
+            "bases": {str(index): list(d.bases) for index, d in enumerate(parsed.defs) if d.bases},
+            "params": {str(index): list(d.params) for index, d in enumerate(parsed.defs) if d.params},
+        },
+        separators=(",", ":"),
+    )[1:-1]
 
 
 def parse_one(root: str, path: str) -> ParseResult:
@@ -35,7 +51,8 @@ def parse_one(root: str, path: str) -> ParseResult:
             data = handle.read()
     except OSError as error:
         return ParseResult(path, "", 0, 0, None, f"cannot read: {error.strerror}")
-    return ParseResult(path, bytes_hash(data), stat.st_mtime_ns, stat.st_size, parse_python(data))
+    parsed = parse_python(data)
+    return ParseResult(path, bytes_hash(data), stat.st_mtime_ns, stat.st_size, parsed, None, references_json(parsed))
 
 
 def _parse_batch(root: str, paths: Sequence[str]) -> list[ParseResult]:

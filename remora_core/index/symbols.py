@@ -54,10 +54,7 @@ class ImportRef(NamedTuple):  # tuples: hundreds of thousands are built per cold
     line: int
 
 
-class CallRef(NamedTuple):
-    caller: str  # node id
-    callee: str
-    line: int
+CallRef = tuple[str, str]  # (caller node id, callee as written): plain tuples, built by the 100k
 
 
 @dataclass(slots=True)
@@ -194,10 +191,10 @@ class SymbolTable:
             if target is not None and target != path:
                 imports.add((symbols.file_id, self.files[target].file_id))
         calls: set[tuple[str, str]] = set()
-        for call in symbols.calls:
-            target_id = self.resolve_call(path, call.caller, call.callee)
-            if target_id is not None and target_id != call.caller:
-                calls.add((call.caller, target_id))
+        for caller, callee in set(symbols.calls):  # a caller repeating a call resolves it once
+            target_id = self.resolve_call(path, caller, callee)
+            if target_id is not None and target_id != caller:
+                calls.add((caller, target_id))
         return sorted(calls), sorted(imports)
 
     def resolve_call(self, path: str, caller_id: str, callee: str) -> str | None:

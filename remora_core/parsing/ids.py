@@ -8,7 +8,8 @@ from collections.abc import Container
 
 ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 ID_BODY_LENGTH = 8
-_ID_SPACE = 36**ID_BODY_LENGTH
+# Each random byte picks a character (byte % 36: a slight bias, harmless for unique ids).
+_BYTE_TO_CHAR = bytes(ord(ID_ALPHABET[value % len(ID_ALPHABET)]) for value in range(256))
 ID_RE = re.compile(r"rm_[a-z0-9]{8}")
 
 
@@ -20,15 +21,6 @@ def is_node_id(text: str) -> bool:
 def new_node_id(taken: Container[str] = ()) -> str:
     """A fresh random id that is not in ``taken``."""
     while True:
-        candidate = "rm_" + _encode(int.from_bytes(os.urandom(6), "big"))
+        candidate = "rm_" + os.urandom(ID_BODY_LENGTH).translate(_BYTE_TO_CHAR).decode("ascii")
         if candidate not in taken:
             return candidate
-
-
-def _encode(number: int) -> str:
-    number %= _ID_SPACE
-    body = []
-    for _ in range(ID_BODY_LENGTH):
-        number, digit = divmod(number, 36)
-        body.append(ID_ALPHABET[digit])
-    return "".join(body)

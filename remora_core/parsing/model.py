@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 NodeType = Literal["file", "class", "function", "method"]
 NODE_TYPES: tuple[NodeType, ...] = ("file", "class", "function", "method")
@@ -32,8 +32,7 @@ class ParsedDef:
     params: tuple[str, ...] = ()  # parameter names (functions and methods): they shadow outer names
 
 
-@dataclass(slots=True)
-class ParsedImport:
+class ParsedImport(NamedTuple):
     """One imported name. ``import a.b as c`` -> module "a.b", name None, alias "c"."""
 
     module: str  # dotted module; "" for ``from . import x``
@@ -43,9 +42,9 @@ class ParsedImport:
     line: int
 
 
-@dataclass(slots=True)
-class ParsedCall:
-    """One call site inside a function or method: ``caller`` indexes ParsedFile.defs."""
+class ParsedCall(NamedTuple):
+    """One call site inside a function or method: ``caller`` indexes ParsedFile.defs.
+    (Named tuples: a big file has thousands; they are cheap to build and to pickle.)"""
 
     caller: int
     callee: str  # "helper", "mod.func", "self.load", "cls.make", "super().save"

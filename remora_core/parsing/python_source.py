@@ -7,8 +7,8 @@ on the Python side proportional to the number of statements and calls, not of to
 
 from __future__ import annotations
 
-import re
 import hashlib
+import re
 from bisect import bisect_right
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -75,7 +75,6 @@ class _Extractor:
             open_ends.append((node.end_byte, index))
 
     def add_def(self, node: Node, name_node: Node, parent: int) -> int:
-        data = self.data
         is_class = node.type == "class_definition"
         parent_def = self.defs[parent] if parent >= 0 else None
         if is_class:
