@@ -15,7 +15,7 @@ from typing import Literal
 
 from remora_core.agents import source_edit as edit
 from remora_core.agents.errors import ProposalError
-from remora_core.agents.proposal_model import Proposal
+from remora_core.agents.proposal_model import Proposal, ProposalKind
 from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN
 from remora_core.parsing.ids import new_node_id
 from remora_core.parsing.python_source import parse_python
@@ -120,10 +120,24 @@ def draft_rewrite(
     if new == old:
         raise ProposalError(f"{what}: the new source is identical to the current one")
     _check_result(text, span, new, what)
+    return _proposal("rewrite", node_id, file_path, span, old, new, agent_id, correlation_id)
+
+
+def _proposal(
+    kind: ProposalKind,
+    node_id: str,
+    file_path: str,
+    span: edit.Span,
+    old: str,
+    new: str,
+    agent_id: str | None,
+    correlation_id: str | None,
+) -> Proposal:
+    """A pending proposal replacing ``old`` (the span's text, hashed as its base) by ``new``."""
     return Proposal(
         id=new_proposal_id(),
         node_id=node_id,
-        kind="rewrite",
+        kind=kind,
         file_path=file_path,
         base_hash=span.source_hash,
         old_source=old,
@@ -215,17 +229,5 @@ def draft_new_node(
         if at == span.end_line and not old.endswith("\n") and span.end_line == len(lines):
             new = new.rstrip("\r\n")
     _check_result(text, span, new, what)
-    proposal = Proposal(
-        id=new_proposal_id(),
-        node_id=container_id,
-        kind="new_node",
-        file_path=file_path,
-        base_hash=span.source_hash,
-        old_source=old,
-        new_source=new,
-        diff=edit.span_diff(old, new, file_path, span.start_line),
-        agent_id=agent_id,
-        correlation_id=correlation_id,
-        created_at=time.time(),
-    )
+    proposal = _proposal("new_node", container_id, file_path, span, old, new, agent_id, correlation_id)
     return proposal, node_id
