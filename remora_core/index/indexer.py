@@ -160,6 +160,38 @@ def _shape(parsed: ParsedFile, shift: int = 0) -> list[tuple[str, str, int, int,
     ]
 
 
+@dataclass(slots=True)
+class _Batch:
+    """What one pass collects file by file before it writes anything."""
+
+    interface_changed: set[str]
+    node_rows: list[NodeRow] = field(default_factory=list)
+    file_rows: list[FileRow] = field(default_factory=list)
+    parent_edges: list[tuple[str, str, str, str]] = field(default_factory=list)
+    changes: dict[str, FileChange] = field(default_factory=dict)
+    claimed: set[str] = field(default_factory=set)  # stored ids that live on (in any file)
+    home: dict[str, str] = field(default_factory=dict)  # id -> the file it now lives in
+    anchors_added: int = 0
+
+
+def _orphans(old_rows: dict[str, list[NodeRow]], batch: _Batch, deleted: set[str]) -> list[str]:
+    """Ids of the stored active nodes nobody claimed (orphaned); ids that moved to another file
+    are recorded as removed from their old file."""
+    orphaned: list[str] = []
+    for path, rows in old_rows.items():
+        change = batch.changes.setdefault(path, FileChange(path, deleted=path in deleted))
+        for row in rows:
+            if row.status != "active":
+                continue
+            if row.id in batch.claimed:
+                if batch.home.get(row.id, path) != path:
+                    change.removed.append(row.id)
+                continue
+            orphaned.append(row.id)
+            change.orphaned.append(row.id)
+    return orphaned
+
+
 class Indexer:
     """Keeps one project's index in step with its files."""
 
@@ -350,97 +382,38 @@ class Indexer:
         old_rows = {result.path: [] if no_nodes else store.nodes_in_file(result.path) for result in changed}
         for path in deleted:
             old_rows[path] = store.nodes_in_file(path)
-        interface_changed: set[str] = set(deleted)
 
-        node_rows: list[NodeRow] = []
-        file_rows: list[FileRow] = []
-        parent_edges: list[tuple[str, str, str, str]] = []
-        changes: dict[str, FileChange] = {}
-        claimed: set[str] = set()
-        anchors_added = 0
-        previous_home: dict[str, str] = {}
+        batch = _Batch(interface_changed=set(deleted))
         for result in changed:
-            parsed = result.parsed
-            assert parsed is not None
-            ids = assign_ids(result.path, parsed, old_rows[result.path], verdict, winners, taken)  # type: ignore[arg-type]
-            if inject and ids.edits and not parsed.syntax_error:
-                written = self._write_anchors(result, parsed, ids, errors)
-                if written is not None:
-                    parsed, result = written
-                    anchors_added += sum(1 for edit in ids.edits if edit.replaces is None)
-            claimed |= ids.claimed
-            rows = self._rows_for(result.path, parsed, ids, old_rows[result.path], now)
-            def_ids = ids.def_ids
-            node_rows.extend(rows)
-            for row in rows:
-                if row.parent_id is not None:
-                    parent_edges.append((row.parent_id, row.id, "parent_of", result.path))
-            file_rows.append(
-                FileRow(
-                    result.path,
-                    ids.file_id,
-                    result.mtime_ns,
-                    result.size,
-                    result.content_hash,
-                    _refs_json(ids, result.refs_body or references_json(parsed)),
-                    json.dumps(parsed.problems),
-                    now,
-                )
+            self._index_file(
+                result,
+                old_rows[result.path],
+                known,
+                store_empty,
+                verdict,
+                winners,
+                taken,
+                inject,
+                errors,
+                batch,
+                now,
             )
-            old_active = [row for row in old_rows[result.path] if row.status == "active"]
-            old_ids = {row.id for row in old_active}
-            change = changes.setdefault(result.path, FileChange(result.path, content_changed=True))
-            change.added = sorted(row.id for row in rows if row.id not in old_ids)
-            old_hashes = {row.id: row.source_hash for row in old_active}
-            change.changed = sorted(
-                row.id for row in rows if row.id in old_hashes and old_hashes[row.id] != row.source_hash
-            )
-            old_refs = known[result.path].refs if result.path in known else None
-            if not store_empty and _interface(old_active, old_refs) != _interface(rows, file_rows[-1].refs):
-                interface_changed.add(result.path)
-            symbols.add_file(
-                FileSymbols(
-                    result.path,
-                    ids.file_id,
-                    [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
-                    [(def_ids[c.caller], c.callee) for c in parsed.calls],
-                ),
-                [
-                    SymbolNode(row.id, row.node_type, row.name, row.file_path, row.parent_id, bases, params)
-                    for row, bases, params in zip(
-                        rows,
-                        [(), *(d.bases for d in parsed.defs)],
-                        [frozenset(), *(frozenset(d.params) for d in parsed.defs)],
-                        strict=True,
-                    )
-                ],
-            )
-            for row in rows:
-                previous_home[row.id] = result.path
-
-        # Orphans and moves.
-        orphaned: list[str] = []
-        for path, rows in old_rows.items():
-            change = changes.setdefault(path, FileChange(path, deleted=path in deleted))
-            for row in rows:
-                if row.status != "active":
-                    continue
-                if row.id in claimed:
-                    if previous_home.get(row.id, path) != path:
-                        change.removed.append(row.id)
-                    continue
-                orphaned.append(row.id)
-                change.orphaned.append(row.id)
+        orphaned = _orphans(old_rows, batch, set(deleted))
         for path in deleted:
             symbols.remove_file(path)
 
         # Files that may resolve differently now: importers of and callers into every file
         # whose interface (nodes, imports, bases) changed. A body-only edit affects no other file.
         importers: set[str] = set()
-        if interface_changed and not store_empty:
-            importers = self._importers([known[path].file_id for path in interface_changed if path in known])
+        if batch.interface_changed and not store_empty:
+            importers = self._importers(
+                [known[path].file_id for path in batch.interface_changed if path in known]
+            )
             importers |= store.caller_files(
-                row.id for path in interface_changed for row in old_rows.get(path, ()) if row.status == "active"
+                row.id
+                for path in batch.interface_changed
+                for row in old_rows.get(path, ())
+                if row.status == "active"
             )
 
         # Edges: parent_of for changed files, calls/imports for every affected file.
@@ -456,31 +429,31 @@ class Indexer:
 
         if store_empty:
             stale_edges: list[tuple[str, str, str]] = []
-            new_edges = sorted(parent_edges + resolved)
+            new_edges = sorted(batch.parent_edges + resolved)
         else:
-            node_rows = _changed_rows(node_rows, old_rows)
+            batch.node_rows = _changed_rows(batch.node_rows, old_rows)
             stale_edges, new_edges = self._edge_diff(
-                parent_edges + resolved, changed_paths, set(deleted), affected
+                batch.parent_edges + resolved, changed_paths, set(deleted), affected
             )
         final = [
             change
-            for _, change in sorted(changes.items())
+            for _, change in sorted(batch.changes.items())
             if change.content_changed or change.added or change.removed or change.orphaned or change.deleted
         ]
         with store.transaction(check_foreign_keys=not store_empty):
             rebuild = store.drop_secondary_indexes(("nodes", "edges")) if store_empty else []
-            store.put_nodes(sorted(node_rows, key=lambda row: row.id))  # key order: B-tree appends
+            store.put_nodes(sorted(batch.node_rows, key=lambda row: row.id))  # key order: B-tree appends
             store.orphan(orphaned, now)
             store.delete_edge_rows(stale_edges)
             store.put_edges(new_edges)
-            store.put_files(file_rows)
+            store.put_files(batch.file_rows)
             store.delete_files(deleted)
             for result in touched:
                 store.touch_file(result.path, result.mtime_ns, result.size)
             store.create_indexes(rebuild)
             if on_changes is not None and final:
                 on_changes(final)  # same transaction: the index and its events commit together
-        return anchors_added, len(orphaned), final
+        return batch.anchors_added, len(orphaned), final
 
     def _edge_diff(
         self,
@@ -503,6 +476,79 @@ class Indexer:
         stale = [key for key, path in existing.items() if wanted_keys.get(key) != path]
         fresh = sorted((*key, path) for key, path in wanted_keys.items() if existing.get(key) != path)
         return stale, fresh
+
+    def _index_file(
+        self,
+        result: ParseResult,
+        old_rows: list[NodeRow],
+        known: dict[str, FileRow],
+        store_empty: bool,
+        verdict: dict[tuple[str, int], bool],
+        winners: set[str],
+        taken: _TakenIds,
+        inject: bool,
+        errors: list[dict[str, str]],
+        batch: _Batch,
+        now: float,
+    ) -> None:
+        """Ids, anchors, rows, symbols and change record of one re-parsed file, into ``batch``."""
+        parsed = result.parsed
+        assert parsed is not None and self.symbols is not None
+        ids = assign_ids(result.path, parsed, old_rows, verdict, winners, taken)  # type: ignore[arg-type]
+        if inject and ids.edits and not parsed.syntax_error:
+            written = self._write_anchors(result, parsed, ids, errors)
+            if written is not None:
+                parsed, result = written
+                batch.anchors_added += sum(1 for edit in ids.edits if edit.replaces is None)
+        batch.claimed |= ids.claimed
+        rows = self._rows_for(result.path, parsed, ids, old_rows, now)
+        batch.node_rows.extend(rows)
+        batch.parent_edges.extend(
+            (row.parent_id, row.id, "parent_of", result.path) for row in rows if row.parent_id is not None
+        )
+        refs = _refs_json(ids, result.refs_body or references_json(parsed))
+        batch.file_rows.append(
+            FileRow(
+                result.path,
+                ids.file_id,
+                result.mtime_ns,
+                result.size,
+                result.content_hash,
+                refs,
+                json.dumps(parsed.problems),
+                now,
+            )
+        )
+        old_active = [row for row in old_rows if row.status == "active"]
+        old_hashes = {row.id: row.source_hash for row in old_active}
+        change = batch.changes.setdefault(result.path, FileChange(result.path, content_changed=True))
+        change.added = sorted(row.id for row in rows if row.id not in old_hashes)
+        change.changed = sorted(
+            row.id for row in rows if row.id in old_hashes and old_hashes[row.id] != row.source_hash
+        )
+        old_refs = known[result.path].refs if result.path in known else None
+        if not store_empty and _interface(old_active, old_refs) != _interface(rows, refs):
+            batch.interface_changed.add(result.path)
+        def_ids = ids.def_ids
+        self.symbols.add_file(
+            FileSymbols(
+                result.path,
+                ids.file_id,
+                [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
+                [(def_ids[c.caller], c.callee) for c in parsed.calls],
+            ),
+            [
+                SymbolNode(row.id, row.node_type, row.name, row.file_path, row.parent_id, bases, params)
+                for row, bases, params in zip(
+                    rows,
+                    [(), *(d.bases for d in parsed.defs)],
+                    [frozenset(), *(frozenset(d.params) for d in parsed.defs)],
+                    strict=True,
+                )
+            ],
+        )
+        for row in rows:
+            batch.home[row.id] = result.path
 
     def _importers(self, file_ids: Sequence[str]) -> set[str]:
         """Files that import (directly or through up to REEXPORT_HOPS re-exports) these files."""
