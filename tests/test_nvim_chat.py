@@ -153,6 +153,7 @@ def test_reject_with_feedback_reruns_the_agent(editor_factory: Callable[..., Edi
     editor.nvim.command("Remora chat")  # asks in a prompt
     assert editor.lua("return _G.remora_test.prompts[1]") == "Chat with class Loader: "
     wait_panel(editor, " Proposal pr_")
+    wait_panel(editor, "agent: Done.")  # the turn has ended: the history order below is fixed
     answer(editor, "keep path untyped, it can be a Path")
     editor.nvim.command("Remora reject")
     assert editor.lua("return _G.remora_test.prompts[2]").startswith("Why reject?")
