@@ -4,8 +4,10 @@ extension), render the prompt, build the tools, dispatch the tool calls (``get_m
 the test-suite with zero delay (in its own process), reached through the real ``openai`` client; time spent inside
 ``chat()`` (HTTP included) is subtracted. Target: p95 <= 15 ms.
 
-    python bench/agent_bench.py [--turns 200] [--cold] [--runner]
+    python bench/agent_bench.py [--turns 200] [--cold] [--events | --runner]
       --cold: no parse-tree cache, the file is parsed every turn
+      --events: also write the turn's events (AgentStart, ToolCall/ToolResult, RewriteProposal with its
+                proposal row, AgentComplete): the issue's definition of the overhead
       --runner: the whole runner path (``AgentService.chat`` + ``wait``: trigger row, claim, activation
                 path, every event appended to the log) instead of a bare ``run_turn``
 """
@@ -24,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from remora_core.agents.bus import EventBus, EventingProposals, TurnEmitter
 from remora_core.agents.context import LocalAgentContext
 from remora_core.agents.extensions import discover_extensions
 from remora_core.agents.llm import ChatResult, LLMClient
@@ -31,6 +34,7 @@ from remora_core.agents.loop import run_turn
 from remora_core.agents.node import hydrate_agent
 from remora_core.agents.proposals import ProposalStore
 from remora_core.config import LLMConfig
+from remora_core.events.models import AgentCompleteEvent
 from tests.fake_llm import indexed_project, node_id_of
 
 TARGET_MS = 15.0
@@ -67,7 +71,7 @@ fake.close()
 """
 
 
-async def _bench(turns: int) -> list[float]:
+async def _bench(turns: int, events: bool = False) -> list[float]:
     with tempfile.TemporaryDirectory() as temp:
         root = Path(temp) / "proj"
         store = indexed_project(
@@ -88,13 +92,26 @@ async def _bench(turns: int) -> list[float]:
         try:
             base_url = server.stdout.readline().strip() if server.stdout else ""
             config = LLMConfig(base_url=base_url, model="fake", max_retries=0)
+            bus = EventBus(store.connection)
+            sink = EventingProposals(proposals, bus) if events else proposals
             async with LLMClient(config) as client:
-                for _ in range(turns):
+                for number in range(turns):
                     started = time.perf_counter()
+                    correlation = f"c_bench{number:05d}"
                     hydrated = hydrate_agent(root, store, target, registry=registry)
                     prompt = hydrated.node.system_prompt()
-                    tools = hydrated.toolset(LocalAgentContext(target, root, store, proposals))
-                    result = await run_turn(client, prompt, "bench", tools, agent_id=target)
+                    context = LocalAgentContext(target, root, store, sink, correlation_id=correlation)
+                    tools = hydrated.toolset(context)
+                    emit = TurnEmitter(bus, target, correlation, None) if events else _no_emit
+                    result = await run_turn(
+                        client, prompt, "bench", tools, agent_id=target, correlation_id=correlation, emit=emit
+                    )
+                    if events:
+                        bus.append(
+                            AgentCompleteEvent(
+                                agent_id=target, result=result.reply, correlation_id=correlation
+                            )
+                        )
                     total = time.perf_counter() - started
                     assert result.reply == "done" and all(call.ok for call in result.tool_calls), (
                         result.tool_calls
@@ -165,11 +182,20 @@ async def _bench_runner(turns: int) -> list[float]:
         return overheads
 
 
+def _no_emit(event_type: str, payload: dict[str, Any]) -> None:
+    return
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument(
         "--cold", action="store_true", help="disable the parse-tree cache (every turn parses the file)"
+    )
+    parser.add_argument(
+        "--events",
+        action="store_true",
+        help="write the turn's events too (AgentStart, ToolCall/ToolResult, RewriteProposal, AgentComplete)",
     )
     parser.add_argument(
         "--runner", action="store_true", help="measure the whole runner path (triggers, activation, events)"
@@ -179,12 +205,12 @@ def main() -> int:
         from remora_core.agents import source_edit
 
         source_edit.TREE_CACHE_SIZE = 0
-    overheads = asyncio.run(_bench_runner(args.turns) if args.runner else _bench(args.turns))
+    overheads = asyncio.run(_bench_runner(args.turns) if args.runner else _bench(args.turns, args.events))
     warm = overheads[5:] or overheads
     ordered = sorted(warm)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
     print(
-        f"agent-turn overhead{' through the runner' if args.runner else ''} (model time excluded{', cold parse cache' if args.cold else ''}) over {len(warm)} turns: "
+        f"agent-turn overhead{' through the runner' if args.runner else ''}{' with event writes' if args.events else ''} (model time excluded{', cold parse cache' if args.cold else ''}) over {len(warm)} turns: "
         f"p50 {statistics.median(warm):.2f} ms, p95 {p95:.2f} ms, max {ordered[-1]:.2f} ms "
         f"(target p95 <= {TARGET_MS:.0f} ms: {'OK' if p95 <= TARGET_MS else 'MISSED'})"
     )
