@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from remora_core.agents.node import hydrate_agent
 from remora_core.agents.proposals import ProposalStore
 from remora_core.config import LLMConfig
 from remora_core.events.models import AgentCompleteEvent
+from remora_core.store.store import Store
 from tests.fake_llm import indexed_project, node_id_of
 
 TARGET_MS = 15.0
@@ -71,7 +74,10 @@ fake.close()
 """
 
 
-async def _bench(turns: int, events: bool = False) -> list[float]:
+@contextlib.contextmanager
+def _bench_project(turns: int) -> Iterator[tuple[Path, Store, str, str]]:
+    """A temp project (a 200-function file), indexed, and the fake model server scripted for
+    ``turns`` turns in its own process: yields (root, store, target node id, base URL)."""
     with tempfile.TemporaryDirectory() as temp:
         root = Path(temp) / "proj"
         store = indexed_project(
@@ -79,50 +85,52 @@ async def _bench(turns: int, events: bool = False) -> list[float]:
         )
         target = node_id_of(store, "f100")
         reader = node_id_of(store, "f99")
-        registry = discover_extensions(root)
-        proposals = ProposalStore(store, root)
         repo = str(Path(__file__).resolve().parents[1])
-        server = subprocess.Popen(  # noqa: ASYNC220 - started once, before timing
+        server = subprocess.Popen(
             [sys.executable, "-c", _SERVER, repo, str(turns), reader],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-        overheads: list[float] = []
         try:
-            base_url = server.stdout.readline().strip() if server.stdout else ""
-            config = LLMConfig(base_url=base_url, model="fake", max_retries=0)
-            bus = EventBus(store.connection)
-            sink = EventingProposals(proposals, bus) if events else proposals
-            async with LLMClient(config) as client:
-                for number in range(turns):
-                    started = time.perf_counter()
-                    correlation = f"c_bench{number:05d}"
-                    hydrated = hydrate_agent(root, store, target, registry=registry)
-                    prompt = hydrated.node.system_prompt()
-                    context = LocalAgentContext(target, root, store, sink, correlation_id=correlation)
-                    tools = hydrated.toolset(context)
-                    emit = TurnEmitter(bus, target, correlation, None) if events else _no_emit
-                    result = await run_turn(
-                        client, prompt, "bench", tools, agent_id=target, correlation_id=correlation, emit=emit
-                    )
-                    if events:
-                        bus.append(
-                            AgentCompleteEvent(
-                                agent_id=target, result=result.reply, correlation_id=correlation
-                            )
-                        )
-                    total = time.perf_counter() - started
-                    assert result.reply == "done" and all(call.ok for call in result.tool_calls), (
-                        result.tool_calls
-                    )
-                    overheads.append((total - result.model_seconds) * 1000)
+            yield root, store, target, server.stdout.readline().strip() if server.stdout else ""
         finally:
             if server.stdin:
                 server.stdin.close()
             server.wait(timeout=10)
             store.close()
-        return overheads
+
+
+async def _bench(turns: int, events: bool = False) -> list[float]:
+    overheads: list[float] = []
+    with _bench_project(turns) as (root, store, target, base_url):
+        registry = discover_extensions(root)
+        proposals = ProposalStore(store, root)
+        config = LLMConfig(base_url=base_url, model="fake", max_retries=0)
+        bus = EventBus(store.connection)
+        sink = EventingProposals(proposals, bus) if events else proposals
+        async with LLMClient(config) as client:
+            for number in range(turns):
+                started = time.perf_counter()
+                correlation = f"c_bench{number:05d}"
+                hydrated = hydrate_agent(root, store, target, registry=registry)
+                prompt = hydrated.node.system_prompt()
+                context = LocalAgentContext(target, root, store, sink, correlation_id=correlation)
+                tools = hydrated.toolset(context)
+                emit = TurnEmitter(bus, target, correlation, None) if events else _no_emit
+                result = await run_turn(
+                    client, prompt, "bench", tools, agent_id=target, correlation_id=correlation, emit=emit
+                )
+                if events:
+                    bus.append(
+                        AgentCompleteEvent(agent_id=target, result=result.reply, correlation_id=correlation)
+                    )
+                total = time.perf_counter() - started
+                assert result.reply == "done" and all(call.ok for call in result.tool_calls), (
+                    result.tool_calls
+                )
+                overheads.append((total - result.model_seconds) * 1000)
+    return overheads
 
 
 class _TimedModel:
@@ -146,40 +154,20 @@ async def _bench_runner(turns: int) -> list[float]:
     from remora_core.agents.service import AgentService
     from remora_core.config import RemoraConfig
 
-    with tempfile.TemporaryDirectory() as temp:
-        root = Path(temp) / "proj"
-        store = indexed_project(
-            root, {"app.py": _project_source(200), "other.py": "def g():\n    return 1\n"}
-        )
-        target = node_id_of(store, "f100")
-        reader = node_id_of(store, "f99")
-        repo = str(Path(__file__).resolve().parents[1])
-        server = subprocess.Popen(  # noqa: ASYNC220 - started once, before timing
-            [sys.executable, "-c", _SERVER, repo, str(turns), reader],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        overheads: list[float] = []
-        try:
-            base_url = server.stdout.readline().strip() if server.stdout else ""
-            config = RemoraConfig(llm=LLMConfig(base_url=base_url, model="fake", max_retries=0))
-            async with LLMClient(config.llm) as client:
-                model = _TimedModel(client)
-                service = AgentService(root, config=config, store=store, model=model)
-                for _ in range(turns):
-                    model.seconds = 0.0
-                    started = time.perf_counter()
-                    trigger = await service.wait(service.chat(target, "bench"))
-                    total = time.perf_counter() - started
-                    assert trigger.status == "done" and trigger.reply == "done", trigger.error
-                    overheads.append((total - model.seconds) * 1000)
-        finally:
-            if server.stdin:
-                server.stdin.close()
-            server.wait(timeout=10)
-            store.close()
-        return overheads
+    overheads: list[float] = []
+    with _bench_project(turns) as (root, store, target, base_url):
+        config = RemoraConfig(llm=LLMConfig(base_url=base_url, model="fake", max_retries=0))
+        async with LLMClient(config.llm) as client:
+            model = _TimedModel(client)
+            service = AgentService(root, config=config, store=store, model=model)
+            for _ in range(turns):
+                model.seconds = 0.0
+                started = time.perf_counter()
+                trigger = await service.wait(service.chat(target, "bench"))
+                total = time.perf_counter() - started
+                assert trigger.status == "done" and trigger.reply == "done", trigger.error
+                overheads.append((total - model.seconds) * 1000)
+    return overheads
 
 
 def _no_emit(event_type: str, payload: dict[str, Any]) -> None:
