@@ -12,6 +12,7 @@ from remora_core.events.models import TopologyChangedEvent
 from remora_core.events.store import EventLog
 from remora_core.index.discovery import discover
 from remora_core.index.indexer import FileChange, Indexer, IndexReport
+from remora_core.parsing.incremental import IncrementalParser
 from remora_core.store.store import Store
 
 
@@ -30,6 +31,8 @@ class HubIndexer:
         self.store = store
         self.config = config
         self.indexer = Indexer(root, store, config)
+        self.parser = IncrementalParser()  # a save usually touches one statement: reuse the rest
+        self.indexer.source_parser = self.parser.parse
         self.log = EventLog(store.connection)
 
     def warm_up(self) -> bool:

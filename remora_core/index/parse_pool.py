@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
@@ -43,7 +43,11 @@ def references_json(parsed: ParsedFile) -> str:
     )[1:-1]
 
 
-def parse_one(root: str, path: str) -> ParseResult:
+# (path, bytes) -> ParsedFile: the hub passes an IncrementalParser's ``parse`` here.
+SourceParser = Callable[[str, bytes], ParsedFile]
+
+
+def parse_one(root: str, path: str, parse: SourceParser | None = None) -> ParseResult:
     """Read and parse one file; an unreadable file becomes a result with ``error``."""
     try:
         with open(os.path.join(root, path), "rb") as handle:
@@ -51,7 +55,7 @@ def parse_one(root: str, path: str) -> ParseResult:
             data = handle.read()
     except OSError as error:
         return ParseResult(path, "", 0, 0, None, f"cannot read: {error.strerror}")
-    parsed = parse_python(data)
+    parsed = parse_python(data) if parse is None else parse(path, data)
     return ParseResult(path, bytes_hash(data), stat.st_mtime_ns, stat.st_size, parsed, None, references_json(parsed))
 
 
@@ -80,11 +84,14 @@ def worker_count(configured: int) -> int:
     return os.cpu_count() or 1
 
 
-def parse_files(root: str, paths: Sequence[str], sizes: Sequence[int], workers: int) -> Iterator[ParseResult]:
-    """Parse ``paths`` (relative to ``root``); results come in completion order."""
+def parse_files(
+    root: str, paths: Sequence[str], sizes: Sequence[int], workers: int, parse: SourceParser | None = None
+) -> Iterator[ParseResult]:
+    """Parse ``paths`` (relative to ``root``); results come in completion order. ``parse``
+    replaces ``parse_python`` when the files are parsed in this process (a small batch)."""
     if workers <= 1 or sum(sizes) < PARALLEL_MIN_BYTES or len(paths) < 2 * workers:
         for path in paths:
-            yield parse_one(root, path)
+            yield parse_one(root, path, parse)
         return
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     batches = _batches(paths, sizes, workers * BATCHES_PER_WORKER)

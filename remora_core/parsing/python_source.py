@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 from bisect import bisect_right
-from itertools import pairwise
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import tree_sitter_python
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 from remora_core.parsing import anchors
 from remora_core.parsing.model import ParsedCall, ParsedDef, ParsedFile, ParsedImport
@@ -45,7 +45,7 @@ def _tools() -> tuple[Parser, Query]:
     return _parser, _query
 
 
-class _Extractor:
+class Extractor:
     """Turns the captures of one query over one tree into parse results."""
 
     def __init__(self, data: bytes, root: Node) -> None:
@@ -55,9 +55,19 @@ class _Extractor:
         self.defs: list[ParsedDef] = []
         self.body_starts: list[int] = []  # byte where each def's body starts (call containment)
         self.imports: list[ParsedImport] = []
+        self.import_bytes: list[int] = []  # start byte of each import's statement
+        self.found_calls: list[ParsedCall] = []
+        self.call_bytes: list[int] = []  # start byte of each call's callee
 
     def text(self, node: Node) -> str:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+    def add_parts(self, captures: dict[str, list[Node]]) -> None:
+        """Definitions, imports and calls of one set of query captures (document order)."""
+        self.add_defs(captures.get("def", []))
+        for node in captures.get("import", []):
+            self.add_import(node)
+        self.add_calls(captures.get("callee", []))
 
     # -- definitions -------------------------------------------------------------------
     def add_defs(self, nodes: list[Node]) -> None:
@@ -210,6 +220,11 @@ class _Extractor:
 
     # -- imports -----------------------------------------------------------------------
     def add_import(self, node: Node) -> None:
+        before = len(self.imports)
+        self._add_import(node)
+        self.import_bytes.extend([node.start_byte] * (len(self.imports) - before))
+
+    def _add_import(self, node: Node) -> None:
         line = node.start_point[0] + 1
         if node.type == "import_statement":
             for child in node.children_by_field_name("name"):
@@ -256,14 +271,17 @@ class _Extractor:
                 self.imports.append(ParsedImport(module, level, name, name, line))
 
     # -- calls -------------------------------------------------------------------------
-    def calls(self, nodes: list[Node]) -> list[ParsedCall]:
+    def add_calls(self, nodes: list[Node]) -> None:
+        """Call sites among ``nodes`` (callee captures in document order) that lie in the body of
+        a function or method found so far."""
         defs = self.defs
         if not defs:
-            return []
+            return
         starts = [parsed.def_byte for parsed in defs]
         body_starts = self.body_starts
         data = self.data
-        found: list[ParsedCall] = []
+        found = self.found_calls
+        positions = self.call_bytes
         first_body = body_starts[0]
         for node in nodes:
             position = node.start_byte
@@ -283,7 +301,30 @@ class _Extractor:
                 if _CALLEE_RE.fullmatch(raw) is None:
                     continue
             found.append(ParsedCall(index, raw, node.start_point[0] + 1))
-        return found
+            positions.append(position)
+
+    def finish(self, problems: list[str]) -> ParsedFile:
+        """The ParsedFile of everything added so far, with the file-level facts."""
+        data = self.data
+        head: Sequence[bytes] = data[:4096].split(b"\n")[: anchors.FILE_ANCHOR_SCAN_LINES + 1]
+        line_count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+        parsed = ParsedFile(
+            source_hash=hashlib.blake2b(self.anchor_free.text, digest_size=16).hexdigest(),
+            line_count=line_count,
+            defs=self.defs,
+            imports=self.imports,
+            calls=self.found_calls,
+            file_anchor_insert_line=anchors.file_anchor_insert_line(head),
+        )
+        found = anchors.find_file_anchor(head)
+        if found is not None:
+            parsed.file_anchor, parsed.file_anchor_line = found
+        problem = first_syntax_error(self.root)
+        if problem is not None:
+            parsed.syntax_error = True
+            parsed.problems.append(problem)
+        parsed.problems.extend(problems)
+        return parsed
 
 
 def _recode(data: bytes, encoding: str) -> bytes | None:
@@ -294,11 +335,26 @@ def _recode(data: bytes, encoding: str) -> bytes | None:
 
 
 def _in_order(nodes: list[Node]) -> list[Node]:
-    """Capture lists are in document order already; make sure of it cheaply."""
-    for previous, current in pairwise(nodes):
-        if current.start_byte < previous.start_byte:
-            return sorted(nodes, key=lambda node: node.start_byte)
-    return nodes
+    """Captures in document order, nested ones sharing a start byte innermost first.
+
+    tree-sitter returns them almost in that order already, but the order of captures that
+    start at the same byte (``super().save`` and ``super``) depends on the node the query
+    ran on: sorting makes a query over one statement agree with one over the whole file."""
+    previous_start = previous_end = -1
+    for node in nodes:
+        start = node.start_byte
+        if start < previous_start:
+            break
+        if start == previous_start:
+            end = node.end_byte
+            if end < previous_end:
+                break
+            previous_end = end
+        else:
+            previous_start, previous_end = start, node.end_byte
+    else:
+        return nodes
+    return sorted(nodes, key=lambda node: (node.start_byte, node.end_byte))
 
 
 def last_code_node(node: Node) -> Node:
@@ -348,49 +404,75 @@ def python_language() -> Language:
     return _language
 
 
-def parse_python(data: bytes) -> ParsedFile:
-    """Extract definitions, anchors, imports and call sites from Python source bytes.
+@dataclass(slots=True)
+class Chunk:
+    """One top-level statement of a parsed file and the index ranges of what it holds."""
 
-    Never raises on bad input: syntax errors and invalid UTF-8 are reported in
-    ``ParsedFile.problems`` and every definition tree-sitter could recover is still returned.
-    """
-    problems: list[str] = []
+    start: int
+    end: int
+    kind: str
+    defs: range
+    imports: range
+    calls: range
+
+
+@dataclass(slots=True)
+class Extraction:
+    """A file's ParsedFile with the tree and positions it came from: what an incremental
+    re-parse (``remora_core.parsing.incremental``) needs to reuse parts of it."""
+
+    data: bytes
+    tree: Tree
+    parsed: ParsedFile
+    body_starts: list[int]  # per def: byte where its body starts
+    import_bytes: list[int]  # per import: start byte of its statement
+    call_bytes: list[int]  # per call: start byte of its callee
+    chunks: list[Chunk] | None = None  # top-level statements, when an incremental parse made them
+
+
+def utf8_source(data: bytes) -> tuple[bytes, list[str]]:
+    """``data`` as UTF-8 (recoded when it declares another encoding) and any problem found."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
         declared = anchors.declared_encoding(data)
         recoded = _recode(data, declared) if declared else None
         if recoded is None:
-            problems.append(
+            return data, [
                 f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}) and no usable "
                 "coding declaration; names were decoded with replacement characters"
-            )
-        else:
-            data = recoded  # same lines, UTF-8 bytes: byte offsets then refer to this text
-    parser, query = _tools()
-    tree = parser.parse(data)
-    root = tree.root_node
-    captures = QueryCursor(query).captures(root)
-    extractor = _Extractor(data, root)
-    extractor.add_defs(_in_order(captures.get("def", [])))
-    for node in _in_order(captures.get("import", [])):
-        extractor.add_import(node)
-    head: Sequence[bytes] = data[:4096].split(b"\n")[: anchors.FILE_ANCHOR_SCAN_LINES + 1]
-    line_count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-    parsed = ParsedFile(
-        source_hash=hashlib.blake2b(extractor.anchor_free.text, digest_size=16).hexdigest(),
-        line_count=line_count,
-        defs=extractor.defs,
-        imports=extractor.imports,
-        calls=extractor.calls(captures.get("callee", [])),
-        file_anchor_insert_line=anchors.file_anchor_insert_line(head),
+            ]
+        return recoded, []  # same lines, UTF-8 bytes: byte offsets then refer to this text
+    return data, []
+
+
+def parse_tree(data: bytes, old_tree: Tree | None = None) -> Tree:
+    """tree-sitter's parse of ``data`` (incremental when ``old_tree`` was edited to match it)."""
+    parser, _ = _tools()
+    return parser.parse(data) if old_tree is None else parser.parse(data, old_tree)
+
+
+def query_captures(node: Node) -> dict[str, list[Node]]:
+    """The extraction query's captures under ``node``, each list in document order."""
+    _, query = _tools()
+    return {name: _in_order(nodes) for name, nodes in QueryCursor(query).captures(node).items()}
+
+
+def extract(data: bytes, tree: Tree, problems: list[str] | None = None) -> Extraction:
+    """Everything from one parsed tree of ``data`` (UTF-8 bytes)."""
+    extractor = Extractor(data, tree.root_node)
+    extractor.add_parts(query_captures(tree.root_node))
+    parsed = extractor.finish(problems or [])
+    return Extraction(
+        data, tree, parsed, extractor.body_starts, extractor.import_bytes, extractor.call_bytes
     )
-    found = anchors.find_file_anchor(head)
-    if found is not None:
-        parsed.file_anchor, parsed.file_anchor_line = found
-    problem = first_syntax_error(root)
-    if problem is not None:
-        parsed.syntax_error = True
-        parsed.problems.append(problem)
-    parsed.problems.extend(problems)
-    return parsed
+
+
+def parse_python(data: bytes) -> ParsedFile:
+    """Extract definitions, anchors, imports and call sites from Python source bytes.
+
+    Never raises on bad input: syntax errors and invalid UTF-8 are reported in
+    ``ParsedFile.problems`` and every definition tree-sitter could recover is still returned.
+    """
+    data, problems = utf8_source(data)
+    return extract(data, parse_tree(data), problems).parsed

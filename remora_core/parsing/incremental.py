@@ -1,0 +1,251 @@
+"""Re-parse a file the hub has seen before, reusing what an edit did not touch.
+
+The hub re-indexes one file per save, usually after a small edit. Here the previous
+parse of each recently edited file is kept (its bytes, tree and extraction), and a new
+version is parsed in three steps:
+
+1. the edit is the bytes between the common prefix and the common suffix of the two
+   versions; tree-sitter re-parses incrementally from the old tree, edited to match;
+2. each top-level statement of the new tree whose lines lie wholly inside the common
+   prefix (or wholly inside the common suffix) and that matches an old statement of the
+   same type and span is *reused*: its definitions, imports and calls are copied, shifted
+   by the edit's byte and line delta;
+3. every other top-level statement is extracted afresh with the query restricted to it.
+
+The result equals ``parse_python(new_data)`` (tests compare the two over random edits of
+real files). Whenever that could be in doubt the fresh path runs instead: invalid UTF-8,
+a tree with syntax errors before or after the edit, or no previous version. The cache
+only saves time: keys are free-form (the hub uses project-relative paths) and a wrong
+or stale entry can never change the result, because reuse depends only on the bytes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from remora_core.parsing.model import ParsedCall, ParsedDef, ParsedFile, ParsedImport
+from remora_core.parsing.python_source import (
+    Chunk,
+    Extraction,
+    Extractor,
+    extract,
+    parse_python,
+    parse_tree,
+    query_captures,
+)
+
+DEFAULT_CAPACITY_BYTES = 1_500_000  # of source: a kept tree and extraction take ~25x that in memory
+
+
+def common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the longest common prefix (binary search on slice equality: C speed)."""
+    limit = min(len(a), len(b))
+    if a[:limit] == b[:limit]:
+        return limit
+    low, high = 0, limit  # a[:low] == b[:low]; a[:high] != b[:high]
+    while high - low > 32:
+        middle = (low + high) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle
+    while a[low] == b[low]:
+        low += 1
+    return low
+
+
+def common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the longest common suffix, at most ``limit``."""
+    len_a, len_b = len(a), len(b)
+    if a[len_a - limit :] == b[len_b - limit :]:
+        return limit
+    low, high = 0, limit
+    while high - low > 32:
+        middle = (low + high) // 2
+        if a[len_a - middle : len_a - low] == b[len_b - middle : len_b - low]:
+            low = middle
+        else:
+            high = middle
+    while a[len_a - low - 1] == b[len_b - low - 1]:
+        low += 1
+    return low
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    """tree-sitter's (row, byte column) of ``offset``."""
+    return data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
+def _chunks(extraction: Extraction) -> list[Chunk]:
+    """The top-level statements of ``extraction``'s tree with what each holds."""
+    defs = extraction.parsed.defs
+    import_bytes = extraction.import_bytes
+    call_bytes = extraction.call_bytes
+    chunks: list[Chunk] = []
+    d = i = c = 0
+    for node in extraction.tree.root_node.children:
+        start, end = node.start_byte, node.end_byte
+        d0, i0, c0 = d, i, c
+        while d < len(defs) and defs[d].start_byte < end:
+            d += 1
+        while i < len(import_bytes) and import_bytes[i] < end:
+            i += 1
+        while c < len(call_bytes) and call_bytes[c] < end:
+            c += 1
+        chunks.append(Chunk(start, end, node.type, range(d0, d), range(i0, i), range(c0, c)))
+    return chunks
+
+
+def _shifted_def(old: ParsedDef, index_shift: int, byte_shift: int, line_shift: int) -> ParsedDef:
+    return ParsedDef(
+        node_type=old.node_type,
+        name=old.name,
+        qualname=old.qualname,
+        parent=old.parent if old.parent < 0 else old.parent + index_shift,
+        start_line=old.start_line + line_shift,
+        def_line=old.def_line + line_shift,
+        header_end_line=old.header_end_line + line_shift,
+        end_line=old.end_line + line_shift,
+        start_byte=old.start_byte + byte_shift,
+        def_byte=old.def_byte + byte_shift,
+        end_byte=old.end_byte + byte_shift,
+        source_hash=old.source_hash,
+        anchor=old.anchor,
+        anchor_line=None if old.anchor_line is None else old.anchor_line + line_shift,
+        inject_line=None if old.inject_line is None else old.inject_line + line_shift,
+        bases=old.bases,
+        params=old.params,
+    )
+
+
+def reparse(previous: Extraction, data: bytes) -> Extraction | None:
+    """``data`` parsed by reusing ``previous`` (whose tree this edits: do not use it after),
+    or None when only a fresh parse is safe. ``data`` must be valid UTF-8."""
+    old = previous.data
+    if previous.parsed.syntax_error or previous.parsed.problems:
+        return None
+    chunks = previous.chunks if previous.chunks is not None else _chunks(previous)
+    prefix = common_prefix(old, data)
+    suffix = common_suffix(old, data, min(len(old), len(data)) - prefix)
+    old_end = len(old) - suffix
+    new_end = len(data) - suffix
+    tree = previous.tree
+    tree.edit(
+        start_byte=prefix,
+        old_end_byte=old_end,
+        new_end_byte=new_end,
+        start_point=_point(old, prefix),
+        old_end_point=_point(old, old_end),
+        new_end_point=_point(data, new_end),
+    )
+    new_tree = parse_tree(data, tree)
+    root = new_tree.root_node
+    if root.has_error:
+        return None
+    byte_shift = new_end - old_end
+    line_shift = data.count(b"\n", prefix, new_end) - old.count(b"\n", prefix, old_end)
+    by_span = {(chunk.start, chunk.end, chunk.kind): chunk for chunk in chunks}
+    extractor = Extractor(data, new_tree.root_node)
+    defs, imports, calls = extractor.defs, extractor.imports, extractor.found_calls
+    new_chunks: list[Chunk] = []
+    for node in root.children:
+        start, end, kind = node.start_byte, node.end_byte, node.type
+        counts = (len(defs), len(imports), len(calls))
+        new_chunks.append(Chunk(start, end, kind, range(0), range(0), range(0)))
+        line_end = data.find(b"\n", end)
+        reused: Chunk | None = None
+        shift = lines = 0
+        if 0 <= line_end < prefix:
+            reused = by_span.get((start, end, kind))
+        elif data.rfind(b"\n", 0, start) >= new_end:
+            reused = by_span.get((start - byte_shift, end - byte_shift, kind))
+            shift, lines = byte_shift, line_shift
+        if reused is None:
+            extractor.add_parts(query_captures(node))
+        else:
+            _copy_chunk(previous, reused, extractor, shift, lines)
+        chunk = new_chunks[-1]
+        chunk.defs = range(counts[0], len(defs))
+        chunk.imports = range(counts[1], len(imports))
+        chunk.calls = range(counts[2], len(calls))
+    parsed = extractor.finish([])
+    return Extraction(
+        data,
+        new_tree,
+        parsed,
+        extractor.body_starts,
+        extractor.import_bytes,
+        extractor.call_bytes,
+        new_chunks,
+    )
+
+
+def _copy_chunk(previous: Extraction, reused: Chunk, extractor: Extractor, shift: int, lines: int) -> None:
+    """Append what ``reused`` (a chunk of ``previous``) holds, moved by ``shift`` bytes and
+    ``lines`` lines, to ``extractor``'s lists."""
+    old_parsed = previous.parsed
+    defs, imports, calls = extractor.defs, extractor.imports, extractor.found_calls
+    index_shift = len(defs) - reused.defs.start
+    if shift == 0 and lines == 0 and index_shift == 0:
+        defs.extend(old_parsed.defs[reused.defs.start : reused.defs.stop])
+        extractor.body_starts.extend(previous.body_starts[reused.defs.start : reused.defs.stop])
+        imports.extend(old_parsed.imports[reused.imports.start : reused.imports.stop])
+        extractor.import_bytes.extend(previous.import_bytes[reused.imports.start : reused.imports.stop])
+        calls.extend(old_parsed.calls[reused.calls.start : reused.calls.stop])
+        extractor.call_bytes.extend(previous.call_bytes[reused.calls.start : reused.calls.stop])
+        return
+    for index in reused.defs:
+        defs.append(_shifted_def(old_parsed.defs[index], index_shift, shift, lines))
+        extractor.body_starts.append(previous.body_starts[index] + shift)
+    for index in reused.imports:
+        ref = old_parsed.imports[index]
+        imports.append(ParsedImport(ref.module, ref.level, ref.name, ref.alias, ref.line + lines))
+        extractor.import_bytes.append(previous.import_bytes[index] + shift)
+    for index in reused.calls:
+        call = old_parsed.calls[index]
+        calls.append(ParsedCall(call.caller + index_shift, call.callee, call.line + lines))
+        extractor.call_bytes.append(previous.call_bytes[index] + shift)
+
+
+class IncrementalParser:
+    """``parse_python`` with a memory of recently parsed files (least recently used dropped
+    first once their sources pass ``capacity_bytes``). Not thread-safe: one per worker."""
+
+    def __init__(self, capacity_bytes: int = DEFAULT_CAPACITY_BYTES) -> None:
+        self.capacity_bytes = capacity_bytes
+        self._cache: OrderedDict[str, Extraction] = OrderedDict()
+        self._bytes = 0
+        self.reused = 0  # parses that reused a previous version (for benchmarks and tests)
+
+    def parse(self, key: str, data: bytes) -> ParsedFile:
+        previous = self._cache.pop(key, None)
+        if previous is not None:
+            self._bytes -= len(previous.data)
+            if previous.data == data:
+                self._remember(key, previous)
+                return previous.parsed
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return parse_python(data)  # recoded or replaced: offsets differ, not worth caching
+        extraction = reparse(previous, data) if previous is not None else None
+        if extraction is None:
+            extraction = extract(data, parse_tree(data))
+        else:
+            self.reused += 1
+        self._remember(key, extraction)
+        return extraction.parsed
+
+    def forget(self, key: str) -> None:
+        dropped = self._cache.pop(key, None)
+        if dropped is not None:
+            self._bytes -= len(dropped.data)
+
+    def _remember(self, key: str, extraction: Extraction) -> None:
+        if len(extraction.data) > self.capacity_bytes:
+            return
+        self._cache[key] = extraction
+        self._bytes += len(extraction.data)
+        while self._bytes > self.capacity_bytes:
+            _, dropped = self._cache.popitem(last=False)
+            self._bytes -= len(dropped.data)
