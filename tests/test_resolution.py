@@ -102,9 +102,15 @@ def test_a_body_only_edit_resolves_no_other_file(project) -> None:  # type: igno
 
     indexer.symbols.resolve_file = spy  # type: ignore[method-assign]
     lib = root / "lib.py"
+    edges_before = store.connection.execute("SELECT from_id, to_id, edge_type, file_path FROM edges ORDER BY 1, 2, 3").fetchall()
     lib.write_text(lib.read_text().replace("return 1", "return 2"))
     indexer.index(paths=["lib.py"], totals=False)
-    assert resolved == ["lib.py"]
+    assert resolved == []  # same nodes, same references: its edges are the stored ones
+    assert store.connection.execute("SELECT from_id, to_id, edge_type, file_path FROM edges ORDER BY 1, 2, 3").fetchall() == edges_before
+    lib.write_text(lib.read_text().replace("return 2", "return len('x')"))
+    indexer.index(paths=["lib.py"], totals=False)
+    assert resolved == ["lib.py"]  # a new call site: only this file re-resolves
+    resolved.clear()
     lib.write_text(lib.read_text() + "\n\ndef g():\n    return f()\n")
     resolved.clear()
     indexer.index(paths=["lib.py"], totals=False)

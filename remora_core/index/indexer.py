@@ -20,7 +20,7 @@ from remora_core.fileio import bytes_hash, replace_checked
 from remora_core.index.discovery import FoundFile, IgnoreRules, discover, is_skipped_dir
 from remora_core.index.lock import index_lock
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
-from remora_core.index.parse_pool import ParseResult, parse_files, references_json, worker_count
+from remora_core.index.parse_pool import ParseResult, SourceParser, parse_files, references_json, worker_count
 from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode, SymbolTable, module_names
 from remora_core.parsing.anchors import apply_anchor_edits
 from remora_core.parsing.model import ParsedFile
@@ -129,14 +129,25 @@ def _symbols_from_refs(
     return symbols, symbol_nodes
 
 
-def _interface(rows: Sequence[NodeRow], refs: str | None) -> tuple[object, ...]:
-    """What other files' resolution depends on: the nodes (id, name, place) and the file's own
-    imports and class bases (re-exports, inheritance)."""
-    nodes = frozenset((row.id, row.qualname, row.node_type, row.parent_id) for row in rows)
-    if refs is None:
-        return (nodes,)
-    data = json.loads(refs)
-    return (nodes, json.dumps(data.get("imports", [])), json.dumps(data.get("bases", {}), sort_keys=True))
+def _interface_changed(
+    old_rows: Sequence[NodeRow], old_refs: str | None, rows: Sequence[NodeRow], refs: str
+) -> bool:
+    """Whether what other files' resolution depends on changed: the nodes (id, name, place)
+    and the file's own imports and class bases (re-exports, inheritance)."""
+
+    def nodes(group: Sequence[NodeRow]) -> frozenset[tuple[object, ...]]:
+        return frozenset((row.id, row.qualname, row.node_type, row.parent_id) for row in group)
+
+    if nodes(old_rows) != nodes(rows) or old_refs is None:
+        return True
+    if old_refs == refs:
+        return False  # the usual edit inside a body: no JSON to decode
+
+    def outward(text: str) -> tuple[object, object]:
+        data = json.loads(text)
+        return data.get("imports", []), data.get("bases", {})
+
+    return outward(old_refs) != outward(refs)
 
 
 def _changed_rows(rows: list[NodeRow], old_rows: dict[str, list[NodeRow]]) -> list[NodeRow]:
@@ -170,6 +181,7 @@ class _Batch:
     parent_edges: list[tuple[str, str, str, str]] = field(default_factory=list)
     changes: dict[str, FileChange] = field(default_factory=dict)
     claimed: set[str] = field(default_factory=set)  # stored ids that live on (in any file)
+    edges_unchanged: set[str] = field(default_factory=set)  # same nodes and references as stored
     home: dict[str, str] = field(default_factory=dict)  # id -> the file it now lives in
     anchors_added: int = 0
 
@@ -200,6 +212,9 @@ class Indexer:
         self.store = store
         self.config = config or IndexConfig()
         self.symbols: SymbolTable | None = None
+        # Replaces parse_python for files parsed in this process: the hub sets an
+        # IncrementalParser's ``parse``, which reuses the previous parse of an edited file.
+        self.source_parser: SourceParser | None = None
 
     # -- public ------------------------------------------------------------------------
     def index(
@@ -251,6 +266,7 @@ class Indexer:
                     [item.path for item in to_parse],
                     [item.size for item in to_parse],
                     worker_count(self.config.workers),
+                    self.source_parser,
                 )
             )
             anchors_added, orphaned_count, changes = self._apply(
@@ -364,7 +380,16 @@ class Indexer:
             for result in changed
             for site in anchor_sites(result.path, result.parsed, result.path.rsplit("/", 1)[-1])  # type: ignore[arg-type]
         ]
-        known_rows = store.nodes({site.anchor for site in sites}) if sites else {}
+        # Old state, for anchors, orphans and importer lookups, read before anything is written.
+        no_nodes = store_empty and store.connection.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
+        old_rows = {result.path: [] if no_nodes else store.nodes_in_file(result.path) for result in changed}
+        for path in deleted:
+            old_rows[path] = store.nodes_in_file(path)
+        # The stored rows of the anchors found: mostly this file's own rows (read above).
+        wanted = {site.anchor for site in sites}
+        known_rows = {row.id: row for rows in old_rows.values() for row in rows if row.id in wanted}
+        if not no_nodes and len(known_rows) < len(wanted):
+            known_rows.update(store.nodes(wanted - known_rows.keys()))
 
         def still_in_file(anchor: str, path: str) -> bool:
             try:
@@ -374,14 +399,9 @@ class Indexer:
 
         verdict = settle_anchors(sites, known_rows, changed_paths, still_in_file)
         winners = {site.anchor for site in sites if verdict[(site.path, site.index)]}
-        # Old state, for orphans and importer lookups, read before anything is written.
-        no_nodes = store_empty and store.connection.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
         taken = _TakenIds(store)
         taken.check_store = not no_nodes  # orphaned rows outlive their files: never reuse their ids
         taken.ids.update(site.anchor for site in sites)
-        old_rows = {result.path: [] if no_nodes else store.nodes_in_file(result.path) for result in changed}
-        for path in deleted:
-            old_rows[path] = store.nodes_in_file(path)
 
         batch = _Batch(interface_changed=set(deleted))
         for result in changed:
@@ -416,8 +436,12 @@ class Indexer:
                 if row.status == "active"
             )
 
-        # Edges: parent_of for changed files, calls/imports for every affected file.
-        affected = (changed_paths | importers) - set(deleted)
+        # Edges: parent_of for changed files, calls/imports for every affected file. A file whose
+        # nodes and references are as stored keeps its edges, unless some file's interface
+        # changed (its names may resolve differently now): the usual edit inside a body.
+        unchanged = set() if batch.interface_changed else batch.edges_unchanged
+        edge_owners = changed_paths - unchanged
+        affected = (edge_owners | importers) - set(deleted)
         if deleted or any(path not in known for path in changed_paths):
             affected |= self._module_dependents({*deleted, *(p for p in changed_paths if p not in known)})
         affected &= set(symbols.files)
@@ -432,8 +456,9 @@ class Indexer:
             new_edges = sorted(batch.parent_edges + resolved)
         else:
             batch.node_rows = _changed_rows(batch.node_rows, old_rows)
+            parent_edges = [edge for edge in batch.parent_edges if edge[3] not in unchanged]
             stale_edges, new_edges = self._edge_diff(
-                batch.parent_edges + resolved, changed_paths, set(deleted), affected
+                parent_edges + resolved, edge_owners, set(deleted), affected
             )
         final = [
             change
@@ -527,8 +552,11 @@ class Indexer:
             row.id for row in rows if row.id in old_hashes and old_hashes[row.id] != row.source_hash
         )
         old_refs = known[result.path].refs if result.path in known else None
-        if not store_empty and _interface(old_active, old_refs) != _interface(rows, refs):
-            batch.interface_changed.add(result.path)
+        if not store_empty:
+            if _interface_changed(old_active, old_refs, rows, refs):
+                batch.interface_changed.add(result.path)
+            elif old_refs == refs:
+                batch.edges_unchanged.add(result.path)
         def_ids = ids.def_ids
         self.symbols.add_file(
             FileSymbols(
