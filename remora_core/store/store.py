@@ -67,6 +67,13 @@ class FileRow:
 
 _NODE_COLUMNS = ", ".join(field.name for field in fields(NodeRow))
 _FILE_COLUMNS = ", ".join(field.name for field in fields(FileRow))
+# Upserts update a stored row in place: unlike INSERT OR REPLACE (a delete, then an insert)
+# that re-checks every foreign key pointing at the row and rewrites every index entry.
+_NODE_UPSERT = (
+    f"INSERT INTO nodes ({_NODE_COLUMNS}) VALUES ({', '.join('?' * len(fields(NodeRow)))}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{field.name} = excluded.{field.name}" for field in fields(NodeRow)[1:])
+)
 
 
 class Store:
@@ -168,10 +175,7 @@ class Store:
         ).fetchall()
 
     def put_nodes(self, rows: Iterable[NodeRow]) -> None:
-        self.connection.executemany(
-            f"INSERT OR REPLACE INTO nodes ({_NODE_COLUMNS}) VALUES ({', '.join('?' * len(fields(NodeRow)))})",
-            (row.values() for row in rows),
-        )
+        self.connection.executemany(_NODE_UPSERT, (row.values() for row in rows))
 
     def orphan(self, node_ids: Iterable[str], now: float) -> None:
         self.connection.executemany(
