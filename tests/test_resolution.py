@@ -107,6 +107,9 @@ def test_a_body_only_edit_resolves_no_other_file(project) -> None:  # type: igno
     indexer.index(paths=["lib.py"], totals=False)
     assert resolved == []  # same nodes, same references: its edges are the stored ones
     assert store.connection.execute("SELECT from_id, to_id, edge_type, file_path FROM edges ORDER BY 1, 2, 3").fetchall() == edges_before
+    lib.write_text(lib.read_text().replace("def f", "\n\ndef f", 1))  # lines move, nothing resolves differently
+    indexer.index(paths=["lib.py"], totals=False)
+    assert resolved == []
     lib.write_text(lib.read_text().replace("return 2", "return len('x')"))
     indexer.index(paths=["lib.py"], totals=False)
     assert resolved == ["lib.py"]  # a new call site: only this file re-resolves

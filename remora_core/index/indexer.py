@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -129,25 +130,35 @@ def _symbols_from_refs(
     return symbols, symbol_nodes
 
 
-def _interface_changed(
+# The last element of each import and call entry in a refs column is its line number (no
+# other list there ends in an integer, and no name can hold ',' or ']').
+_REF_LINES_RE = re.compile(r",\d+\]")
+
+
+def _compare_refs(
     old_rows: Sequence[NodeRow], old_refs: str | None, rows: Sequence[NodeRow], refs: str
-) -> bool:
-    """Whether what other files' resolution depends on changed: the nodes (id, name, place)
-    and the file's own imports and class bases (re-exports, inheritance)."""
+) -> tuple[bool, bool]:
+    """(interface changed, own edges unchanged) for one re-indexed file.
+
+    The interface is what other files' resolution reads: the nodes (id, name, place) and
+    the file's imports and class bases (re-exports, inheritance). The file's own edges are
+    unchanged when the interface is and so is everything its resolution reads: the refs
+    column without line numbers (no edge depends on a line)."""
 
     def nodes(group: Sequence[NodeRow]) -> frozenset[tuple[object, ...]]:
         return frozenset((row.id, row.qualname, row.node_type, row.parent_id) for row in group)
 
-    if nodes(old_rows) != nodes(rows) or old_refs is None:
-        return True
-    if old_refs == refs:
-        return False  # the usual edit inside a body: no JSON to decode
+    if old_refs is None:
+        return True, False
+    same_nodes = nodes(old_rows) == nodes(rows)
+    if old_refs == refs or _REF_LINES_RE.sub("]", old_refs) == _REF_LINES_RE.sub("]", refs):
+        return not same_nodes, same_nodes  # the usual edits: no JSON to decode
 
     def outward(text: str) -> tuple[object, object]:
         data = json.loads(text)
-        return data.get("imports", []), data.get("bases", {})
+        return [item[:4] for item in data.get("imports", [])], data.get("bases", {})
 
-    return outward(old_refs) != outward(refs)
+    return not same_nodes or outward(old_refs) != outward(refs), False
 
 
 def _changed_rows(rows: list[NodeRow], old_rows: dict[str, list[NodeRow]]) -> list[NodeRow]:
@@ -553,9 +564,10 @@ class Indexer:
         )
         old_refs = known[result.path].refs if result.path in known else None
         if not store_empty:
-            if _interface_changed(old_active, old_refs, rows, refs):
+            interface_changed, edges_unchanged = _compare_refs(old_active, old_refs, rows, refs)
+            if interface_changed:
                 batch.interface_changed.add(result.path)
-            elif old_refs == refs:
+            elif edges_unchanged:
                 batch.edges_unchanged.add(result.path)
         def_ids = ids.def_ids
         self.symbols.add_file(
