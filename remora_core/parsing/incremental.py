@@ -125,6 +125,7 @@ def reparse(previous: Extraction, data: bytes) -> Extraction | None:
     if previous.parsed.syntax_error or previous.parsed.problems:
         return None
     chunks = previous.chunks if previous.chunks is not None else _chunks(previous)
+    previous.chunks = chunks
     prefix = common_prefix(old, data)
     suffix = common_suffix(old, data, min(len(old), len(data)) - prefix)
     old_end = len(old) - suffix
@@ -144,30 +145,37 @@ def reparse(previous: Extraction, data: bytes) -> Extraction | None:
         return None
     byte_shift = new_end - old_end
     line_shift = data.count(b"\n", prefix, new_end) - old.count(b"\n", prefix, old_end)
-    by_span = {(chunk.start, chunk.end, chunk.kind): chunk for chunk in chunks}
+    by_span = {(chunk.start, chunk.end, chunk.kind): number for number, chunk in enumerate(chunks)}
     extractor = Extractor(data, new_tree.root_node)
-    defs, imports, calls = extractor.defs, extractor.imports, extractor.found_calls
+    copier = _RunCopier(previous, extractor)
     new_chunks: list[Chunk] = []
     for node in root.children:
         start, end, kind = node.start_byte, node.end_byte, node.type
-        counts = (len(defs), len(imports), len(calls))
-        new_chunks.append(Chunk(start, end, kind, range(0), range(0), range(0)))
         line_end = data.find(b"\n", end)
-        reused: Chunk | None = None
+        number: int | None = None
         shift = lines = 0
         if 0 <= line_end < prefix:
-            reused = by_span.get((start, end, kind))
+            number = by_span.get((start, end, kind))
         elif data.rfind(b"\n", 0, start) >= new_end:
-            reused = by_span.get((start - byte_shift, end - byte_shift, kind))
+            number = by_span.get((start - byte_shift, end - byte_shift, kind))
             shift, lines = byte_shift, line_shift
-        if reused is None:
-            extractor.add_parts(query_captures(node))
-        else:
-            _copy_chunk(previous, reused, extractor, shift, lines)
-        chunk = new_chunks[-1]
-        chunk.defs = range(counts[0], len(defs))
-        chunk.imports = range(counts[1], len(imports))
-        chunk.calls = range(counts[2], len(calls))
+        if number is not None:
+            new_chunks.append(copier.add(number, start, end, kind, shift, lines))
+            continue
+        copier.flush()
+        counts = (len(extractor.defs), len(extractor.imports), len(extractor.found_calls))
+        extractor.add_parts(query_captures(node))
+        new_chunks.append(
+            Chunk(
+                start,
+                end,
+                kind,
+                range(counts[0], len(extractor.defs)),
+                range(counts[1], len(extractor.imports)),
+                range(counts[2], len(extractor.found_calls)),
+            )
+        )
+    copier.flush()
     parsed = extractor.finish([])
     return Extraction(
         data,
@@ -180,31 +188,72 @@ def reparse(previous: Extraction, data: bytes) -> Extraction | None:
     )
 
 
-def _copy_chunk(previous: Extraction, reused: Chunk, extractor: Extractor, shift: int, lines: int) -> None:
-    """Append what ``reused`` (a chunk of ``previous``) holds, moved by ``shift`` bytes and
-    ``lines`` lines, to ``extractor``'s lists."""
-    old_parsed = previous.parsed
-    defs, imports, calls = extractor.defs, extractor.imports, extractor.found_calls
-    index_shift = len(defs) - reused.defs.start
-    if shift == 0 and lines == 0 and index_shift == 0:
-        defs.extend(old_parsed.defs[reused.defs.start : reused.defs.stop])
-        extractor.body_starts.extend(previous.body_starts[reused.defs.start : reused.defs.stop])
-        imports.extend(old_parsed.imports[reused.imports.start : reused.imports.stop])
-        extractor.import_bytes.extend(previous.import_bytes[reused.imports.start : reused.imports.stop])
-        calls.extend(old_parsed.calls[reused.calls.start : reused.calls.stop])
-        extractor.call_bytes.extend(previous.call_bytes[reused.calls.start : reused.calls.stop])
-        return
-    for index in reused.defs:
-        defs.append(_shifted_def(old_parsed.defs[index], index_shift, shift, lines))
-        extractor.body_starts.append(previous.body_starts[index] + shift)
-    for index in reused.imports:
-        ref = old_parsed.imports[index]
-        imports.append(ParsedImport(ref.module, ref.level, ref.name, ref.alias, ref.line + lines))
-        extractor.import_bytes.append(previous.import_bytes[index] + shift)
-    for index in reused.calls:
-        call = old_parsed.calls[index]
-        calls.append(ParsedCall(call.caller + index_shift, call.callee, call.line + lines))
-        extractor.call_bytes.append(previous.call_bytes[index] + shift)
+class _RunCopier:
+    """Copies reused chunks into an extractor's lists, a run of consecutive old chunks with the
+    same shift at a time (one slice per list instead of one per chunk)."""
+
+    def __init__(self, previous: Extraction, extractor: Extractor) -> None:
+        self.previous = previous
+        self.old = previous.chunks if previous.chunks is not None else _chunks(previous)
+        self.extractor = extractor
+        self.first = self.last = -1  # old chunk numbers of the pending run
+        self.shift = self.lines = 0
+        self.offsets = (0, 0, 0)  # new index minus old index of defs, imports, calls in the run
+
+    def add(self, number: int, start: int, end: int, kind: str, shift: int, lines: int) -> Chunk:
+        """Queue old chunk ``number`` (now at ``start``..``end``); returns its new Chunk."""
+        if self.first < 0 or number != self.last + 1 or shift != self.shift or lines != self.lines:
+            self.flush()
+            old = self.old[number]
+            extractor = self.extractor
+            self.first, self.shift, self.lines = number, shift, lines
+            self.offsets = (
+                len(extractor.defs) - old.defs.start,
+                len(extractor.imports) - old.imports.start,
+                len(extractor.found_calls) - old.calls.start,
+            )
+        self.last = number
+        old = self.old[number]
+        d, i, c = self.offsets
+        return Chunk(
+            start,
+            end,
+            kind,
+            range(old.defs.start + d, old.defs.stop + d),
+            range(old.imports.start + i, old.imports.stop + i),
+            range(old.calls.start + c, old.calls.stop + c),
+        )
+
+    def flush(self) -> None:
+        if self.first < 0:
+            return
+        first, last = self.old[self.first], self.old[self.last]
+        self.first = self.last = -1
+        previous, extractor = self.previous, self.extractor
+        old_parsed = previous.parsed
+        shift, lines, index_shift = self.shift, self.lines, self.offsets[0]
+        defs = slice(first.defs.start, last.defs.stop)
+        imports = slice(first.imports.start, last.imports.stop)
+        calls = slice(first.calls.start, last.calls.stop)
+        if shift == 0 and lines == 0 and index_shift == 0:
+            extractor.defs.extend(old_parsed.defs[defs])
+            extractor.body_starts.extend(previous.body_starts[defs])
+            extractor.imports.extend(old_parsed.imports[imports])
+            extractor.import_bytes.extend(previous.import_bytes[imports])
+            extractor.found_calls.extend(old_parsed.calls[calls])
+            extractor.call_bytes.extend(previous.call_bytes[calls])
+            return
+        extractor.defs.extend(_shifted_def(item, index_shift, shift, lines) for item in old_parsed.defs[defs])
+        extractor.body_starts.extend(position + shift for position in previous.body_starts[defs])
+        extractor.imports.extend(
+            ParsedImport(ref.module, ref.level, ref.name, ref.alias, ref.line + lines)
+            for ref in old_parsed.imports[imports]
+        )
+        extractor.import_bytes.extend(position + shift for position in previous.import_bytes[imports])
+        extractor.found_calls.extend(
+            ParsedCall(call.caller + index_shift, call.callee, call.line + lines) for call in old_parsed.calls[calls]
+        )
+        extractor.call_bytes.extend(position + shift for position in previous.call_bytes[calls])
 
 
 class IncrementalParser:
