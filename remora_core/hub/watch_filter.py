@@ -22,7 +22,8 @@ PYTHON_SUFFIX = ".py"
 
 
 class HubWatchFilter:
-    """A ``watch_filter`` for ``watchfiles.awatch`` rooted at one project."""
+    """A ``watch_filter`` for ``watchfiles.watch`` rooted at one project. It runs on the watch
+    thread; ``reset`` (from the hub's loop) only swaps whole objects, so no lock is needed."""
 
     def __init__(self, root: Path, exclude: Iterable[str] = ()) -> None:
         self.root = str(root.resolve())
@@ -34,7 +35,7 @@ class HubWatchFilter:
     def reset(self) -> None:
         """Forget cached ignore rules (a ``.gitignore`` changed)."""
         self.rules = IgnoreRules(Path(self.root), self.exclude)
-        self._venvs.clear()
+        self._venvs = {}
 
     def relative(self, path: str) -> str | None:
         if not path.startswith(self.prefix):
