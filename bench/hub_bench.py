@@ -3,7 +3,8 @@
     python bench/hub_bench.py [--edits 200] [--idle 30] [--skip-rss]
 
 1. Latency: a project with one 1,000-line file; ``remora-hub --watch`` runs in its own
-   process; this process writes the file (a body edit, plain ``write``), then waits with an
+   process; this process writes the file (a body edit, plain ``write``: half change a value
+   in place, half add or remove a line), then waits with an
    ``EventTailer`` for the file's ``TopologyChangedEvent``. The time from just before the
    write to the event being readable here is one sample. "Readable" is measured with a
    tailer polling every ``--poll-ms`` (default 1 ms); a consumer using the tailer's default
@@ -36,6 +37,9 @@ from remora_core.events import EventTailer, TopologyChangedEvent
 from remora_core.hub import hub_status
 
 FUNCTIONS = 100  # 10 lines each: a 1,000-line file
+# Half the edits change a value in place; the others add a line to a body or take it out
+# again (every later line moves, so call sites' lines change and the file's calls re-resolve).
+EDIT_KINDS = ("value", "add line", "value", "remove line")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -105,6 +109,7 @@ def latency_and_idle(temp: Path, edits: int, idle: float, poll_ms: float) -> Non
     try:
         samples: list[float] = []
         gaps = random.Random(7)
+        by_kind: dict[str, list[float]] = {}
         with EventTailer(root, after=None, poll_interval=poll_ms / 1000) as tailer:
             text = target.read_text()  # anchored by the hub's catch-up pass
             for number in range(1, edits + 1):
@@ -113,7 +118,13 @@ def latency_and_idle(temp: Path, edits: int, idle: float, poll_ms: float) -> Non
                 body = [i for i, line in enumerate(lines) if line.startswith("    total = argument + ")][
                     index
                 ]
-                lines[body] = f"    total = argument + {number}"
+                kind = EDIT_KINDS[number % len(EDIT_KINDS)]
+                if kind == "value":
+                    lines[body] = f"    total = argument + {number}"
+                elif kind == "add line":
+                    lines.insert(body + 1, "    total += 1")
+                else:
+                    del lines[lines.index("    total += 1")]
                 text = "\n".join(lines)
                 started = time.perf_counter()
                 with open(target, "w") as handle:
@@ -125,6 +136,7 @@ def latency_and_idle(temp: Path, edits: int, idle: float, poll_ms: float) -> Non
                 if event is None:
                     sys.exit(f"bench: no event for edit {number}")
                 samples.append(elapsed * 1000)
+                by_kind.setdefault(kind, []).append(elapsed * 1000)
                 time.sleep(gaps.uniform(0.02, 0.06))
         p50 = statistics.median(samples)
         p95 = percentile(samples, 0.95)
@@ -137,6 +149,8 @@ def latency_and_idle(temp: Path, edits: int, idle: float, poll_ms: float) -> Non
         print(
             f"  min {min(samples):.1f} ms, max {max(samples):.1f} ms, mean {statistics.mean(samples):.1f} ms"
         )
+        for kind, values in by_kind.items():
+            print(f"  {kind}: p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms")
         time.sleep(1.0)
         before = cpu_seconds(proc.pid)
         time.sleep(idle)
