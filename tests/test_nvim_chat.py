@@ -206,3 +206,23 @@ def test_failed_turn_shows_error_status(editor_factory: Callable[..., Editor], t
     assert any(line.startswith("   error: ") for line in lines)
     row = lines.index(status)
     assert [row, "RemoraPanelError"] in panel_groups(editor)
+
+
+def test_a_command_right_after_a_cursor_move_acts_on_the_new_node(
+    editor_factory: Callable[..., Editor], tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    """No CursorMoved runs between a mapping's keys (or two RPC calls): the command itself
+    must look at the cursor, not at the node the panel showed before the move."""
+    root = agent_project(tmp_path / "proj", fake_llm.base_url)
+    ids = node_ids(root, "models.py")
+    fake_llm.add_text("parse here")
+    fake_llm.add_text("helper here")
+    editor = _start(editor_factory, root, "models.py")
+    goto(editor, "def parse")
+    editor.nvim.command("Remora chat first")
+    wait_panel(editor, "agent: parse here")
+    row = next(i for i, line in enumerate(editor.nvim.current.buffer[:]) if "def helper" in line) + 1
+    editor.lua(f"vim.api.nvim_win_set_cursor(0, {{{row}, 4}}); vim.cmd('Remora chat second')")
+    wait_panel(editor, "agent: helper here")
+    prompts = [json.dumps(request["messages"]) for request in fake_llm.chat_requests()]
+    assert ids["helper"] in prompts[1]

@@ -7,6 +7,9 @@ local M = {}
 
 --- { root, id, file, node } of the shown node; raises "(remora) ..." when there is none.
 function M.context()
+  -- CursorMoved only fires once typeahead is empty: a mapping (or an RPC client) that moves
+  -- the cursor and then runs a command would act on the node shown before the move.
+  require("remora.linemap").track()
   local state = panel.state
   local node = state.node
   if not (node and node.id and state.root) then
