@@ -276,3 +276,18 @@ def test_once_indexes_and_emits_events(root: Path) -> None:
     assert paths == ["app.py", "pkg/__init__.py", "pkg/a.py"]
     usage = subprocess.run([*HUB, "status"], capture_output=True, text=True, timeout=30, check=False)
     assert usage.returncode == 2 and "PATH" in usage.stderr
+
+
+def test_a_gitignore_change_while_watching_reindexes_what_it_uncovers(root: Path) -> None:
+    proc = start_hub(root)
+    try:
+        with EventTailer(root, after=None) as raw_tailer:
+            seen = Seen(raw_tailer)
+            write_files(root, {"ignored/hidden.py": "def hidden():\n    return 0\n"})
+            time.sleep(0.3)  # ignored: no event, no node
+            assert nodes_of(root, "ignored/hidden.py") == []
+            (root / ".gitignore").write_text("# nothing ignored any more\n")
+            event = topology(seen, "ignored/hidden.py", lambda e: bool(e.added_nodes))
+            assert ids_by_qualname(root, "ignored/hidden.py")["hidden"] in event.added_nodes
+    finally:
+        kill(proc)

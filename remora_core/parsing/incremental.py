@@ -34,7 +34,7 @@ from remora_core.parsing.python_source import (
     query_captures,
 )
 
-DEFAULT_CAPACITY_BYTES = 1_500_000  # of source: a kept tree and extraction take ~25x that in memory
+DEFAULT_CAPACITY_BYTES = 1_000_000  # of source: a kept tree and extraction take ~25x that in memory
 
 
 def common_prefix(a: bytes, b: bytes) -> int:
