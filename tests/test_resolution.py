@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import random
+import re
+import shutil
 from pathlib import Path
+
+import pytest
 
 from remora_core.store.store import Store
 from tests.conftest import index_project
@@ -87,6 +93,8 @@ def test_a_body_only_edit_resolves_no_other_file(project) -> None:  # type: igno
         {
             "lib.py": "def f():\n    return 1\n",
             "user.py": "from lib import f\n\ndef user():\n    return f()\n",
+            "early.py": "import lib\n\ndef early():\n    return lib.g()\n",  # g does not exist yet
+            "base.py": "from lib import *\n\nclass Sub(Base):\n    def run(self):\n        return self.h()\n",
         }
     )
     store = Store.open(root)
@@ -117,6 +125,101 @@ def test_a_body_only_edit_resolves_no_other_file(project) -> None:  # type: igno
     lib.write_text(lib.read_text() + "\n\ndef g():\n    return f()\n")
     resolved.clear()
     indexer.index(paths=["lib.py"], totals=False)
-    assert sorted(resolved) == ["lib.py", "user.py"]  # a new definition: importers re-resolve
+    # A new definition: the importers that spell its name re-resolve, the others do not.
+    assert sorted(resolved) == ["early.py", "lib.py"]
+    assert call_edges(root) == {("user.py:user", "lib.py:f"), ("lib.py:g", "lib.py:f"), ("early.py:early", "lib.py:g")}
+    lib.write_text(lib.read_text() + "\n\nclass Base:\n    def h(self):\n        return 1\n")
+    resolved.clear()
+    indexer.index(paths=["lib.py"], totals=False)
+    assert sorted(resolved) == ["base.py", "lib.py"]  # through a star import and a base class
+    assert ("base.py:Sub.run", "lib.py:Base.h") in call_edges(root)
+    lib.write_text(lib.read_text().replace("def g():", "def renamed():"))
+    resolved.clear()
+    indexer.index(paths=["lib.py"], totals=False)
+    assert sorted(resolved) == ["early.py", "lib.py"]  # its callers lose the edge
+    assert ("early.py:early", "lib.py:g") not in call_edges(root)
     store.close()
-    assert call_edges(root) == {("user.py:user", "lib.py:f"), ("lib.py:g", "lib.py:f")}
+
+
+GRAPH_FIXTURE = Path(__file__).parent / "fixtures" / "graph_project"
+
+
+def _edge_state(root: Path) -> set[tuple[str, str, str]]:
+    store = Store.open(root)
+    try:
+        rows = store.connection.execute(
+            "SELECT a.file_path || ':' || a.qualname, b.file_path || ':' || b.qualname, e.edge_type "
+            "FROM edges e JOIN nodes a ON a.id = e.from_id JOIN nodes b ON b.id = e.to_id"
+        ).fetchall()
+    finally:
+        store.close()
+    return {tuple(row) for row in rows}  # type: ignore[misc]
+
+
+def _random_interface_edit(root: Path, rng: random.Random, names: list[str]) -> str:
+    """One edit that changes a module's interface: a definition added, removed or renamed,
+    a class's bases changed, an import added, a class with a base added. Returns the edited file."""
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*.py"))
+    path = rng.choice(files)
+    target = root / path
+    lines = target.read_text().split("\n")
+    tops = [i for i, line in enumerate(lines) if re.match(r"(def|class) \w+", line)]
+    roll = rng.random()
+    name, other = rng.choice(names), rng.choice(names)
+    if roll < 0.3 or not tops:
+        lines += ["", "", f"def {name}():", f"    return {other}()", ""]
+    elif roll < 0.45:
+        start = rng.choice(tops)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i] and not lines[i][0].isspace()), len(lines))
+        del lines[start:end]
+    elif roll < 0.65:
+        start = rng.choice(tops)
+        lines[start] = re.sub(r"^(def|class) \w+", rf"\1 {name}", lines[start])
+    elif roll < 0.75:
+        classes = [i for i in tops if lines[i].startswith("class ")]
+        if classes:
+            start = rng.choice(classes)
+            lines[start] = re.sub(r"^class (\w+)(\([^)]*\))?:", rf"class \1({other.title()}):", lines[start])
+    elif roll < 0.85:
+        donor = (root / rng.choice(files)).read_text().split("\n")
+        imports = [line for line in donor if line.startswith(("import ", "from "))]
+        if imports:
+            lines.insert(0, rng.choice(imports))
+    else:
+        lines += ["", "", f"class {name.title()}({rng.choice(names).title()}):", "    def run(self):",
+                  f"        return self.{other}()", ""]
+    target.write_text("\n".join(lines))
+    return path
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_incremental_edges_equal_a_fresh_index_after_interface_edits(tmp_path: Path, seed: int) -> None:
+    """Only importers that spell a changed name are re-resolved: after every edit the edges
+    must be exactly those of indexing the same files from scratch."""
+    from remora_core.config import IndexConfig
+    from remora_core.index.indexer import Indexer
+
+    rng = random.Random(seed)
+    live = tmp_path / "live"
+    shutil.copytree(GRAPH_FIXTURE, live)
+    names = sorted(
+        {
+            node.name
+            for path in live.rglob("*.py")
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.FunctionDef | ast.ClassDef)
+        }
+    )
+    store = Store.open(live)
+    indexer = Indexer(live, store, IndexConfig(inject=False))
+    indexer.index()
+    for number in range(12):
+        path = _random_interface_edit(live, rng, names)
+        indexer.index(paths=[path], totals=False)
+        fresh = tmp_path / f"fresh-{number}"
+        shutil.copytree(live, fresh, ignore=shutil.ignore_patterns(".remora"))
+        fresh_store = Store.open(fresh)
+        Indexer(fresh, fresh_store, IndexConfig(inject=False)).index()
+        fresh_store.close()
+        assert _edge_state(live) == _edge_state(fresh), f"edit {number} of {path} (seed {seed})"
+    store.close()

@@ -135,30 +135,49 @@ def _symbols_from_refs(
 _REF_LINES_RE = re.compile(r",\d+\]")
 
 
+@dataclass(slots=True)
+class _RefsVerdict:
+    """How one re-indexed file's nodes and references compare with the stored ones."""
+
+    interface_changed: bool  # what other files' resolution reads changed
+    edges_unchanged: bool  # the file's own edges are the stored ones
+    # The names whose meaning in this module changed (added, removed or re-bound nodes and
+    # imports); None when the change can reach any name (class bases, a star import).
+    names: set[str] | None = field(default_factory=set)
+
+
 def _compare_refs(
     old_rows: Sequence[NodeRow], old_refs: str | None, rows: Sequence[NodeRow], refs: str
-) -> tuple[bool, bool]:
-    """(interface changed, own edges unchanged) for one re-indexed file.
-
-    The interface is what other files' resolution reads: the nodes (id, name, place) and
+) -> _RefsVerdict:
+    """The interface is what other files' resolution reads: the nodes (id, name, place) and
     the file's imports and class bases (re-exports, inheritance). The file's own edges are
     unchanged when the interface is and so is everything its resolution reads: the refs
     column without line numbers (no edge depends on a line)."""
 
-    def nodes(group: Sequence[NodeRow]) -> frozenset[tuple[object, ...]]:
-        return frozenset((row.id, row.qualname, row.node_type, row.parent_id) for row in group)
+    def nodes(group: Sequence[NodeRow]) -> set[tuple[str, str, str, str | None]]:
+        return {(row.id, row.qualname, row.node_type, row.parent_id) for row in group}
 
     if old_refs is None:
-        return True, False
-    same_nodes = nodes(old_rows) == nodes(rows)
+        return _RefsVerdict(True, False, None)
+    changed_nodes = nodes(old_rows) ^ nodes(rows)
+    names = {qualname.rsplit(".", 1)[-1] for _, qualname, node_type, _ in changed_nodes if node_type != "file"}
+    if any(node_type == "file" for _, _, node_type, _ in changed_nodes):
+        names = None  # the module itself got another id
     if old_refs == refs or _REF_LINES_RE.sub("]", old_refs) == _REF_LINES_RE.sub("]", refs):
-        return not same_nodes, same_nodes  # the usual edits: no JSON to decode
-
-    def outward(text: str) -> tuple[object, object]:
-        data = json.loads(text)
-        return [item[:4] for item in data.get("imports", [])], data.get("bases", {})
-
-    return not same_nodes or outward(old_refs) != outward(refs), False
+        # the usual edits: no JSON to decode
+        return _RefsVerdict(bool(changed_nodes), not changed_nodes, names)
+    old_data, new_data = json.loads(old_refs), json.loads(refs)
+    if old_data.get("bases", {}) != new_data.get("bases", {}):
+        return _RefsVerdict(True, False, None)  # inherited members: any name may resolve anew
+    old_imports = [tuple(item[:4]) for item in old_data.get("imports", [])]
+    new_imports = [tuple(item[:4]) for item in new_data.get("imports", [])]
+    if old_imports != new_imports:
+        moved = set(old_imports) ^ set(new_imports)
+        if names is None or not moved or any(alias == "*" for *_, alias in moved):
+            return _RefsVerdict(True, False, None)  # reordered imports or a star import
+        names |= {alias for *_, alias in moved}
+        return _RefsVerdict(True, False, names)
+    return _RefsVerdict(bool(changed_nodes), False, names)
 
 
 def _changed_rows(rows: list[NodeRow], old_rows: dict[str, list[NodeRow]]) -> list[NodeRow]:
@@ -193,6 +212,8 @@ class _Batch:
     changes: dict[str, FileChange] = field(default_factory=dict)
     claimed: set[str] = field(default_factory=set)  # stored ids that live on (in any file)
     edges_unchanged: set[str] = field(default_factory=set)  # same nodes and references as stored
+    # Names whose meaning changed in the files of interface_changed; None: any name may have.
+    changed_names: set[str] | None = field(default_factory=set)
     home: dict[str, str] = field(default_factory=dict)  # id -> the file it now lives in
     anchors_added: int = 0
 
@@ -446,6 +467,13 @@ class Indexer:
                 for row in old_rows.get(path, ())
                 if row.status == "active"
             )
+            if batch.changed_names is not None and not deleted and all(path in known for path in changed_paths):
+                # Resolving a name in another module looks up each segment of what the caller
+                # wrote (and the bases of the classes it goes through): a file whose calls,
+                # imports and bases name none of the changed names, nor a class inheriting from
+                # one, resolves exactly as before (adding a function to a module imported everywhere).
+                names = symbols.through_bases(batch.changed_names)
+                importers = {path for path in importers if symbols.mentions(path, names)}
 
         # Edges: parent_of for changed files, calls/imports for every affected file. A file whose
         # nodes and references are as stored keeps its edges, unless some file's interface
@@ -564,10 +592,12 @@ class Indexer:
         )
         old_refs = known[result.path].refs if result.path in known else None
         if not store_empty:
-            interface_changed, edges_unchanged = _compare_refs(old_active, old_refs, rows, refs)
-            if interface_changed:
+            verdict = _compare_refs(old_active, old_refs, rows, refs)
+            if verdict.interface_changed:
                 batch.interface_changed.add(result.path)
-            elif edges_unchanged:
+                if batch.changed_names is not None:
+                    batch.changed_names = None if verdict.names is None else batch.changed_names | verdict.names
+            elif verdict.edges_unchanged:
                 batch.edges_unchanged.add(result.path)
         def_ids = ids.def_ids
         self.symbols.add_file(
@@ -599,8 +629,15 @@ class Indexer:
                 break
             paths = self.store.importer_files(frontier) - found
             found |= paths
-            frontier = [row.file_id for path in paths if (row := self.store.file_row(path)) is not None]
+            frontier = [file_id for path in paths if (file_id := self._file_id(path)) is not None]
         return found
+
+    def _file_id(self, path: str) -> str | None:
+        """A file's id: from the symbol table when loaded (no query), else from the store."""
+        if self.symbols is not None and path in self.symbols.files:
+            return self.symbols.files[path].file_id
+        row = self.store.file_row(path)
+        return row.file_id if row is not None else None
 
     def _module_dependents(self, paths: set[str]) -> set[str]:
         """Files whose import statements could name one of ``paths`` (added or deleted modules)."""

@@ -134,6 +134,7 @@ class SymbolTable:
         self._modules_dirty = True
         self._bases: dict[str, list[str]] = {}
         self._bindings: dict[str, _ImportBindings] = {}
+        self._words: dict[str, frozenset[str]] = {}  # path -> every name its calls and imports spell
 
     # -- updates -----------------------------------------------------------------------
     def remove_file(self, path: str) -> None:
@@ -142,6 +143,7 @@ class SymbolTable:
         if self.files.pop(path, None) is None:
             return
         self._bindings.pop(path, None)
+        self._words.pop(path, None)
         for node_id in self.file_nodes.pop(path, []):
             node = self.nodes.get(node_id)
             if node is not None and node.file_path == path:
@@ -156,6 +158,7 @@ class SymbolTable:
             self.remove_file(symbols.path)
         self.files[symbols.path] = symbols
         self._bindings.pop(symbols.path, None)
+        self._words.pop(symbols.path, None)
         ids: list[str] = []
         for node in nodes:
             self.nodes[node.id] = node
@@ -179,6 +182,45 @@ class SymbolTable:
                     self.path_to_module[path] = module
             self.namespaces = _namespaces(self.module_to_path)
             self._modules_dirty = False
+
+    def mentions(self, path: str, names: set[str]) -> bool:
+        """Whether a call, import or class base of ``path`` spells one of ``names`` as a dotted
+        segment (a file that names none of them cannot resolve differently when only they change)."""
+        words = self._words.get(path)
+        if words is None:
+            symbols = self.files.get(path)
+            if symbols is None:
+                return False
+            found: set[str] = set()
+            for _, callee in symbols.calls:
+                found.update(callee.split("."))
+            for ref in symbols.imports:
+                found.update(ref.module.split("."))
+                found.add(ref.alias)
+                if ref.name is not None:
+                    found.add(ref.name)
+            for node_id in self.file_nodes.get(path, ()):
+                node = self.nodes.get(node_id)
+                for base in node.bases if node is not None else ():
+                    found.update(base.split("."))
+            words = self._words[path] = frozenset(found)
+        return not words.isdisjoint(names)
+
+    def through_bases(self, names: set[str]) -> set[str]:
+        """``names`` plus every class whose bases spell one of them, transitively: a class
+        inherits what its bases hold, so its own name now means something else too."""
+        found = set(names)
+        frontier = set(names)
+        classes = [node for node in self.nodes.values() if node.bases]
+        while frontier:
+            added = {
+                node.name
+                for node in classes
+                if node.name not in found and any(not frontier.isdisjoint(base.split(".")) for base in node.bases)
+            }
+            found |= added
+            frontier = added
+        return found
 
     # -- resolution: entry points ------------------------------------------------------
     def resolve_file(self, path: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
