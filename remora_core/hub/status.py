@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from remora_core.hub.lock import lock_held, read_pid_info
+from remora_core.hub.lock import lock_held, pid_alive, read_pid_info
 from remora_core.hub.paths import log_path
 
 
@@ -35,7 +35,11 @@ def hub_status(root: Path) -> HubStatus:
     running = lock_held(root)
     info = read_pid_info(root)
     status = HubStatus(str(root), running, log_path=str(log_path(root)))
-    if info is not None:
+    if running and (info is None or not pid_alive(info.pid)):
+        # The lock is taken but the pid file is a dead hub's (or not written yet): a new
+        # hub is starting and has not written its own pid file so far.
+        status.state = "starting"
+    elif info is not None:
         if running:
             status.pid, status.state, status.mode, status.started_at = (
                 info.pid,
