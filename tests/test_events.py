@@ -250,3 +250,48 @@ def test_idle_tailer_does_not_burn_cpu(tmp_path: Path) -> None:
         list(tailer.follow(timeout=1.0))
         used = time.process_time() - started_cpu
     assert used < 0.1, f"idle tailer used {used:.3f}s CPU in 1s"
+
+
+SLOW_APPENDER = APPENDER.replace("time.sleep(0.002)", "time.sleep(0.05)")
+
+
+def test_a_commit_wakes_a_waiting_tailer(tmp_path: Path) -> None:
+    """With a commit watch (inotify, Linux) the tailer does not wait for its poll interval."""
+    Store.open(tmp_path).close()
+    with EventTailer(tmp_path, after=None, poll_interval=30.0) as tailer:
+        if tailer.watch.fileno() is None:
+            pytest.skip("no inotify here: the tailer polls")
+        started = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-c", SLOW_APPENDER, str(tmp_path), "5"])
+        got: list[int] = []
+        for event in tailer.follow(timeout=60):
+            got.append(int(event.error))  # type: ignore[attr-defined]
+            if len(got) == 5:
+                break
+        proc.wait(timeout=20)
+    assert got == list(range(5))
+    assert time.monotonic() - started < 15  # a poll every 30 s would need minutes
+
+
+def test_a_commit_wakes_an_async_tailer(tmp_path: Path) -> None:
+    Store.open(tmp_path).close()
+
+    async def main() -> tuple[list[int], float]:
+        tailer = EventTailer(tmp_path, after=None, poll_interval=30.0)
+        if tailer.watch.fileno() is None:
+            tailer.close()
+            pytest.skip("no inotify here: the tailer polls")
+        started = time.monotonic()
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-c", SLOW_APPENDER, str(tmp_path), "5")
+        got: list[int] = []
+        stop = asyncio.Event()
+        async for event in tailer.afollow(stop=stop):
+            got.append(int(event.error))  # type: ignore[attr-defined]
+            if len(got) == 5:
+                stop.set()
+        await proc.wait()
+        tailer.close()
+        return got, time.monotonic() - started
+
+    got, elapsed = asyncio.run(asyncio.wait_for(main(), 60))
+    assert got == list(range(5)) and elapsed < 15

@@ -1,9 +1,12 @@
 """Follow the event log from another process: everything after a given ``seq``, as it is committed.
 
-A tailer owns a dedicated read connection and polls ``PRAGMA data_version`` (a cheap,
+A tailer owns a dedicated read connection and checks ``PRAGMA data_version`` (a cheap,
 in-memory check that changes when any other connection commits); it reads rows only
-when the version moved, and sleeps ``poll_interval`` seconds between checks, so an idle
-tailer costs almost nothing.
+when the version moved. Between checks it waits for a commit: on Linux an inotify watch
+on the database's directory (``events.wakeup``) wakes it as the writer appends to the
+WAL, and the check is repeated every ``poll_interval`` seconds only as a safety net
+(0.25 s by default); elsewhere it sleeps ``poll_interval`` (10 ms by default) between
+checks. Either way an idle tailer costs almost nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +21,15 @@ from typing import Self
 
 from remora_core.events.models import BaseEvent, event_from_json
 from remora_core.events.store import read_after
+from remora_core.events.wakeup import CommitWatch
 from remora_core.store.db import connect, database_path
 
-DEFAULT_POLL_INTERVAL = 0.01
+DEFAULT_POLL_INTERVAL = 0.01  # without a commit watch
+WATCHED_POLL_INTERVAL = 0.25  # with one: a safety net only
+# A commit's WAL writes wake the tailer a moment before SQLite publishes the commit to
+# readers: when a wake finds nothing, look again after at most these delays (a further
+# write wakes it sooner) before going back to the long wait.
+RECHECKS_AFTER_WAKE = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064)
 BATCH = 500
 
 
@@ -33,13 +42,18 @@ class EventTailer:
         *,
         after: int | None = 0,
         event_types: Sequence[str] | None = None,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        poll_interval: float | None = None,
     ) -> None:
-        """``root_or_db`` is a project root or a ``.db`` path. ``after=None`` starts at the current end."""
+        """``root_or_db`` is a project root or a ``.db`` path. ``after=None`` starts at the current end.
+        ``poll_interval``: the longest wait between two checks (default: see the module)."""
         path = root_or_db if root_or_db.suffix == ".db" else database_path(root_or_db)
+        self.watch = CommitWatch(path)  # before the first read: no commit can slip by
         self.connection: sqlite3.Connection = connect(path)
         self.event_types = list(event_types) if event_types else None
+        if poll_interval is None:
+            poll_interval = DEFAULT_POLL_INTERVAL if self.watch.fileno() is None else WATCHED_POLL_INTERVAL
         self.poll_interval = poll_interval
+        self._rechecks: list[float] = []
         self._version: int | None = None
         if after is None:
             after = self.connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
@@ -47,6 +61,7 @@ class EventTailer:
 
     def close(self) -> None:
         self.connection.close()
+        self.watch.close()
 
     def __enter__(self) -> Self:
         return self
@@ -77,6 +92,7 @@ class EventTailer:
             self.connection, self.position, limit=limit, event_types=self.event_types, upto=newest
         )
         events = [event_from_json(event_type, payload, seq) for seq, event_type, payload in rows]
+        self._rechecks = []
         if len(rows) == limit:
             self.position = rows[-1][0]
             self._version = None  # more may be waiting: read again next time
@@ -84,24 +100,45 @@ class EventTailer:
             self.position = newest
         return events
 
+    # -- waiting -------------------------------------------------------------------------
+    def _wait(self, seconds: float, stop: threading.Event | None = None) -> None:
+        """Wait until a commit may be visible, ``seconds`` pass, or ``stop`` is set."""
+        if self._rechecks:
+            delay = min(self._rechecks.pop(0), seconds)
+            if self.watch.fileno() is not None:
+                self.watch.wait(delay)
+            elif stop is None:
+                time.sleep(delay)
+            else:
+                stop.wait(delay)
+            return
+        if self.watch.fileno() is None:
+            if stop is None:
+                time.sleep(seconds)
+            else:
+                stop.wait(seconds)
+            return
+        if self.watch.wait(seconds):
+            self._rechecks = list(RECHECKS_AFTER_WAKE)
+
     # -- sync ----------------------------------------------------------------------------
     def follow(
         self, *, timeout: float | None = None, stop: threading.Event | None = None
     ) -> Iterator[BaseEvent]:
-        """Yield events as they arrive, until ``timeout`` seconds pass with no end, or ``stop`` is set."""
+        """Yield events as they arrive, until ``timeout`` seconds pass with no end, or ``stop``
+        is set (noticed within ``poll_interval``)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while stop is None or not stop.is_set():
             batch = self.poll()
             yield from batch
             if batch:
                 continue
-            if deadline is not None and time.monotonic() >= deadline:
-                return
-            if stop is not None:
-                if stop.wait(self.poll_interval):
+            wait = self.poll_interval
+            if deadline is not None:
+                wait = min(wait, deadline - time.monotonic())
+                if wait <= 0:
                     return
-            else:
-                time.sleep(self.poll_interval)
+            self._wait(wait, stop)
 
     def wait_for(self, predicate: object, *, timeout: float) -> BaseEvent | None:
         """The first event for which ``predicate(event)`` is true, or None after ``timeout`` seconds."""
@@ -111,9 +148,10 @@ class EventTailer:
             for event in self.poll():
                 if predicate(event):
                     return event
-            if time.monotonic() >= deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 return None
-            time.sleep(self.poll_interval)
+            self._wait(min(self.poll_interval, remaining))
 
     # -- async ---------------------------------------------------------------------------
     async def afollow(self, *, stop: asyncio.Event | None = None) -> AsyncIterator[BaseEvent]:
@@ -124,10 +162,25 @@ class EventTailer:
                 yield event
             if batch:
                 continue
-            if stop is None:
-                await asyncio.sleep(self.poll_interval)
-            else:
-                try:
-                    await asyncio.wait_for(stop.wait(), self.poll_interval)
-                except TimeoutError:
-                    pass
+            await self._await_commit(stop)
+
+    async def _await_commit(self, stop: asyncio.Event | None) -> None:
+        loop = asyncio.get_running_loop()
+        woke = asyncio.Event()
+        fd = self.watch.fileno()
+        rechecking = bool(self._rechecks)
+        seconds = min(self._rechecks.pop(0), self.poll_interval) if rechecking else self.poll_interval
+        if fd is not None:
+            loop.add_reader(fd, woke.set)
+        waiters = [asyncio.ensure_future(woke.wait())]
+        if stop is not None:
+            waiters.append(asyncio.ensure_future(stop.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            if fd is not None:
+                loop.remove_reader(fd)
+                if woke.is_set() and self.watch.drain() and not rechecking:
+                    self._rechecks = list(RECHECKS_AFTER_WAKE)
