@@ -5,6 +5,7 @@ Prints:
   around the autocommand's callback (the node-under-cursor lookup + panel notification);
 * panel open, warm (target <= 50 ms): `:Remora panel` until the node's relations are drawn;
 * first `:Remora panel` in a fresh Neovim, host start included (target <= 1.5 s);
+* the Python host's idle CPU over ``IDLE_S`` seconds with a project followed and the panel open;
 * event-to-panel update p95 (target <= 50 ms): from an event appended to the store by another
   process (the host's event poller path) and from an agent turn's AgentComplete emitted by the
   host's own agent runtime (the push path, against the fake model server) to the panel showing
@@ -16,6 +17,7 @@ Run: python bench/nvim_bench.py
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import sys
@@ -150,6 +152,31 @@ def agent_latency(editor, fake: FakeLLM, samples: int = 12) -> list[float]:
     return latencies
 
 
+IDLE_S = 20.0
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def host_pids(nvim_pid: int) -> list[int]:
+    """The Python processes Neovim started (its remote-plugin host)."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == nvim_pid and b"python" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="remora-nvim-bench-"))
     try:
@@ -200,6 +227,11 @@ def main() -> None:
         node_id = editor.lua("return require('remora').current_node().id")
         stored = event_latency(editor, root, node_id)
         pushed = agent_latency(editor, fake)
+        hosts = host_pids(editor.lua("return vim.fn.getpid()"))
+        time.sleep(1.0)
+        before = sum(cpu_seconds(pid) for pid in hosts)
+        time.sleep(IDLE_S)
+        host_idle = 100 * (sum(cpu_seconds(pid) for pid in hosts) - before) / IDLE_S
         editor.close()
         fake.close()
 
@@ -208,6 +240,7 @@ def main() -> None:
         print(f"CursorMoved handler, panel closed: p50 {p50c:.3f} ms  p95 {p95c:.3f} ms  max {worstc:.3f} ms")
         print(f"panel open warm: median {warm[len(warm) // 2]:.1f} ms  max {warm[-1]:.1f} ms (target <= 50 ms)")
         print(f"first :Remora panel in a fresh Neovim (host start included): {first * 1000:.0f} ms (target <= 1500 ms)")
+        print(f"Python host idle CPU over {IDLE_S:.0f} s (panel open, project followed): {host_idle:.2f} %")
         print(f"event-to-panel, event appended by another process: p50 {percentile(stored, 0.5):.1f} ms  "
               f"p95 {percentile(stored, 0.95):.1f} ms  max {max(stored):.1f} ms (target p95 <= 50 ms)")
         print(f"event-to-panel, agent reply (AgentComplete) from the host's runtime: p50 {percentile(pushed, 0.5):.1f} ms"

@@ -21,15 +21,11 @@ from typing import Self
 
 from remora_core.events.models import BaseEvent, event_from_json
 from remora_core.events.store import read_after
-from remora_core.events.wakeup import CommitWatch
+from remora_core.events.wakeup import RECHECKS_AFTER_WAKE, CommitWatch, wait_for_commit
 from remora_core.store.db import connect, database_path
 
 DEFAULT_POLL_INTERVAL = 0.01  # without a commit watch
 WATCHED_POLL_INTERVAL = 0.25  # with one: a safety net only
-# A commit's WAL writes wake the tailer a moment before SQLite publishes the commit to
-# readers: when a wake finds nothing, look again after at most these delays (a further
-# write wakes it sooner) before going back to the long wait.
-RECHECKS_AFTER_WAKE = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064)
 BATCH = 500
 
 
@@ -165,22 +161,7 @@ class EventTailer:
             await self._await_commit(stop)
 
     async def _await_commit(self, stop: asyncio.Event | None) -> None:
-        loop = asyncio.get_running_loop()
-        woke = asyncio.Event()
-        fd = self.watch.fileno()
         rechecking = bool(self._rechecks)
         seconds = min(self._rechecks.pop(0), self.poll_interval) if rechecking else self.poll_interval
-        if fd is not None:
-            loop.add_reader(fd, woke.set)
-        waiters = [asyncio.ensure_future(woke.wait())]
-        if stop is not None:
-            waiters.append(asyncio.ensure_future(stop.wait()))
-        try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-            if fd is not None:
-                loop.remove_reader(fd)
-                if woke.is_set() and self.watch.drain() and not rechecking:
-                    self._rechecks = list(RECHECKS_AFTER_WAKE)
+        if await wait_for_commit([self.watch], seconds, stop) and not rechecking:
+            self._rechecks = list(RECHECKS_AFTER_WAKE)

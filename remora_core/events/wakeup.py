@@ -11,6 +11,7 @@ and the next wait is never missed: its notification waits in the kernel's queue.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
 import os
@@ -18,6 +19,7 @@ import select
 import struct
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 IN_MODIFY = 0x002
@@ -27,6 +29,10 @@ IN_CREATE = 0x100
 _MASK = IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name
 _READ_SIZE = 64 * 1024
+# A commit's WAL writes wake a reader a moment before SQLite publishes the commit: when a
+# wake finds nothing new, look again after at most these delays (a further write wakes the
+# reader sooner) before going back to a long wait.
+RECHECKS_AFTER_WAKE = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064)
 
 
 def _inotify_fd(directory: Path) -> int | None:
@@ -95,3 +101,28 @@ class CommitWatch:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+async def wait_for_commit(
+    watches: Sequence[CommitWatch], seconds: float, stop: asyncio.Event | None = None
+) -> bool:
+    """On the running loop: wait until one of ``watches`` sees its database written (True),
+    ``seconds`` pass or ``stop`` is set (False). Watches without inotify are just waited out."""
+    loop = asyncio.get_running_loop()
+    woke = asyncio.Event()
+    fds = [fd for watch in watches if (fd := watch.fileno()) is not None]
+    for fd in fds:
+        loop.add_reader(fd, woke.set)
+    waiters = [asyncio.ensure_future(woke.wait())]
+    if stop is not None:
+        waiters.append(asyncio.ensure_future(stop.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        for fd in fds:
+            loop.remove_reader(fd)
+    if not woke.is_set():
+        return False
+    return any([watch.drain() for watch in watches if watch.fileno() is not None])
