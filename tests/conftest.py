@@ -48,7 +48,12 @@ def ids_by_qualname(root: Path, path: str) -> dict[str, str]:
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The real ``remora`` command in a subprocess."""
     return subprocess.run(
-        [sys.executable, "-m", "remora_core.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+        [sys.executable, "-m", "remora_core.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,  # the tests look at the exit code themselves
     )
 
 

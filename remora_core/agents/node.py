@@ -139,7 +139,7 @@ def hydrate_agent(
     labels = {key: describe_node(value) for key, value in store.nodes(related).items()} if related else {}
     node = ASTAgentNode(
         remora_id=row.id,
-        node_type=row.node_type,  # type: ignore[arg-type]
+        node_type=row.node_type,
         name=row.name,
         qualname=row.qualname,
         file_path=row.file_path,

@@ -9,6 +9,7 @@ two processes even) applies once.
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,7 +171,7 @@ class ProposalStore:
             result.replacement,
         )
 
-    def apply_to_lines(self, proposal_id: str, lines: list[str]) -> ApplyResult:
+    def apply_to_lines(self, proposal_id: str, lines: builtins.list[str]) -> ApplyResult:  # (a method is named list)
         """Apply the proposal to an editor buffer (lines without newlines) instead of the file.
 
         The claim is the same as ``approve``: a second call returns ``applied=False``. The caller

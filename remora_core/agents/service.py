@@ -26,7 +26,7 @@ from remora_core.agents.node import ContextProvider
 from remora_core.agents.proposal_model import Proposal, ProposalStatus
 from remora_core.agents.proposals import ApplyResult
 from remora_core.agents.runner import Runner
-from remora_core.agents.triggers import Trigger, new_correlation_id
+from remora_core.agents.triggers import Trigger, TriggerKind, new_correlation_id
 from remora_core.config import RemoraConfig, load_config
 from remora_core.errors import NodeNotFoundError
 from remora_core.events.models import (
@@ -125,7 +125,7 @@ class AgentService:
         """Like :meth:`chat`, returning the queued trigger row."""
         return self._queue_human(node_id, message, "human_chat")
 
-    def _queue_human(self, node_id: str, message: str, kind: str) -> Trigger:
+    def _queue_human(self, node_id: str, message: str, kind: TriggerKind) -> Trigger:
         row = self.store.node(node_id)
         if row is None:
             raise NodeNotFoundError(f"no node {node_id!r} in the index")
@@ -141,7 +141,7 @@ class AgentService:
             message,
             correlation_id,
             events=[event],
-            trigger_event_id=event.event_id,  # type: ignore[arg-type]
+            trigger_event_id=event.event_id,
         )
         self.bus.notify([event])
         return trigger

@@ -10,6 +10,7 @@ back in the queue once (``MAX_ATTEMPTS`` = 2 runs in all), then marked failed.
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -195,7 +196,7 @@ class TriggerQueue:
                 ]
             )
 
-    def claim(self, runner_id: str, *, limit: int, lease_seconds: float) -> list[Trigger]:
+    def claim(self, runner_id: str, *, limit: int, lease_seconds: float) -> builtins.list[Trigger]:  # (a method is named list)
         """Claim up to ``limit`` queued triggers, oldest first, for ``runner_id``."""
         if limit <= 0:
             return []
@@ -235,7 +236,7 @@ class TriggerQueue:
             ).rowcount
         return self.get(trigger_id) if changed == 1 else None
 
-    def renew(self, runner_id: str, trigger_ids: Sequence[str], *, lease_seconds: float) -> list[str]:
+    def renew(self, runner_id: str, trigger_ids: Sequence[str], *, lease_seconds: float) -> builtins.list[str]:
         """Extend the leases of ``runner_id``'s running triggers; returns those asked to cancel."""
         if not trigger_ids:
             return []

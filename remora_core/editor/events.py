@@ -89,7 +89,7 @@ def event_summary(event: BaseEvent) -> dict[str, Any]:
 def node_events(connection: sqlite3.Connection, node_id: str, file_path: str | None, limit: int) -> list[BaseEvent]:
     """The latest ``limit`` events about ``node_id``, oldest first: its own, and topology changes naming it."""
     log = EventLog(connection)
-    events = {event.seq: event for event in log.by_agent(node_id, limit=limit)}
+    events: dict[int, BaseEvent] = {event.seq or 0: event for event in log.by_agent(node_id, limit=limit)}
     if file_path is not None:
         rows = connection.execute(
             "SELECT seq FROM events WHERE file_path = ? AND event_type = 'TopologyChanged' ORDER BY seq DESC LIMIT ?",
@@ -99,4 +99,4 @@ def node_events(connection: sqlite3.Connection, node_id: str, file_path: str | N
             event = log.get(seq)
             if event is not None and node_id in event_nodes(event):
                 events[seq] = event
-    return [events[seq] for seq in sorted(events)][-limit:]  # type: ignore[index]
+    return [events[seq] for seq in sorted(events)][-limit:]

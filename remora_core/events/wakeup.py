@@ -125,4 +125,5 @@ async def wait_for_commit(
             loop.remove_reader(fd)
     if not woke.is_set():
         return False
-    return any([watch.drain() for watch in watches if watch.fileno() is not None])
+    drained = [watch.drain() for watch in watches if watch.fileno() is not None]  # every queue, no short cut
+    return any(drained)

@@ -177,8 +177,8 @@ class HubDaemon:
         if result.events or batch is None:
             what = "full pass" if batch is None else f"{len(batch)} changed path(s)"
             log(f"{what}: {len(result.events)} file(s) changed in {time.perf_counter() - started:.3f}s")
-        for error in result.report.errors[:20]:
-            log(f"{error['path']}: {error['message']}")
+        for problem in result.report.errors[:20]:
+            log(f"{problem['path']}: {problem['message']}")
         if self.options.on_pass is not None:
             self.options.on_pass(result)
 

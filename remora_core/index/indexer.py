@@ -160,7 +160,9 @@ def _compare_refs(
     if old_refs is None:
         return _RefsVerdict(True, False, None)
     changed_nodes = nodes(old_rows) ^ nodes(rows)
-    names = {qualname.rsplit(".", 1)[-1] for _, qualname, node_type, _ in changed_nodes if node_type != "file"}
+    names: set[str] | None = {
+        qualname.rsplit(".", 1)[-1] for _, qualname, node_type, _ in changed_nodes if node_type != "file"
+    }
     if any(node_type == "file" for _, _, node_type, _ in changed_nodes):
         names = None  # the module itself got another id
     if old_refs == refs or _REF_LINES_RE.sub("]", old_refs) == _REF_LINES_RE.sub("]", refs):
@@ -592,12 +594,12 @@ class Indexer:
         )
         old_refs = known[result.path].refs if result.path in known else None
         if not store_empty:
-            verdict = _compare_refs(old_active, old_refs, rows, refs)
-            if verdict.interface_changed:
+            refs_verdict = _compare_refs(old_active, old_refs, rows, refs)
+            if refs_verdict.interface_changed:
                 batch.interface_changed.add(result.path)
                 if batch.changed_names is not None:
-                    batch.changed_names = None if verdict.names is None else batch.changed_names | verdict.names
-            elif verdict.edges_unchanged:
+                    batch.changed_names = None if refs_verdict.names is None else batch.changed_names | refs_verdict.names
+            elif refs_verdict.edges_unchanged:
                 batch.edges_unchanged.add(result.path)
         def_ids = ids.def_ids
         self.symbols.add_file(

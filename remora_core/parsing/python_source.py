@@ -17,7 +17,7 @@ import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 from remora_core.parsing import anchors
-from remora_core.parsing.model import ParsedCall, ParsedDef, ParsedFile, ParsedImport
+from remora_core.parsing.model import NodeType, ParsedCall, ParsedDef, ParsedFile, ParsedImport
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -87,6 +87,7 @@ class Extractor:
     def add_def(self, node: Node, name_node: Node, parent: int) -> int:
         is_class = node.type == "class_definition"
         parent_def = self.defs[parent] if parent >= 0 else None
+        node_type: NodeType
         if is_class:
             node_type = "class"
         elif parent_def is not None and parent_def.node_type == "class":
@@ -363,7 +364,7 @@ def last_code_node(node: Node) -> Node:
         count = node.child_count
         if count == 0:
             return node
-        child = node.child(count - 1)
+        child: Node | None = node.child(count - 1)
         while child is not None and child.type == "comment":
             child = child.prev_sibling
         if child is None:
@@ -438,10 +439,11 @@ def utf8_source(data: bytes) -> tuple[bytes, list[str]]:
         declared = anchors.declared_encoding(data)
         recoded = _recode(data, declared) if declared else None
         if recoded is None:
-            return data, [
+            problem = (
                 f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}) and no usable "
                 "coding declaration; names were decoded with replacement characters"
-            ]
+            )
+            return data, [problem]
         return recoded, []  # same lines, UTF-8 bytes: byte offsets then refer to this text
     return data, []
 
