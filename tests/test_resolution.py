@@ -223,3 +223,27 @@ def test_incremental_edges_equal_a_fresh_index_after_interface_edits(tmp_path: P
         fresh_store.close()
         assert _edge_state(live) == _edge_state(fresh), f"edit {number} of {path} (seed {seed})"
     store.close()
+
+
+def test_a_name_bound_in_a_package_re_resolves_who_imported_its_submodule(project) -> None:  # type: ignore[no-untyped-def]
+    """``from pkg import sub`` links to pkg/sub.py, yet it reads pkg's namespace: when
+    pkg/__init__.py binds ``sub`` itself, the importer must be resolved again (found by
+    the random differential test above)."""
+    from remora_core.config import IndexConfig
+    from remora_core.index.indexer import Indexer
+
+    root = project(
+        {
+            "pkg/__init__.py": "",
+            "pkg/sub.py": "def f():\n    return 1\n",
+            "user.py": "from pkg import sub\n\ndef u():\n    return sub.f()\n",
+        }
+    )
+    store = Store.open(root)
+    indexer = Indexer(root, store, IndexConfig(inject=False))
+    indexer.index()
+    assert ("user.py:u", "pkg/sub.py:f") in call_edges(root)
+    (root / "pkg/__init__.py").write_text("from .elsewhere import sub\n")
+    indexer.index(paths=["pkg/__init__.py"], totals=False)
+    store.close()
+    assert ("user.py:u", "pkg/sub.py:f") not in call_edges(root)

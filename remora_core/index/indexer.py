@@ -460,9 +460,7 @@ class Indexer:
         # whose interface (nodes, imports, bases) changed. A body-only edit affects no other file.
         importers: set[str] = set()
         if batch.interface_changed and not store_empty:
-            importers = self._importers(
-                [known[path].file_id for path in batch.interface_changed if path in known]
-            )
+            importers = self._importers(path for path in batch.interface_changed if path in known)
             importers |= store.caller_files(
                 row.id
                 for path in batch.interface_changed
@@ -622,16 +620,19 @@ class Indexer:
         for row in rows:
             batch.home[row.id] = result.path
 
-    def _importers(self, file_ids: Sequence[str]) -> set[str]:
-        """Files that import (directly or through up to REEXPORT_HOPS re-exports) these files."""
+    def _importers(self, paths: Iterable[str]) -> set[str]:
+        """Files that import (directly or through up to REEXPORT_HOPS re-exports) these files:
+        by their stored ``imports`` edges, and by module name, because ``from pkg import sub``
+        links to the submodule's file yet reads ``pkg``'s namespace (a name bound there later
+        shadows the submodule)."""
         found: set[str] = set()
-        frontier = list(file_ids)
+        frontier = set(paths)
         for _ in range(REEXPORT_HOPS):
             if not frontier:
                 break
-            paths = self.store.importer_files(frontier) - found
-            found |= paths
-            frontier = [file_id for path in paths if (file_id := self._file_id(path)) is not None]
+            file_ids = [file_id for path in frontier if (file_id := self._file_id(path)) is not None]
+            frontier = (self.store.importer_files(file_ids) | self._module_dependents(frontier)) - found
+            found |= frontier
         return found
 
     def _file_id(self, path: str) -> str | None:
@@ -642,13 +643,14 @@ class Indexer:
         return row.file_id if row is not None else None
 
     def _module_dependents(self, paths: set[str]) -> set[str]:
-        """Files whose import statements could name one of ``paths`` (added or deleted modules)."""
+        """Files whose import statements could name one of ``paths`` (any dotted segment of the
+        imported module, or the imported name, is one of their module names' last parts)."""
         assert self.symbols is not None
         tails = {module.rsplit(".", 1)[-1] for module, path in module_names(paths).items()}
         dependents: set[str] = set()
         for path, file_symbols in self.symbols.files.items():
             for ref in file_symbols.imports:
-                if ref.module.rsplit(".", 1)[-1] in tails or (ref.name is not None and ref.name in tails):
+                if (ref.name is not None and ref.name in tails) or not tails.isdisjoint(ref.module.split(".")):
                     dependents.add(path)
                     break
         return dependents
