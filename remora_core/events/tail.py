@@ -21,7 +21,7 @@ from typing import Self
 
 from remora_core.events.models import BaseEvent, event_from_json
 from remora_core.events.store import read_after
-from remora_core.events.wakeup import RECHECKS_AFTER_WAKE, CommitWatch, wait_for_commit
+from remora_core.events.wakeup import CommitWatch, WakeSchedule, wait_for_commit
 from remora_core.store.db import connect, database_path
 
 DEFAULT_POLL_INTERVAL = 0.01  # without a commit watch
@@ -49,7 +49,7 @@ class EventTailer:
         if poll_interval is None:
             poll_interval = DEFAULT_POLL_INTERVAL if self.watch.fileno() is None else WATCHED_POLL_INTERVAL
         self.poll_interval = poll_interval
-        self._rechecks: list[float] = []
+        self.schedule = WakeSchedule()
         self._version: int | None = None
         if after is None:
             after = self.connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
@@ -88,7 +88,7 @@ class EventTailer:
             self.connection, self.position, limit=limit, event_types=self.event_types, upto=newest
         )
         events = [event_from_json(event_type, payload, seq) for seq, event_type, payload in rows]
-        self._rechecks = []
+        self.schedule.found()
         if len(rows) == limit:
             self.position = rows[-1][0]
             self._version = None  # more may be waiting: read again next time
@@ -99,23 +99,7 @@ class EventTailer:
     # -- waiting -------------------------------------------------------------------------
     def _wait(self, seconds: float, stop: threading.Event | None = None) -> None:
         """Wait until a commit may be visible, ``seconds`` pass, or ``stop`` is set."""
-        if self._rechecks:
-            delay = min(self._rechecks.pop(0), seconds)
-            if self.watch.fileno() is not None:
-                self.watch.wait(delay)
-            elif stop is None:
-                time.sleep(delay)
-            else:
-                stop.wait(delay)
-            return
-        if self.watch.fileno() is None:
-            if stop is None:
-                time.sleep(seconds)
-            else:
-                stop.wait(seconds)
-            return
-        if self.watch.wait(seconds):
-            self._rechecks = list(RECHECKS_AFTER_WAKE)
+        self.schedule.waited(self.watch.wait(self.schedule.timeout(seconds), stop))
 
     # -- sync ----------------------------------------------------------------------------
     def follow(
@@ -161,7 +145,5 @@ class EventTailer:
             await self._await_commit(stop)
 
     async def _await_commit(self, stop: asyncio.Event | None) -> None:
-        rechecking = bool(self._rechecks)
-        seconds = min(self._rechecks.pop(0), self.poll_interval) if rechecking else self.poll_interval
-        if await wait_for_commit([self.watch], seconds, stop) and not rechecking:
-            self._rechecks = list(RECHECKS_AFTER_WAKE)
+        seconds = self.schedule.timeout(self.poll_interval)
+        self.schedule.waited(await wait_for_commit([self.watch], seconds, stop))

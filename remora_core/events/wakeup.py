@@ -18,6 +18,7 @@ import os
 import select
 import struct
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,12 +83,15 @@ class CommitWatch:
                     relevant = True
                 offset = start + length
 
-    def wait(self, timeout: float) -> bool:
-        """Block until the database is written or ``timeout`` seconds pass (then False).
-        Without inotify it sleeps ``timeout`` and answers True (check again)."""
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Block until the database is written (True) or ``timeout`` seconds pass (False).
+        Without inotify it just waits ``timeout`` out (``stop`` ends that wait early)."""
         if self._fd is None:
-            time.sleep(timeout)
-            return True
+            if stop is None:
+                time.sleep(timeout)
+            else:
+                stop.wait(timeout)
+            return False
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -101,6 +105,28 @@ class CommitWatch:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+class WakeSchedule:
+    """How long a reader's next wait for a commit may last: ``longest``, except right after
+    a wake that found nothing new, when the RECHECKS_AFTER_WAKE delays come first (the commit
+    may not have been published yet). Call ``waited`` after each wait, ``found`` after a read
+    that returned something."""
+
+    def __init__(self) -> None:
+        self._pending: list[float] = []
+
+    def timeout(self, longest: float) -> float:
+        return min(self._pending[0], longest) if self._pending else longest
+
+    def waited(self, woke: bool) -> None:
+        if self._pending:
+            self._pending.pop(0)
+        elif woke:
+            self._pending = list(RECHECKS_AFTER_WAKE)
+
+    def found(self) -> None:
+        self._pending = []
 
 
 async def wait_for_commit(

@@ -125,7 +125,6 @@ def reparse(previous: Extraction, data: bytes) -> Extraction | None:
     if previous.parsed.syntax_error or previous.parsed.problems:
         return None
     chunks = previous.chunks if previous.chunks is not None else _chunks(previous)
-    previous.chunks = chunks
     prefix = common_prefix(old, data)
     suffix = common_suffix(old, data, min(len(old), len(data)) - prefix)
     old_end = len(old) - suffix
@@ -147,7 +146,7 @@ def reparse(previous: Extraction, data: bytes) -> Extraction | None:
     line_shift = data.count(b"\n", prefix, new_end) - old.count(b"\n", prefix, old_end)
     by_span = {(chunk.start, chunk.end, chunk.kind): number for number, chunk in enumerate(chunks)}
     extractor = Extractor(data, new_tree.root_node)
-    copier = _RunCopier(previous, extractor)
+    copier = _RunCopier(previous, chunks, extractor)
     new_chunks: list[Chunk] = []
     for node in root.children:
         start, end, kind = node.start_byte, node.end_byte, node.type
@@ -192,9 +191,9 @@ class _RunCopier:
     """Copies reused chunks into an extractor's lists, a run of consecutive old chunks with the
     same shift at a time (one slice per list instead of one per chunk)."""
 
-    def __init__(self, previous: Extraction, extractor: Extractor) -> None:
+    def __init__(self, previous: Extraction, chunks: list[Chunk], extractor: Extractor) -> None:
         self.previous = previous
-        self.old = previous.chunks if previous.chunks is not None else _chunks(previous)
+        self.old = chunks  # previous's top-level statements
         self.extractor = extractor
         self.first = self.last = -1  # old chunk numbers of the pending run
         self.shift = self.lines = 0

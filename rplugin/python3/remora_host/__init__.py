@@ -25,7 +25,7 @@ import pynvim
 
 from remora_core.editor.service import AGENT_REQUESTS, EditorService
 from remora_core.errors import RemoraError
-from remora_core.events.wakeup import RECHECKS_AFTER_WAKE, CommitWatch, wait_for_commit
+from remora_core.events.wakeup import CommitWatch, WakeSchedule, wait_for_commit
 from remora_core.store.db import database_path
 
 POLL_INTERVAL_S = 0.03  # when a root's database cannot be watched (no inotify, not created yet)
@@ -154,18 +154,16 @@ class RemoraHost:
         """Push new events of every followed root: woken by their commits (inotify), else
         every POLL_INTERVAL_S."""
         assert self.roots_changed is not None
-        rechecks: list[float] = []
+        schedule = WakeSchedule()
         while True:
             watched = all(watch.fileno() is not None for watch in self.watches.values())
             if not watched:
                 self._rewatch()
-            seconds = rechecks.pop(0) if rechecks else (WATCHED_POLL_S if watched else POLL_INTERVAL_S)
-            woke = await wait_for_commit(list(self.watches.values()), seconds, self.roots_changed)
+            seconds = schedule.timeout(WATCHED_POLL_S if watched else POLL_INTERVAL_S)
+            schedule.waited(await wait_for_commit(list(self.watches.values()), seconds, self.roots_changed))
             self.roots_changed.clear()
             if self._push_new_events():
-                rechecks = []
-            elif woke:
-                rechecks = list(RECHECKS_AFTER_WAKE)
+                schedule.found()
 
     def _push_new_events(self) -> bool:
         """Push what each root's log gained; True when there was anything."""
