@@ -1,4 +1,4 @@
-"""The lazy rustworkx topology graph over a real index, and the activation cycle check."""
+"""The lazy rustworkx topology graph over a real index (the activation rule: test_activation.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,7 @@ from pathlib import Path
 import pytest
 
 from remora_core.errors import NodeNotFoundError
-from remora_core.graph import (
-    ActivationCycleError,
-    TopologyGraph,
-    activation_edges,
-    closes_cycle,
-    record_activation,
-    would_create_cycle,
-)
+from remora_core.graph import TopologyGraph
 from remora_core.store.store import Store
 from tests.conftest import ids_by_qualname, index_project
 
@@ -226,21 +219,4 @@ def test_large_project_is_not_loaded_whole(tmp_path: Path) -> None:
     assert 5 <= len(hood.nodes) <= 20
     assert graph.loaded_nodes < 100
     assert elapsed < 0.5
-    store.close()
-
-
-def test_activation_cycle_check(tmp_path: Path) -> None:
-    assert closes_cycle([], "a", "a")
-    assert not closes_cycle([("a", "b")], "b", "c")
-    assert closes_cycle([("a", "b"), ("b", "c")], "c", "a")
-    store = Store.open(tmp_path)
-    conn = store.connection
-    record_activation(conn, "corr", "a", "b")
-    record_activation(conn, "corr", "b", "c")
-    assert would_create_cycle(conn, "corr", "c", "a")
-    assert not would_create_cycle(conn, "other", "c", "a")
-    assert not would_create_cycle(conn, "corr", "a", "c")
-    with pytest.raises(ActivationCycleError, match="'a'.*'c'.*'corr'"):
-        record_activation(conn, "corr", "c", "a")
-    assert activation_edges(conn, "corr") == [("a", "b"), ("b", "c")]
     store.close()

@@ -9,6 +9,8 @@ The path lives in memory with the turn (nested turns run inside their caller's t
 mirrored in ``activation_chain`` rows (one per active agent and correlation, primary key
 ``(correlation_id, agent_id)``), which makes the check atomic across processes: an agent
 active in one branch of a correlation (a subscription turn elsewhere) is refused in another.
+Who activated whom is kept in ``activation_edges`` (the history of a correlation; it does not
+decide anything). This is the only module that writes either table.
 """
 
 from __future__ import annotations
@@ -93,3 +95,12 @@ def clear(connection: sqlite3.Connection, correlation_id: str) -> int:
         return connection.execute(
             "DELETE FROM activation_chain WHERE correlation_id = ?", (correlation_id,)
         ).rowcount
+
+
+def activation_edges(connection: sqlite3.Connection, correlation_id: str) -> list[tuple[str, str]]:
+    """Who activated whom in ``correlation_id`` (caller, target), in the order it happened."""
+    rows = connection.execute(
+        "SELECT from_id, to_id FROM activation_edges WHERE correlation_id = ? ORDER BY timestamp, from_id, to_id",
+        (correlation_id,),
+    )
+    return [(row[0], row[1]) for row in rows]

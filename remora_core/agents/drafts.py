@@ -16,7 +16,7 @@ from typing import Literal
 from remora_core.agents import source_edit as edit
 from remora_core.agents.errors import ProposalError
 from remora_core.agents.proposal_model import Proposal, ProposalKind
-from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN
+from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN, file_anchor_text
 from remora_core.parsing.ids import new_node_id
 from remora_core.parsing.python_source import parse_python
 
@@ -87,7 +87,7 @@ def _rewrite_file(text: str, span: edit.Span, new_source: str, what: str) -> str
         raise ProposalError(f"{what}: the new source does not parse: {parsed.problems[0]}")
     if parsed.file_anchor != span.node_id:
         lines = body.split("\n")
-        marker = f"# remora-file: {span.node_id}"
+        marker = file_anchor_text(span.node_id)
         if parsed.file_anchor_line is not None:
             lines[parsed.file_anchor_line - 1] = marker
         else:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import builtins
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from remora_core.agents import source_edit as edit
 from remora_core.agents.errors import ProposalError
+from remora_core.agents.hunks import diff_hunks, partial_source
 from remora_core.agents.proposal_model import PROPOSAL_COLUMNS, Proposal, ProposalStatus
 from remora_core.fileio import bytes_hash, replace_checked
 from remora_core.store.store import Store
@@ -69,6 +71,28 @@ def splice_proposal(proposal: Proposal, text: str) -> Spliced | str:
     new_text = edit.splice(text, span, new_source)
     replacement = [line.rstrip("\r\n") for line in edit.split_lines(new_source)]
     return Spliced(new_text, span.start_line - 1, span.end_line, replacement)
+
+
+def _with_hunks(proposal: Proposal, hunks: Collection[int] | None) -> tuple[Proposal, str]:
+    """``proposal`` with only ``hunks`` of its diff kept (None or every hunk: unchanged), and a
+    note for the result message."""
+    if hunks is None:
+        return proposal, ""
+    count = len(diff_hunks(proposal.old_source, proposal.new_source))
+    keep = set(hunks)
+    unknown = sorted(index for index in keep if not 0 <= index < count)
+    if unknown:
+        raise ProposalError(
+            f"proposal {proposal.id!r} has {count} hunks; no hunk {', '.join(str(i + 1) for i in unknown)}"
+        )
+    if not keep:
+        raise ProposalError(f"no hunk of proposal {proposal.id!r} is kept: reject it instead")
+    if len(keep) == count:
+        return proposal, ""
+    partial = proposal.model_copy(
+        update={"new_source": partial_source(proposal.old_source, proposal.new_source, keep)}
+    )
+    return partial, f" (hunks {', '.join(str(i + 1) for i in sorted(keep))} of {count})"
 
 
 class ProposalStore:
@@ -137,12 +161,14 @@ class ProposalStore:
             proposal.file_path,
         )
 
-    def approve(self, proposal_id: str) -> ApplyResult:
-        """Apply the proposal to its file on disk (atomic write that refuses a concurrent change)."""
+    def approve(self, proposal_id: str, hunks: Collection[int] | None = None) -> ApplyResult:
+        """Apply the proposal to its file on disk (atomic write that refuses a concurrent change).
+        ``hunks``: apply only these hunks (0-based indices of :func:`diff_hunks`); None: all."""
         with self.store.transaction() as connection:
             proposal = self.get(proposal_id)
             if proposal.status != "pending":
                 return self._not_pending(proposal)
+            proposal, note = _with_hunks(proposal, hunks)
             path = self.root / proposal.file_path
             try:
                 data = path.read_bytes()
@@ -164,24 +190,28 @@ class ProposalStore:
             proposal_id,
             "applied",
             True,
-            f"applied to {proposal.file_path!r}",
+            f"applied to {proposal.file_path!r}{note}",
             proposal.file_path,
             result.start,
             result.old_end,
             result.replacement,
         )
 
-    def apply_to_lines(self, proposal_id: str, lines: builtins.list[str]) -> ApplyResult:  # (a method is named list)
+    def apply_to_lines(
+        self, proposal_id: str, lines: builtins.list[str], hunks: Collection[int] | None = None
+    ) -> ApplyResult:  # (a method is named list)
         """Apply the proposal to an editor buffer (lines without newlines) instead of the file.
 
         The claim is the same as ``approve``: a second call returns ``applied=False``. The caller
         sets ``replacement`` over ``[start, old_end)`` in the buffer (one undo step) and saves it.
+        ``hunks`` as for :meth:`approve`.
         """
         text = "\n".join(lines) + "\n"
         with self.store.transaction() as connection:
             proposal = self.get(proposal_id)
             if proposal.status != "pending":
                 return self._not_pending(proposal)
+            proposal, note = _with_hunks(proposal, hunks)
             result = splice_proposal(proposal, text)
             if isinstance(result, str):
                 connection.execute(
@@ -198,7 +228,7 @@ class ProposalStore:
             proposal_id,
             "applied",
             True,
-            f"applied to the buffer of {proposal.file_path!r}",
+            f"applied to the buffer of {proposal.file_path!r}{note}",
             proposal.file_path,
             result.start,
             result.old_end,

@@ -29,11 +29,11 @@ from remora_core.parsing.python_source import (
     last_code_node,
     parse_python,
     python_language,
+    python_parser,
 )
 
 _FENCE_RE = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)\n[ \t]*```\s*$", re.DOTALL)
 _HUNK_RE = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
-_parser: Parser | None = None
 TREE_CACHE_SIZE = 16
 _TREE_CACHE: OrderedDict[str, Tree] = OrderedDict()
 _strings: Query | None = None
@@ -212,12 +212,11 @@ def span_diff(old: str, new: str, file_path: str, first_line: int) -> str:
 
 
 def _tools() -> tuple[Parser, Query]:
-    global _parser, _strings
-    if _parser is None or _strings is None:
-        language = python_language()
-        _parser = Parser(language)
-        _strings = Query(language, "(string) @s")
-    return _parser, _strings
+    """The process's one Python parser (``parsing.python_source``) and the string query."""
+    global _strings
+    if _strings is None:
+        _strings = Query(python_language(), "(string) @s")
+    return python_parser(), _strings
 
 
 def _point(data: bytes, offset: int) -> Point:

@@ -99,6 +99,24 @@ class TriggerQueue:
         args.append(limit)
         return [Trigger(*row) for row in reversed(self.connection.execute(query, args).fetchall())]
 
+    def latest_root(self, agent_id: str) -> Trigger | None:
+        """The newest top-level trigger (a human's chat or feedback, not a nested message) of ``agent_id``."""
+        row = self.connection.execute(
+            f"SELECT {_COLUMNS} FROM triggers WHERE agent_id = ? AND parent_id IS NULL"
+            " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            (agent_id,),
+        ).fetchone()
+        return Trigger(*row) if row else None
+
+    def active_correlations(self, agent_id: str) -> builtins.list[str]:
+        """The correlations in which ``agent_id`` has a queued or running trigger."""
+        rows = self.connection.execute(
+            "SELECT DISTINCT correlation_id FROM triggers WHERE agent_id = ? AND status IN ('queued', 'running')"
+            " ORDER BY correlation_id",
+            (agent_id,),
+        )
+        return [row[0] for row in rows]
+
     def queued_count(self) -> int:
         return int(
             self.connection.execute("SELECT count(*) FROM triggers WHERE status = 'queued'").fetchone()[0]

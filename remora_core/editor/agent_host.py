@@ -167,14 +167,8 @@ class AgentHost:
         return {"correlation_id": correlation_id}
 
     def do_stop(self, params: dict[str, Any]) -> dict[str, Any]:
-        service = self.service(params)
-        node_id = str(params.get("id", ""))
-        rows = service.store.connection.execute(
-            "SELECT DISTINCT correlation_id FROM triggers WHERE agent_id = ? AND status IN ('queued', 'running')",
-            (node_id,),
-        ).fetchall()
-        cancelled = [service.cancel(correlation_id).correlation_id for (correlation_id,) in rows]
-        return {"cancelled": cancelled}
+        reports = self.service(params).stop(str(params.get("id", "")))
+        return {"cancelled": [report.correlation_id for report in reports]}
 
     def do_cancel(self, params: dict[str, Any]) -> dict[str, Any]:
         report = self.service(params).cancel(str(params.get("correlation_id", "")))
@@ -230,10 +224,32 @@ class AgentHost:
             arguments if isinstance(arguments, dict) else {},
         )
 
-    def do_ghost(self, params: dict[str, Any]) -> dict[str, Any]:
-        from remora_core.editor.ghost import ghost_message
+    def do_ghost_plan(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Where a ghost on ``line`` of ``file`` goes (``lines``: the buffer, optional)."""
+        lines = params.get("lines")
+        plan = self.service(params).ghost_plan(
+            str(params.get("file", "")), int(params.get("line", 0)), lines if isinstance(lines, list) else None
+        )
+        return plan.as_dict()
 
+    def do_ghost(self, params: dict[str, Any]) -> dict[str, Any]:
+        """With ``file`` and ``line`` (and optionally the buffer's ``lines`` and a ``ghost`` id) the
+        engine places the new node; the older form names ``target`` / ``container`` /
+        ``insert_after`` itself."""
         service = self.service(params)
+        if "target" not in params:
+            lines = params.get("lines")
+            ghost = service.ghost(
+                str(params.get("file", "")),
+                int(params.get("line", 0)),
+                str(params.get("instruction", "")),
+                lines=lines if isinstance(lines, list) else None,
+                ghost_id=str(params["ghost"]) if params.get("ghost") else None,
+            )
+            self._run(service, ghost.correlation_id)
+            return ghost.as_dict()
+        from remora_core.engine.ghost import ghost_message
+
         target = str(params.get("target", ""))
         message = ghost_message(
             str(params.get("ghost", "")),

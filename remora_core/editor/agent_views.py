@@ -1,22 +1,20 @@
 """What the editor shows and does about one node's agent, as plain data: status, conversation,
-pending proposals (hunks, stale or not), accept (whole or per hunk), reject, tools.
+pending proposals (hunks, stale or not), accept (whole or per hunk), reject.
 
-Every function takes an ``AgentService`` and runs on the agent thread (see agent_host.py).
+Every function takes the engine facade and only turns request parameters into its calls and its
+results into plain data (it runs on the host's loop, see agent_host.py).
 """
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
-from remora_core.agents.errors import ProposalError
+from remora_core.agents.hunks import diff_hunks
 from remora_core.agents.proposal_model import Proposal
 from remora_core.agents.proposals import ApplyResult, splice_proposal
-from remora_core.agents.service import AgentService
-from remora_core.editor.hunks import diff_hunks, partial_source
-from remora_core.events.models import event_from_json
-from remora_core.fileio import bytes_hash, replace_checked
+from remora_core.engine.facade import Engine as AgentService
+from remora_core.parsing.anchors import without_anchor
 
 HISTORY_TYPES = (
     "HumanChat",
@@ -27,12 +25,11 @@ HISTORY_TYPES = (
     "RewriteRejected",
 )
 HISTORY_LIMIT = 30
-_ANCHOR_TAIL = re.compile(r"\s+# rm_[a-z0-9]{8}\s*$")
 
 
 def _display(hunk: dict[str, Any]) -> dict[str, Any]:
     """A hunk for the panel: anchors are kept in the code but not worth 100 columns of diff."""
-    hunk["lines"] = [_ANCHOR_TAIL.sub("", line) for line in hunk["lines"]]
+    hunk["lines"] = [without_anchor(line) for line in hunk["lines"]]
     return hunk
 
 
@@ -45,33 +42,24 @@ def _text_of(service: AgentService, proposal: Proposal, lines: list[str] | None)
         return None
 
 
-def node_status(service: AgentService, node_id: str, pending: list[Proposal]) -> dict[str, Any]:
+def node_status(service: AgentService, node_id: str) -> dict[str, Any]:
     """idle | running | waiting | error, with when it started (epoch seconds) and the error text."""
-    row = service.store.connection.execute(
-        "SELECT status, created_at, error, correlation_id FROM triggers WHERE agent_id = ? AND parent_id IS NULL"
-        " ORDER BY created_at DESC LIMIT 1",
-        (node_id,),
-    ).fetchone()
-    if row is not None and row[0] in ("queued", "running"):
-        return {"status": "running", "since": row[1], "correlation_id": row[3], "now": time.time()}
-    if pending:
-        return {"status": "waiting", "since": pending[-1].created_at, "now": time.time()}
-    if row is not None and row[0] == "failed":
-        return {"status": "error", "error": row[2] or "failed", "now": time.time()}
-    return {"status": "idle", "now": time.time()}
+    status = service.status(node_id)
+    result: dict[str, Any] = {"status": status.state, "now": time.time()}
+    if status.state in ("running", "waiting"):
+        result["since"] = status.since
+    if status.state == "running":
+        result["correlation_id"] = status.correlation_id
+    if status.state == "error":
+        result["error"] = status.error
+    return result
 
 
 def history(service: AgentService, node_id: str, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
     """The node's conversation, oldest first: what the human said, what the agent answered."""
-    marks = ", ".join("?" * len(HISTORY_TYPES))
-    rows = service.store.connection.execute(
-        f"SELECT seq, event_type, payload FROM events WHERE agent_id = ? AND event_type IN ({marks})"
-        " ORDER BY seq DESC LIMIT ?",
-        (node_id, *HISTORY_TYPES, limit),
-    ).fetchall()
     items: list[dict[str, Any]] = []
-    for seq, event_type, payload in reversed(rows):
-        event = event_from_json(event_type, payload, seq)
+    for event in service.agent_events(node_id, HISTORY_TYPES, limit):
+        seq, event_type = event.seq, event.event_type
         role, text = "agent", ""
         if event_type == "HumanChat":
             role, text = "you", getattr(event, "message", "")
@@ -136,7 +124,7 @@ def node_panel(service: AgentService, node_id: str, lines: list[str] | None) -> 
     pending = pending_for(service, node_id)
     return {
         "id": node_id,
-        "state": node_status(service, node_id, pending),
+        "state": node_status(service, node_id),
         "history": history(service, node_id),
         "proposals": [proposal_view(service, p, lines) for p in pending],
     }
@@ -176,35 +164,9 @@ def accept(
 ) -> dict[str, Any]:
     """Accept the whole proposal or only the hunks in ``keep``: into ``lines`` (a loaded buffer; the
     caller sets ``replacement`` over ``[start, old_end)``) or, without lines, into the file on disk."""
-    proposal = service.proposal(proposal_id)
-    count = len(diff_hunks(proposal.old_source, proposal.new_source))
-    partial = keep is not None and set(keep) != set(range(count))
-    if partial and not keep:
-        raise ProposalError(f"no hunk of proposal {proposal_id!r} is kept: reject it instead")
-    if not partial:
-        if lines is None:
-            return _result(service.approve(proposal_id))
-        return _result(service.apply_to_lines(proposal_id, lines))
-    text = _text_of(service, proposal, lines)
-    if text is None:
-        raise ProposalError(f"cannot read {proposal.file_path!r}")
-    chosen = proposal.model_copy(
-        update={"new_source": partial_source(proposal.old_source, proposal.new_source, set(keep or []))}
-    )
-    spliced = splice_proposal(chosen, text)
-    claim = service.apply_to_lines(
-        proposal_id, text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
-    )
-    if not claim.applied or isinstance(spliced, str):
-        return _result(claim)
-    claim.start, claim.old_end, claim.replacement = spliced.start, spliced.old_end, spliced.replacement
-    claim.message += f" (hunks {', '.join(str(i + 1) for i in sorted(keep or []))} of {count})"
     if lines is None:
-        path = service.root / proposal.file_path
-        data = text.encode("utf-8", errors="surrogateescape")
-        replace_checked(path, spliced.text.encode("utf-8", errors="surrogateescape"), bytes_hash(data))
-        service.reindex(proposal.file_path)
-    return _result(claim)
+        return _result(service.approve(proposal_id, keep))
+    return _result(service.approve_lines(proposal_id, lines, keep))
 
 
 def reject(service: AgentService, proposal_id: str, feedback: str) -> dict[str, Any]:

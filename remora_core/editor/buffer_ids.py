@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
-from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN, AnchorEdit, anchored_line
+from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN, AnchorEdit, anchored_line, file_anchor_text
 from remora_core.parsing.model import ParsedFile
 from remora_core.parsing.python_source import parse_python
 from remora_core.store.store import NodeRow, Store
@@ -119,7 +119,7 @@ def anchor_line_edits(
             new = anchored_line(raw, edit.node_id, column)
         edits.append(LineEdit(index, new.decode("utf-8")))
     if file_edit is not None:
-        edits.append(LineEdit(file_edit.line - 1, f"# remora-file: {file_edit.node_id}", insert=True))
+        edits.append(LineEdit(file_edit.line - 1, file_anchor_text(file_edit.node_id), insert=True))
     new_lines = apply_line_edits(lines, edits)
     reparsed = parse_python("\n".join(new_lines).encode("utf-8"))
     shift = 1 if file_edit is not None else 0

@@ -91,12 +91,7 @@ def node_events(connection: sqlite3.Connection, node_id: str, file_path: str | N
     log = EventLog(connection)
     events: dict[int, BaseEvent] = {event.seq or 0: event for event in log.by_agent(node_id, limit=limit)}
     if file_path is not None:
-        rows = connection.execute(
-            "SELECT seq FROM events WHERE file_path = ? AND event_type = 'TopologyChanged' ORDER BY seq DESC LIMIT ?",
-            (file_path, limit),
-        ).fetchall()
-        for (seq,) in rows:
-            event = log.get(seq)
-            if event is not None and node_id in event_nodes(event):
-                events[seq] = event
+        for event in log.by_file(file_path, "TopologyChanged", limit=limit):
+            if node_id in event_nodes(event):
+                events[event.seq or 0] = event
     return [events[seq] for seq in sorted(events)][-limit:]

@@ -5,21 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from remora_core.editor.events import event_summary, node_events
+from remora_core.engine.nodes import node_ref
 from remora_core.errors import NodeNotFoundError
-from remora_core.store.store import NodeRow, Store
-
-
-def node_ref(row: NodeRow) -> dict[str, Any]:
-    """A jumpable reference: id, type, name, file and anchor line."""
-    return {
-        "id": row.id,
-        "type": row.node_type,
-        "name": row.name,
-        "qualname": row.qualname,
-        "file": row.file_path,
-        "line": row.def_line,
-        "status": row.status,
-    }
+from remora_core.store.store import Store
 
 
 def _refs(store: Store, ids: list[str]) -> list[dict[str, Any]]:

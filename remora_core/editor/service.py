@@ -28,6 +28,7 @@ from remora_core.store.store import Store
 
 AGENT_REQUESTS: tuple[str, ...] = (
     "chat", "stop", "cancel", "panel", "pending", "accept", "reject", "reindex", "tools", "tool_call", "ghost",
+    "ghost_plan",
 )
 
 

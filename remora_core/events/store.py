@@ -108,6 +108,49 @@ class EventLog:
         ).fetchall()
         return _rows(reversed(rows))
 
+    def by_agent_types(self, agent_id: str, event_types: Sequence[str], *, limit: int = 100) -> list[BaseEvent]:
+        """The latest ``limit`` events of ``agent_id`` whose type is one of ``event_types``, oldest first."""
+        names = [name.removesuffix("Event") for name in event_types]
+        marks = ", ".join("?" * len(names))
+        rows = self.connection.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE agent_id = ? AND event_type IN ({marks}) ORDER BY seq DESC LIMIT ?",
+            (agent_id, *names, limit),
+        ).fetchall()
+        return _rows(reversed(rows))
+
+    def by_file(self, file_path: str, event_type: str, *, limit: int = 100) -> list[BaseEvent]:
+        """The latest ``limit`` events of type ``event_type`` about ``file_path``, oldest first."""
+        rows = self.connection.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE file_path = ? AND event_type = ? ORDER BY seq DESC LIMIT ?",
+            (file_path, event_type.removesuffix("Event"), limit),
+        ).fetchall()
+        return _rows(reversed(rows))
+
+    def query(
+        self,
+        after_seq: int = 0,
+        *,
+        node_id: str | None = None,
+        correlation_id: str | None = None,
+        limit: int = 1000,
+    ) -> list[BaseEvent]:
+        """Events with ``seq > after_seq``, oldest first, about ``node_id`` (as agent, target or
+        sender) and/or in ``correlation_id``."""
+        query = f"SELECT {_COLUMNS} FROM events WHERE seq > ?"
+        args: list[object] = [after_seq]
+        if node_id is not None:
+            query += (
+                " AND (agent_id = ? OR (event_type = 'AgentMessage'"
+                " AND json_extract(payload, '$.from_agent') = ?))"
+            )
+            args.extend([node_id, node_id])
+        if correlation_id is not None:
+            query += " AND correlation_id = ?"
+            args.append(correlation_id)
+        query += " ORDER BY seq LIMIT ?"
+        args.append(limit)
+        return _rows(self.connection.execute(query, args))
+
     def by_type(self, event_type: str, *, limit: int = 100) -> list[BaseEvent]:
         rows = self.connection.execute(
             f"SELECT {_COLUMNS} FROM events WHERE event_type = ? ORDER BY seq DESC LIMIT ?",

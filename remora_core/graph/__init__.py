@@ -1,25 +1,12 @@
-"""The topology graph (rustworkx over SQLite, hydrated lazily) and the activation cycle check."""
+"""The topology graph (rustworkx over SQLite, hydrated lazily). (The activation cycle rule is
+``remora_core.agents.activation``: one module, the design's path rule.)"""
 
-from remora_core.graph.activation import (
-    ActivationCycleError,
-    activation_edges,
-    clear_activations,
-    closes_cycle,
-    record_activation,
-    would_create_cycle,
-)
 from remora_core.graph.hydrate import GraphNode
 from remora_core.graph.topology import EDGE_TYPES, Neighbourhood, TopologyGraph
 
 __all__ = [
     "EDGE_TYPES",
-    "ActivationCycleError",
     "GraphNode",
     "Neighbourhood",
     "TopologyGraph",
-    "activation_edges",
-    "clear_activations",
-    "closes_cycle",
-    "record_activation",
-    "would_create_cycle",
 ]

@@ -46,7 +46,7 @@ def spawn_hub(root: Path, extra_args: list[str] | None = None) -> subprocess.Pop
     _rotate_log(log)
     with open(log, "ab") as handle:
         return subprocess.Popen(
-            [sys.executable, "-m", "remora_core.hub_cli", "--watch", str(root), *(extra_args or [])],
+            [sys.executable, "-m", "remora_core.cli.hub", "--watch", str(root), *(extra_args or [])],
             stdin=subprocess.DEVNULL,
             stdout=handle,
             stderr=subprocess.STDOUT,

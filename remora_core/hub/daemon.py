@@ -190,7 +190,7 @@ class HubDaemon:
         self.child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "remora_core.hub_cli",
+            "remora_core.cli.hub",
             "--once",
             str(self.root),
             "--parent-pid",

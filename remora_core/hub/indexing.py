@@ -10,8 +10,9 @@ from pathlib import Path
 from remora_core.config import IndexConfig
 from remora_core.events.models import TopologyChangedEvent
 from remora_core.events.store import EventLog
+from remora_core.events.topology import index_with_events
 from remora_core.index.discovery import discover
-from remora_core.index.indexer import FileChange, Indexer, IndexReport
+from remora_core.index.indexer import Indexer, IndexReport
 from remora_core.parsing.incremental import IncrementalParser
 from remora_core.store.store import Store
 
@@ -68,23 +69,5 @@ class HubIndexer:
         return self._run(paths)  # Indexer.index holds the project's index lock
 
     def _run(self, paths: list[str] | None) -> PassResult:
-        events: list[TopologyChangedEvent] = []
-
-        def emit(changes: list[FileChange]) -> None:
-            # Runs inside the index transaction: a kill -9 loses both the pass and its events,
-            # and the next catch-up pass redoes both (an event is never silently dropped).
-            events.extend(
-                TopologyChangedEvent(
-                    file_path=change.path,
-                    added_nodes=list(change.added),
-                    removed_nodes=list(change.removed),
-                    orphaned_nodes=list(change.orphaned),
-                    changed_nodes=list(change.changed),
-                    deleted=change.deleted,
-                )
-                for change in changes
-            )
-            self.log.append_in_transaction(events)
-
-        report = self.indexer.index(paths=paths, totals=paths is None, on_changes=emit)
+        report, events = index_with_events(self.indexer, paths=paths, totals=paths is None)
         return PassResult(report, events, paths or [])

@@ -132,6 +132,16 @@ def find_file_anchor(lines: Sequence[bytes]) -> tuple[str, int] | None:
     return None
 
 
+def file_anchor_text(node_id: str) -> str:
+    """The file anchor line (without its newline): ``# remora-file: rm_xxxxxxxx``."""
+    return f"# remora-file: {node_id}"
+
+
+def without_anchor(line: str) -> str:
+    """``line`` without its anchor comments and the blanks before them (for display)."""
+    return strip_anchors(line.encode("utf-8", errors="surrogateescape")).decode("utf-8", errors="surrogateescape")
+
+
 def anchored_line(line: bytes, node_id: str, column: int = DEFAULT_ANCHOR_COLUMN) -> bytes:
     """``line`` (without its newline) with ``# node_id`` appended, right-aligned to ``column``.
 
@@ -182,7 +192,7 @@ def apply_anchor_edits(data: bytes, edits: Iterable[AnchorEdit], column: int = D
             continue
         lines[index] = anchored_line(lines[index], edit.node_id, column)
     if file_edit is not None and file_edit.replaces is None:
-        text = b"# remora-file: " + file_edit.node_id.encode("ascii")
+        text = file_anchor_text(file_edit.node_id).encode("ascii")
         if newline == b"\r\n":
             text += b"\r"
         lines.insert(file_edit.line - 1, text)

@@ -405,6 +405,11 @@ def python_language() -> Language:
     return _language
 
 
+def python_parser() -> Parser:
+    """The process's one tree-sitter Python parser (parsers are not thread-safe: one thread)."""
+    return _tools()[0]
+
+
 @dataclass(slots=True)
 class Chunk:
     """One top-level statement of a parsed file and the index ranges of what it holds."""

@@ -1,16 +1,19 @@
 """The agent subcommands of ``remora`` (headless: the whole agent loop without Neovim).
 
-    remora chat NODE_ID "message" [--wait]
+    remora chat NODE "message" [--wait]
     remora proposals [--json] [--all]
-    remora approve PROPOSAL_ID
+    remora approve PROPOSAL_ID [--hunks 1,3]
     remora reject PROPOSAL_ID --feedback "..." [--wait]
+    remora status NODE [--json]
+    remora stop NODE
+    remora ghost FILE LINE "instruction" [--wait]
     remora events [--follow] [--json] [--node ID] [--after SEQ] [--timeout S]
     remora run [--once]
     remora cancel CORRELATION_ID
 
-``register(subparsers)`` adds them to ``remora_core.cli``'s parser. Every command is a thin
-call into ``AgentService``; user errors raise ``RemoraError`` (one line on stderr, exit 1).
-
+``NODE`` is an id or a name / qualified name naming one node. ``register(subparsers)`` adds
+them to ``remora``'s parser. Every command is a thin call into the engine facade; user errors
+raise ``RemoraError`` (one line on stderr, exit 1).
 """
 
 from __future__ import annotations
@@ -23,22 +26,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from remora_core.project import find_root
+from remora_core.cli.common import open_engine, print_json, root_option
 
 if TYPE_CHECKING:  # the agent runtime (and openai) is imported only by the commands that run
     from remora_core.agents.proposal_model import Proposal
-    from remora_core.agents.service import AgentService
     from remora_core.agents.triggers import Trigger
+    from remora_core.engine.facade import Engine as AgentService
     from remora_core.events.models import BaseEvent
 
-EXIT_ERROR = 1
-
-
-def _service(args: argparse.Namespace) -> AgentService:
-    from remora_core.agents.service import AgentService
-
-    root = find_root(Path(args.root) if args.root else Path.cwd())
-    return AgentService(root)
+_service = open_engine
 
 
 def _print_proposal(proposal: Proposal, *, diff: bool = True) -> None:
@@ -73,11 +69,10 @@ async def _wait(service: AgentService, correlation_id: str) -> Trigger:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        correlation_id = service.chat(args.node, args.message)
+        node_id = service.resolve(args.node).id
+        correlation_id = service.chat(node_id, args.message)
         if not args.wait:
-            print(
-                f"queued chat to {args.node} (correlation {correlation_id}); run 'remora run' to process it"
-            )
+            print(f"queued chat to {node_id} (correlation {correlation_id}); run 'remora run' to process it")
             return 0
         return _report(service, asyncio.run(_wait(service, correlation_id)))
 
@@ -90,8 +85,7 @@ def cmd_proposals(args: argparse.Namespace) -> int:
     with _service(args) as service:
         proposals = service.proposals(status=None if args.all else "pending", node_id=args.node)
     if args.json:
-        json.dump([_proposal_json(p) for p in proposals], sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        print_json([_proposal_json(p) for p in proposals])
         return 0
     if not proposals:
         print("no pending proposals" if not args.all else "no proposals")
@@ -104,13 +98,15 @@ def cmd_approve(args: argparse.Namespace) -> int:
     from remora_core.agents.errors import ProposalError
 
     with _service(args) as service:
-        result = service.approve(args.proposal)
+        result = service.approve(args.proposal, args.hunks)
     if not result.applied:
         if result.status == "stale":
             raise ProposalError(f"proposal {args.proposal!r} is stale: {result.message}")
         raise ProposalError(result.message)
     first, last = result.changed_range
-    print(f"applied proposal {result.proposal_id} to {result.file_path} (lines {first}-{last})")
+    at = result.message.find(" (hunks ")
+    hunks = result.message[at:] if at >= 0 else ""
+    print(f"applied proposal {result.proposal_id} to {result.file_path} (lines {first}-{last}){hunks}")
     return 0
 
 
@@ -128,6 +124,65 @@ def cmd_reject(args: argparse.Namespace) -> int:
             return 0
         print(f"rejected proposal {args.proposal}; retrying with the feedback")
         return _report(service, asyncio.run(_wait(service, rejection.correlation_id)))
+
+
+def _hunks(text: str) -> list[int]:
+    """``--hunks 1,3`` (1-based, as ``remora proposals`` numbers them) as 0-based indices."""
+    try:
+        numbers = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected hunk numbers like 1,3, got {text!r}") from None
+    if not numbers or min(numbers) < 1:
+        raise argparse.ArgumentTypeError(f"hunk numbers start at 1, got {text!r}")
+    return [number - 1 for number in numbers]
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        status = service.status(args.node)
+        row = service.resolve(status.node_id)
+    if args.json:
+        print_json({"node": status.node_id, "qualname": row.qualname, **status.as_dict()})
+        return 0
+    since = f" since {time.strftime('%H:%M:%S', time.localtime(status.since))}" if status.since else ""
+    print(f"{status.node_id} {row.qualname}: {status.state}{since}")
+    if status.correlation_id:
+        print(f"correlation: {status.correlation_id}")
+    if status.error:
+        print(f"error: {status.error}")
+    for proposal_id in status.pending:
+        print(f"pending proposal: {proposal_id}")
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        node_id = service.resolve(args.node).id
+        reports = service.stop(node_id)
+    if not reports:
+        print(f"nothing is running for {node_id}")
+        return 0
+    for report in reports:
+        print(
+            f"stopped {node_id}: correlation {report.correlation_id} ({report.queued} queued, "
+            f"{report.running} running, {report.proposals} pending proposals cancelled)"
+        )
+    return 0
+
+
+def cmd_ghost(args: argparse.Namespace) -> int:
+    with _service(args, Path(args.file)) as service:
+        ghost = service.ghost(Path(args.file).resolve(), args.line, args.instruction)
+        plan = ghost.plan
+        after = f" after {plan.insert_after}" if plan.insert_after else " first"
+        print(
+            f"asked {plan.target} for a new node in {plan.container}{after} "
+            f"({plan.file}:{plan.line}, correlation {ghost.correlation_id})"
+        )
+        if not args.wait:
+            print("run 'remora run' to process it")
+            return 0
+        return _report(service, asyncio.run(_wait(service, ghost.correlation_id)))
 
 
 def _summary(event: BaseEvent) -> str:
@@ -204,19 +259,15 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     return 0
 
 
-def _root_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--root", help="project root (default: found from the current directory upward)")
-
-
 def register(subparsers: Any) -> None:
     """Add the agent commands to ``remora``'s subparsers (``parser.add_subparsers(...)``)."""
     chat = subparsers.add_parser("chat", help="send a message to a node's agent")
-    chat.add_argument("node", help="node id (rm_xxxxxxxx)")
+    chat.add_argument("node", help="node id (or an unambiguous name / qualified name)")
     chat.add_argument("message")
     chat.add_argument(
         "--wait", action="store_true", help="run the turn now and print the reply and proposals"
     )
-    _root_option(chat)
+    root_option(chat)
     chat.set_defaults(handler=cmd_chat)
 
     proposals = subparsers.add_parser(
@@ -226,20 +277,42 @@ def register(subparsers: Any) -> None:
     proposals.add_argument("--all", action="store_true", help="every status, not only pending")
     proposals.add_argument("--node", help="only proposals for this node id")
     proposals.add_argument("--brief", action="store_true", help="one line each, no diff")
-    _root_option(proposals)
+    root_option(proposals)
     proposals.set_defaults(handler=cmd_proposals)
 
     approve = subparsers.add_parser("approve", help="apply a proposal to its file")
     approve.add_argument("proposal", help="proposal id")
-    _root_option(approve)
+    approve.add_argument(
+        "--hunks", type=_hunks, default=None, metavar="N,M", help="apply only these hunks (1-based)"
+    )
+    root_option(approve)
     approve.set_defaults(handler=cmd_approve)
 
     reject = subparsers.add_parser("reject", help="reject a proposal; with feedback the agent retries")
     reject.add_argument("proposal", help="proposal id")
     reject.add_argument("--feedback", default="", help="why; the agent gets it and tries again")
     reject.add_argument("--wait", action="store_true", help="run the retry now and print its outcome")
-    _root_option(reject)
+    root_option(reject)
     reject.set_defaults(handler=cmd_reject)
+
+    status = subparsers.add_parser("status", help="what a node's agent is doing")
+    status.add_argument("node", help="node id (or an unambiguous name / qualified name)")
+    status.add_argument("--json", action="store_true")
+    root_option(status)
+    status.set_defaults(handler=cmd_status)
+
+    stop = subparsers.add_parser("stop", help="cancel every running or queued turn of a node's agent")
+    stop.add_argument("node", help="node id (or an unambiguous name / qualified name)")
+    root_option(stop)
+    stop.set_defaults(handler=cmd_stop)
+
+    ghost = subparsers.add_parser("ghost", help="ask for a new node at an empty line of a file")
+    ghost.add_argument("file")
+    ghost.add_argument("line", type=int, help="1-based line number of an empty line")
+    ghost.add_argument("instruction", help="what the new node must do")
+    ghost.add_argument("--wait", action="store_true", help="run the turn now and print the proposal")
+    root_option(ghost)
+    ghost.set_defaults(handler=cmd_ghost)
 
     events = subparsers.add_parser("events", help="print the event log")
     events.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
@@ -250,21 +323,16 @@ def register(subparsers: Any) -> None:
     events.add_argument(
         "--timeout", type=float, default=None, help="with --follow: stop after this many seconds"
     )
-    _root_option(events)
+    root_option(events)
     events.set_defaults(handler=cmd_events)
 
     run = subparsers.add_parser("run", help="run queued agent triggers")
     run.add_argument("--once", action="store_true", help="run what is queued, then exit")
-    _root_option(run)
+    root_option(run)
     run.set_defaults(handler=cmd_run)
 
     cancel = subparsers.add_parser("cancel", help="cancel everything under a correlation id")
     cancel.add_argument("correlation", help="correlation id (c_...)")
-    _root_option(cancel)
+    root_option(cancel)
     cancel.set_defaults(handler=cmd_cancel)
 
-
-if __name__ == "__main__":
-    from remora_core.cli import main
-
-    sys.exit(main())

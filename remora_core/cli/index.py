@@ -1,43 +1,20 @@
-"""``remora``: the command-line face. Holds no business logic; every command is a thin call
-into ``remora_core``. User errors are one line on stderr and a non-zero exit, never a traceback."""
+"""The index commands of ``remora``: ``index``, ``nodes``, ``show``."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sqlite3
 import sys
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from remora_core import __version__
+from remora_core.cli.common import open_store, print_json, root_option
 from remora_core.config import load_config
-from remora_core.errors import NodeNotFoundError, ProjectError, RemoraError
+from remora_core.engine.nodes import node_ref, resolve_node
+from remora_core.errors import NodeNotFoundError, ProjectError
+from remora_core.events.topology import index_with_events
 from remora_core.index.indexer import Indexer, IndexReport
-from remora_core.project import find_root, node_source, relative_path
-from remora_core.store.store import NodeRow, Store
-
-EXIT_ERROR = 1
-
-
-def _print_json(value: object) -> None:
-    json.dump(value, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
-def _node_summary(row: NodeRow) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "type": row.node_type,
-        "name": row.name,
-        "qualname": row.qualname,
-        "file": row.file_path,
-        "start_line": row.start_line,
-        "def_line": row.def_line,
-        "end_line": row.end_line,
-        "parent_id": row.parent_id,
-        "status": row.status,
-    }
+from remora_core.project import node_source, relative_path
+from remora_core.store.store import Store
 
 
 def _print_report(report: IndexReport) -> None:
@@ -65,26 +42,22 @@ def cmd_index(args: argparse.Namespace) -> int:
     config = load_config(root)
     store = Store.open(root)
     try:
-        report = Indexer(root, store, config.index).index(inject=False if args.no_inject else None)
+        indexer = Indexer(root, store, config.index)
+        report, _ = index_with_events(indexer, inject=False if args.no_inject else None)
     finally:
         store.close()
     if args.json:
-        _print_json(report.as_json())
+        print_json(report.as_json())
     else:
         _print_report(report)
     return 0
-
-
-def _open_existing(start: Path) -> tuple[Path, Store]:
-    root = find_root(start)
-    return root, Store.open(root, create=False)
 
 
 def cmd_nodes(args: argparse.Namespace) -> int:
     file = Path(args.file)
     if not file.exists():
         raise ProjectError(f"no such file: {args.file!r}")
-    root, store = _open_existing(Path(args.root) if args.root else file)
+    root, store = open_store(args, file)
     try:
         path = relative_path(root, file)
         rows = store.nodes_in_file(path, active_only=not args.all)
@@ -93,7 +66,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     if not rows:
         raise NodeNotFoundError(f"no nodes indexed for {path!r}: run 'remora index' first")
     if args.json:
-        _print_json([_node_summary(row) for row in rows])
+        print_json([node_ref(row) for row in rows])
         return 0
     for row in rows:
         lines = f"{row.start_line}-{row.end_line}"
@@ -102,23 +75,10 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve_node(store: Store, text: str) -> NodeRow:
-    row = store.node(text)
-    if row is not None:
-        return row
-    matches = store.find_nodes(text)
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        listed = ", ".join(f"{m.id} ({m.file_path}:{m.def_line})" for m in matches[:5])
-        raise NodeNotFoundError(f"{text!r} names {len(matches)} nodes: {listed}")
-    raise NodeNotFoundError(f"no node {text!r} in the index")
-
-
 def cmd_show(args: argparse.Namespace) -> int:
-    root, store = _open_existing(Path(args.root) if args.root else Path.cwd())
+    root, store = open_store(args)
     try:
-        row = _resolve_node(store, args.node)
+        row = resolve_node(store, args.node)
         parent = store.node(row.parent_id) if row.parent_id else None
         callers = store.nodes(store.edge_sources(row.id, "calls"))
         callees = store.nodes(store.edge_targets(row.id, "calls"))
@@ -127,18 +87,15 @@ def cmd_show(args: argparse.Namespace) -> int:
         store.close()
     source = node_source(root, row)
 
-    def brief(node: NodeRow) -> dict[str, object]:
-        return {"id": node.id, "type": node.node_type, "qualname": node.qualname, "file": node.file_path, "line": node.def_line}
-
     if args.json:
-        _print_json(
+        print_json(
             {
-                **_node_summary(row),
+                **node_ref(row),
                 "source": source,
-                "parent": brief(parent) if parent else None,
-                "children": [brief(node) for node in children.values()],
-                "callers": [brief(node) for node in callers.values()],
-                "callees": [brief(node) for node in callees.values()],
+                "parent": node_ref(parent) if parent else None,
+                "children": [node_ref(node) for node in children.values()],
+                "callers": [node_ref(node) for node in callers.values()],
+                "callees": [node_ref(node) for node in callees.values()],
             }
         )
         return 0
@@ -153,11 +110,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="remora", description="Every Python definition as an agent with a stable ID.")
-    parser.add_argument("--version", action="version", version=f"remora {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def register(commands: Any) -> None:
+    """Add ``index``, ``nodes`` and ``show`` to ``remora``'s subparsers."""
     index = commands.add_parser("index", help="index a project and write anchors")
     index.add_argument("path", nargs="?", default=".", help="project root (default: current directory)")
     index.add_argument("--no-inject", action="store_true", help="do not write anchors into files")
@@ -174,32 +128,5 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="one node with its source, parent, callers and callees")
     show.add_argument("node", help="node id (or an unambiguous name / qualified name)")
     show.add_argument("--json", action="store_true")
-    show.add_argument("--root", help="project root (default: found from the current directory upward)")
+    root_option(show)
     show.set_defaults(handler=cmd_show)
-
-    from remora_core.agent_cli import register as register_agent_commands  # handlers import lazily
-
-    register_agent_commands(commands)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except RemoraError as error:
-        print(f"remora: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    except sqlite3.DatabaseError as error:
-        print(f"remora: error: the project database is damaged or locked: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("remora: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

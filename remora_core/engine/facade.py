@@ -1,0 +1,382 @@
+"""``Engine``: the one facade every face uses (the CLI, the Neovim host, the HTTP service). No
+UI, no pynvim. Synchronous methods only touch the database and files; the ``async`` ones run
+agent turns on the caller's event loop. (``remora_core.agents.service.AgentService`` is the
+same class under its first name.)
+
+    engine = Engine(root)
+    correlation = engine.chat("rm_a1b2c3d4", "add type hints")   # or a name: engine.chat("parse", ...)
+    await engine.run_pending()             # or: trigger = await engine.wait(correlation)
+    engine.proposals()                     # pending proposals
+    engine.approve(proposal_id)            # applies to the file, re-indexes it (hunks=[0, 2]: some)
+    engine.approve_lines(proposal_id, lines)  # the editor's approve: the new buffer lines
+    engine.reject(proposal_id, "why")      # re-runs the agent with the feedback (new correlation)
+    engine.status("parse"); engine.stop("parse")
+    engine.ghost("pkg/mod.py", 12, "a helper that ...")   # a new node asked for on an empty line
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from remora_core.agents import activation
+from remora_core.agents.bus import EventBus, Listener
+from remora_core.agents.errors import AgentError, ProposalError
+from remora_core.agents.llm import ChatModel
+from remora_core.agents.node import ContextProvider
+from remora_core.agents.proposal_model import Proposal, ProposalStatus
+from remora_core.agents.proposals import ApplyResult
+from remora_core.agents.runner import Runner
+from remora_core.agents.triggers import Trigger, TriggerKind, new_correlation_id
+from remora_core.config import RemoraConfig, load_config
+from remora_core.engine.ghost import GhostPlan, ghost_message, new_ghost_id, plan_ghost
+from remora_core.engine.nodes import resolve_node
+from remora_core.errors import NodeNotFoundError
+from remora_core.events.models import (
+    BaseEvent,
+    HumanChatEvent,
+    RewriteAppliedEvent,
+    RewriteRejectedEvent,
+    TopologyChangedEvent,
+)
+from remora_core.events.topology import index_with_events
+from remora_core.index.indexer import Indexer
+from remora_core.parsing.python_source import parse_python
+from remora_core.project import relative_path
+from remora_core.store.store import NodeRow, Store
+
+NodeState = Literal["idle", "running", "waiting", "error"]
+
+
+@dataclass(slots=True)
+class Rejection:
+    proposal: Proposal
+    correlation_id: str | None  # the feedback run's new correlation (None: no feedback, no re-run)
+    trigger_id: str | None
+
+
+@dataclass(slots=True)
+class CancelReport:
+    correlation_id: str
+    queued: int  # queued triggers cancelled
+    running: int  # running triggers flagged (any process)
+    tasks: int  # turns of this process cancelled now
+    proposals: int  # pending proposals of the correlation cancelled
+
+
+@dataclass(slots=True)
+class NodeStatus:
+    """What a node's agent is doing: ``running`` (a turn queued or running), ``waiting`` (a
+    proposal waits for the human), ``error`` (its last turn failed) or ``idle``."""
+
+    node_id: str
+    state: NodeState
+    since: float | None = None  # when the turn was queued / the newest pending proposal made
+    correlation_id: str | None = None
+    error: str | None = None
+    pending: list[str] = field(default_factory=list)  # ids of its pending proposals, oldest first
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "since": self.since,
+            "correlation_id": self.correlation_id,
+            "error": self.error,
+            "pending": list(self.pending),
+        }
+
+
+@dataclass(slots=True)
+class Ghost:
+    """A ghost request sent: where the new node goes and the correlation of the agent's turn."""
+
+    ghost_id: str
+    plan: GhostPlan
+    correlation_id: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ghost": self.ghost_id, "correlation_id": self.correlation_id, **self.plan.as_dict()}
+
+
+def feedback_message(proposal: Proposal, feedback: str) -> str:
+    return (
+        f"The human rejected your proposal {proposal.id!r} with this feedback:\n{feedback}\n\n"
+        f"The rejected change was:\n{proposal.diff}\n"
+        "Take the feedback into account and propose again (or answer if no change is needed)."
+    )
+
+
+class Engine:
+    """Chat, run, cancel, status, stop, ghost, proposals and events of one project."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        config: RemoraConfig | None = None,
+        store: Store | None = None,
+        model: ChatModel | None = None,
+        providers: Sequence[ContextProvider] = (),
+        runner_id: str | None = None,
+        lease_seconds: float = 60.0,
+        heartbeat_seconds: float | None = None,
+    ) -> None:
+        self.root = root.resolve()
+        self.config = config or load_config(self.root)
+        self._owns_store = store is None
+        self.store = store or Store.open(self.root, create=False)
+        self.bus = EventBus(self.store.connection)
+        self.runner = Runner(
+            self.root,
+            self.store,
+            self.config,
+            bus=self.bus,
+            model=model,
+            providers=providers,
+            runner_id=runner_id,
+            lease_seconds=lease_seconds,
+            heartbeat_seconds=heartbeat_seconds,
+        )
+        self.queue = self.runner.queue
+        self._proposals = self.runner.proposals
+
+    def close(self) -> None:
+        if self._owns_store:
+            self.store.close()
+
+    async def aclose(self) -> None:
+        await self.runner.aclose()
+        self.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """``listener(event)`` after every event this service stores (for push to an editor)."""
+        return self.bus.add_listener(listener)
+
+    # -- nodes -------------------------------------------------------------------------
+    def resolve(self, node: str) -> NodeRow:
+        """The node ``node`` names: an id, or a name / qualified name naming exactly one node."""
+        return resolve_node(self.store, node)
+
+    # -- chat and running --------------------------------------------------------------
+    def chat(self, node_id: str, message: str) -> str:
+        """Queue a human chat to ``node_id`` (an id or a name, see :meth:`resolve`; a HumanChat
+        event); returns its new correlation id."""
+        return self._queue_human(node_id, message, "human_chat").correlation_id
+
+    def chat_trigger(self, node_id: str, message: str) -> Trigger:
+        """Like :meth:`chat`, returning the queued trigger row."""
+        return self._queue_human(node_id, message, "human_chat")
+
+    def _queue_human(self, node: str, message: str, kind: TriggerKind) -> Trigger:
+        row = self.resolve(node)
+        node_id = row.id
+        if row.status != "active":
+            raise AgentError(f"node {node_id!r} is {row.status}; it has no agent")
+        if not message.strip():
+            raise AgentError(f"empty message to {node_id!r}")
+        correlation_id = new_correlation_id()
+        event = HumanChatEvent(to_agent=node_id, message=message, correlation_id=correlation_id)
+        trigger = self.queue.enqueue(
+            node_id,
+            kind,
+            message,
+            correlation_id,
+            events=[event],
+            trigger_event_id=event.event_id,
+        )
+        self.bus.notify([event])
+        return trigger
+
+    async def run_pending(self) -> list[Trigger]:
+        """Run every queued trigger (here, racing safely with other runners); the finished ones."""
+        return await self.runner.run_pending()
+
+    async def run_forever(self, stop: asyncio.Event | None = None, poll_interval: float = 0.25) -> None:
+        await self.runner.run_forever(stop, poll_interval)
+
+    async def wait(self, correlation_id: str) -> Trigger:
+        """Run the correlation's first trigger here if it is still queued (else wait for the runner
+        that has it); returns it finished (``status``, ``reply``, ``error``)."""
+        triggers = [t for t in self.queue.by_correlation(correlation_id) if t.parent_id is None]
+        if not triggers:
+            raise AgentError(f"no trigger with correlation {correlation_id!r}")
+        return await self.runner.run_trigger(triggers[0].id)
+
+    async def chat_and_wait(self, node_id: str, message: str) -> Trigger:
+        return await self.wait(self.chat(node_id, message))
+
+    def triggers(self, correlation_id: str) -> list[Trigger]:
+        return self.queue.by_correlation(correlation_id)
+
+    def cancel(self, correlation_id: str) -> CancelReport:
+        """Cancel everything under ``correlation_id``: queued triggers, running turns (here now,
+        in other runner processes at their next heartbeat) and its pending proposals."""
+        queued, running = self.queue.request_cancel(correlation_id)
+        tasks = self.runner.cancel_local(correlation_id)
+        cancelled = 0
+        for proposal in self._proposals.list(status="pending"):
+            if proposal.correlation_id == correlation_id:
+                try:
+                    self._proposals.cancel(proposal.id)
+                    cancelled += 1
+                except ProposalError:
+                    pass  # resolved meanwhile
+        if not running:
+            activation.clear(self.store.connection, correlation_id)
+        return CancelReport(correlation_id, queued, running, tasks, cancelled)
+
+    def status(self, node: str) -> NodeStatus:
+        """What ``node``'s agent is doing (see :class:`NodeStatus`)."""
+        node_id = self.resolve(node).id
+        pending = [p for p in self.proposals("pending") if node_id in (p.node_id, p.agent_id)]
+        ids = [p.id for p in pending]
+        latest = self.queue.latest_root(node_id)
+        if latest is not None and latest.status in ("queued", "running"):
+            return NodeStatus(node_id, "running", latest.created_at, latest.correlation_id, pending=ids)
+        if pending:
+            return NodeStatus(node_id, "waiting", pending[-1].created_at, pending[-1].correlation_id, pending=ids)
+        if latest is not None and latest.status == "failed":
+            return NodeStatus(node_id, "error", latest.finished_at, latest.correlation_id, latest.error or "failed")
+        return NodeStatus(node_id, "idle")
+
+    def stop(self, node: str) -> list[CancelReport]:
+        """Cancel every correlation in which ``node``'s agent has a queued or running turn."""
+        node_id = self.resolve(node).id
+        return [self.cancel(correlation_id) for correlation_id in self.queue.active_correlations(node_id)]
+
+    # -- ghost nodes -------------------------------------------------------------------
+    def ghost_plan(self, file: str | Path, line: int, lines: list[str] | None = None) -> GhostPlan:
+        """Where a new node asked for on the empty ``line`` (1-based) of ``file`` goes (see
+        ``engine.ghost``). ``lines``: the text of an editor buffer instead of the file on disk."""
+        path = Path(file)
+        rel = relative_path(self.root, path if path.is_absolute() else self.root / path)
+        if lines is None:
+            try:
+                text = (self.root / rel).read_bytes().decode("utf-8", errors="surrogateescape")
+            except OSError as error:
+                raise NodeNotFoundError(f"cannot read {rel!r}: {error.strerror}") from None
+            lines = text.split("\n")
+            if text.endswith("\n"):
+                lines.pop()
+        parsed = parse_python("\n".join(lines).encode("utf-8", errors="surrogateescape"))
+        rows = self.store.nodes_in_file(rel, active_only=True)
+        file_id = parsed.file_anchor or next((r.id for r in rows if r.node_type == "file"), None)
+        stored = {f"{r.node_type}:{r.qualname}": r.id for r in rows}
+        return plan_ghost(parsed, lines, rel, line, file_id=file_id, stored_ids=stored)
+
+    def ghost(
+        self,
+        file: str | Path,
+        line: int,
+        instruction: str,
+        *,
+        lines: list[str] | None = None,
+        ghost_id: str | None = None,
+    ) -> Ghost:
+        """Ask the right agent for a new node at the empty ``line`` of ``file``: its turn is
+        queued (run it with :meth:`wait` or a runner); the proposal is a ``new_node`` one."""
+        if not instruction.strip():
+            raise AgentError(f"empty instruction for the new node at {str(file)!r}:{line}")
+        plan = self.ghost_plan(file, line, lines)
+        ghost = ghost_id or new_ghost_id()
+        message = ghost_message(ghost, instruction, plan.insert_after, plan.container)
+        return Ghost(ghost, plan, self.chat(plan.target, message))
+
+    # -- proposals ---------------------------------------------------------------------
+    def proposals(
+        self, status: ProposalStatus | None = "pending", *, node_id: str | None = None
+    ) -> list[Proposal]:
+        return self._proposals.list(node_id=node_id, status=status)
+
+    def proposal(self, proposal_id: str) -> Proposal:
+        return self._proposals.get(proposal_id)
+
+    def approve(self, proposal_id: str, hunks: Sequence[int] | None = None) -> ApplyResult:
+        """Apply to the file on disk and re-index it; ``hunks``: only these hunks (0-based
+        indices of ``agents.hunks.diff_hunks(old, new)``). Never raises for a stale or already
+        resolved proposal: look at ``result.applied`` / ``result.status`` / ``result.message``."""
+        result = self._proposals.approve(proposal_id, hunks)
+        if result.applied:
+            self.reindex(result.file_path)
+            self._applied(proposal_id)
+        return result
+
+    def approve_lines(
+        self, proposal_id: str, lines: list[str], hunks: Sequence[int] | None = None
+    ) -> ApplyResult:
+        """The editor's approve: ``lines`` is the buffer; the result's ``replacement`` replaces
+        ``[start, old_end)`` (one undo step) and ``lines`` is the whole new buffer. The caller
+        writes the buffer, then calls :meth:`reindex` once the file is saved."""
+        result = self._proposals.apply_to_lines(proposal_id, lines, hunks)
+        if result.applied:
+            self._applied(proposal_id)
+        return result
+
+    def apply_to_lines(self, proposal_id: str, lines: list[str]) -> ApplyResult:
+        """The first name of :meth:`approve_lines` (every hunk)."""
+        return self.approve_lines(proposal_id, lines)
+
+    def _applied(self, proposal_id: str) -> None:
+        proposal = self._proposals.get(proposal_id)
+        self.bus.append(
+            RewriteAppliedEvent(
+                agent_id=proposal.agent_id or proposal.node_id,
+                proposal_id=proposal.id,
+                file_path=proposal.file_path,
+                correlation_id=proposal.correlation_id,
+            )
+        )
+
+    def reindex(self, file_path: str) -> list[TopologyChangedEvent]:
+        """Bring the index up to date for one file (relative to the root); its TopologyChanged
+        events (none when the index already had it)."""
+        indexer = Indexer(self.root, self.store, self.config.index)
+        _, events = index_with_events(indexer, paths=[file_path], totals=False)
+        return events
+
+    def reject(self, proposal_id: str, feedback: str = "") -> Rejection:
+        """Reject; with feedback, queue a re-run of the agent in a NEW correlation."""
+        proposal = self._proposals.reject(proposal_id, feedback)
+        agent_id = proposal.agent_id or proposal.node_id
+        self.bus.append(
+            RewriteRejectedEvent(
+                agent_id=agent_id,
+                proposal_id=proposal.id,
+                feedback=feedback,
+                file_path=proposal.file_path,
+                correlation_id=proposal.correlation_id,
+            )
+        )
+        if not feedback.strip() or self.store.node(agent_id) is None:
+            return Rejection(proposal, None, None)
+        trigger = self._queue_human(agent_id, feedback_message(proposal, feedback), "feedback")
+        return Rejection(proposal, trigger.correlation_id, trigger.id)
+
+    # -- events ------------------------------------------------------------------------
+    def events(
+        self,
+        after_seq: int = 0,
+        *,
+        node_id: str | None = None,
+        correlation_id: str | None = None,
+        limit: int = 1000,
+    ) -> list[BaseEvent]:
+        """Stored events with ``seq > after_seq``, oldest first, about ``node_id`` (as agent,
+        target or sender) and/or in ``correlation_id``."""
+        return self.bus.log.query(after_seq, node_id=node_id, correlation_id=correlation_id, limit=limit)
+
+    def agent_events(self, node_id: str, event_types: Sequence[str], limit: int = 100) -> list[BaseEvent]:
+        """The latest ``limit`` events of ``node_id``'s agent of these types, oldest first."""
+        return self.bus.log.by_agent_types(node_id, event_types, limit=limit)
+
+    def last_seq(self) -> int:
+        return self.bus.log.last_seq()

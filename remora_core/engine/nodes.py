@@ -1,0 +1,41 @@
+"""Nodes as every face shows them: one serialiser of a stored node, and one way to turn what a
+user typed (an id, a name, a qualified name) into a node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from remora_core.errors import NodeNotFoundError
+from remora_core.store.store import NodeRow, Store
+
+
+def node_ref(row: NodeRow) -> dict[str, Any]:
+    """A stored node as plain data (JSON / msgpack): identity, place (``line`` is the anchor
+    line, the same as ``def_line``), span, parent and status."""
+    return {
+        "id": row.id,
+        "type": row.node_type,
+        "name": row.name,
+        "qualname": row.qualname,
+        "file": row.file_path,
+        "line": row.def_line,
+        "start_line": row.start_line,
+        "def_line": row.def_line,
+        "end_line": row.end_line,
+        "parent_id": row.parent_id,
+        "status": row.status,
+    }
+
+
+def resolve_node(store: Store, text: str) -> NodeRow:
+    """The node ``text`` names: an id, or a name / qualified name that names exactly one node."""
+    row = store.node(text)
+    if row is not None:
+        return row
+    matches = store.find_nodes(text)
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        listed = ", ".join(f"{m.id} ({m.file_path}:{m.def_line})" for m in matches[:5])
+        raise NodeNotFoundError(f"{text!r} names {len(matches)} nodes: {listed}")
+    raise NodeNotFoundError(f"no node {text!r} in the index")

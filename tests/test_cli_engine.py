@@ -1,0 +1,184 @@
+"""The engine facade's per-hunk approve, status, stop and ghost, through the ``remora`` CLI (its
+``main`` in this process, on a real indexed project and database) and through the facade."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from remora_core.agents.drafts import draft_rewrite
+from remora_core.agents.hunks import diff_hunks
+from remora_core.agents.proposals import ProposalStore
+from remora_core.cli import main
+from remora_core.engine import Engine
+from remora_core.errors import NodeNotFoundError
+from remora_core.store.store import Store
+from tests.fake_llm import indexed_project, node_id_of
+
+FILES = {
+    "src/calc.py": '''
+        def total(values):
+            result = 0
+            for value in values:
+                result += value
+            # one
+            # two
+            # three
+            # four
+            # five
+            # six
+            # seven
+            return result
+
+
+        class Shape:
+            def area(self):
+                return 0
+
+            def name(self):
+                return "shape"
+        ''',
+    "src/other.py": """
+        def total():
+            return 1
+        """,
+}
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Iterator[tuple[Path, Store]]:
+    root = tmp_path / "proj"
+    store = indexed_project(root, FILES)
+    yield root, store
+    store.close()
+
+
+def _two_hunk_proposal(root: Path, store: Store) -> str:
+    node_id = _total(store)
+    text = (root / "src/calc.py").read_text()
+    start = text.index("def total")
+    end = text.index("class Shape")
+    old = text[start:end].rstrip("\n") + "\n"
+    new = old.replace("result = 0\n", "result: int = 0\n").replace("return result", "return int(result)")
+    proposal = draft_rewrite(text, node_id, "src/calc.py", new)
+    assert len(diff_hunks(proposal.old_source, proposal.new_source)) == 2
+    ProposalStore(store, root).submit(proposal)
+    return proposal.id
+
+
+def _total(store: Store) -> str:
+    return next(row.id for row in store.nodes_in_file("src/calc.py") if row.qualname == "total")
+
+
+def test_approve_only_the_chosen_hunks(proj: tuple[Path, Store], capsys: pytest.CaptureFixture[str]) -> None:
+    root, store = proj
+    proposal_id = _two_hunk_proposal(root, store)
+    assert main(["approve", proposal_id, "--hunks", "2", "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"applied proposal {proposal_id} to src/calc.py") and "(hunks 2 of 2)" in out
+    text = (root / "src/calc.py").read_text()
+    assert "return int(result)" in text and "result: int = 0" not in text
+    assert f"# {_total(store)}" in text  # the anchor is kept
+    assert main(["approve", proposal_id, "--root", str(root)]) == 1  # applied once
+    assert "already applied" in capsys.readouterr().err
+
+
+def test_approve_rejects_unknown_hunks(proj: tuple[Path, Store], capsys: pytest.CaptureFixture[str]) -> None:
+    root, store = proj
+    proposal_id = _two_hunk_proposal(root, store)
+    assert main(["approve", proposal_id, "--hunks", "3", "--root", str(root)]) == 1
+    assert "has 2 hunks; no hunk 3" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["approve", proposal_id, "--hunks", "0", "--root", str(root)])
+    assert "hunk numbers start at 1" in capsys.readouterr().err
+    with Engine(root) as engine:
+        assert engine.proposal(proposal_id).status == "pending"
+
+
+def test_approve_lines_gives_the_new_buffer(proj: tuple[Path, Store]) -> None:
+    root, store = proj
+    proposal_id = _two_hunk_proposal(root, store)
+    before = (root / "src/calc.py").read_text()
+    lines = before.split("\n")[:-1]
+    with Engine(root, store=store) as engine:
+        result = engine.approve_lines(proposal_id, lines, [0])
+    assert result.applied and result.lines is not None
+    assert "    result: int = 0" in result.lines and "    return result" in result.lines
+    assert result.lines[: result.start] == lines[: result.start]
+    assert result.lines[result.start : result.start + len(result.replacement)] == result.replacement
+    assert (root / "src/calc.py").read_text() == before  # the caller writes the buffer
+
+
+def test_status_and_stop_by_name(proj: tuple[Path, Store], capsys: pytest.CaptureFixture[str]) -> None:
+    root, store = proj
+    assert main(["status", "Shape.area", "--root", str(root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["state"] == "idle"
+    assert main(["chat", "Shape.area", "add a docstring", "--root", str(root)]) == 0
+    queued = capsys.readouterr().out
+    area = node_id_of(store, "Shape.area")
+    assert queued.startswith(f"queued chat to {area} (correlation c_")
+    correlation = queued.split("correlation ")[1].split(")")[0]
+    assert main(["status", "Shape.area", "--root", str(root), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["state"] == "running" and status["correlation_id"] == correlation
+    assert status["node"] == area and status["qualname"] == "Shape.area"
+    assert main(["stop", area, "--root", str(root)]) == 0
+    assert f"stopped {area}: correlation {correlation} (1 queued" in capsys.readouterr().out
+    assert main(["status", area, "--root", str(root)]) == 0
+    assert capsys.readouterr().out.startswith(f"{area} Shape.area: idle")
+    assert main(["stop", "Shape.area", "--root", str(root)]) == 0
+    assert capsys.readouterr().out == f"nothing is running for {area}\n"
+
+
+def test_a_name_that_names_two_nodes_is_refused(
+    proj: tuple[Path, Store], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = proj
+    assert main(["chat", "total", "hello", "--root", str(root)]) == 1
+    assert "'total' names 2 nodes" in capsys.readouterr().err
+
+
+def test_ghost_in_a_class_goes_to_the_method_before(
+    proj: tuple[Path, Store], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, store = proj
+    lines = (root / "src/calc.py").read_text().split("\n")
+    empty = lines.index("        return 0") + 2  # the empty line after Shape.area (1-based)
+    assert lines[empty - 1] == ""
+    area, shape = node_id_of(store, "Shape.area"), node_id_of(store, "Shape")
+    assert main(["ghost", str(root / "src/calc.py"), str(empty), "a perimeter method"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"asked {area} for a new node in {shape} after {area} (src/calc.py:{empty}")
+    with Engine(root, store=store) as engine:
+        triggers = engine.queue.list(status="queued")
+    assert len(triggers) == 1 and triggers[0].agent_id == area
+    assert "a perimeter method" in triggers[0].message and f"insert_after={area!r}" in triggers[0].message
+
+
+def test_ghost_plans(proj: tuple[Path, Store]) -> None:
+    root, store = proj
+    lines = (root / "src/calc.py").read_text().split("\n")
+    file_id = next(row.id for row in store.nodes_in_file("src/calc.py") if row.node_type == "file")
+    shape_line = next(i for i, line in enumerate(lines, 1) if line.startswith("class Shape"))
+    with Engine(root, store=store) as engine:
+        module = engine.ghost_plan("src/calc.py", shape_line - 1)  # between total and Shape
+        assert (module.container, module.target, module.insert_after) == (file_id, file_id, _total(store))
+        assert module.indent == ""
+        buffer = [*lines[:shape_line], "", *lines[shape_line:]]  # an unsaved empty first line in Shape
+        first = engine.ghost_plan("src/calc.py", shape_line + 1, buffer)
+        area, shape = node_id_of(store, "Shape.area"), node_id_of(store, "Shape")
+        assert (first.container, first.target, first.insert_after, first.indent) == (shape, area, None, "    ")
+        with pytest.raises(NodeNotFoundError, match="is not empty"):
+            engine.ghost_plan("src/calc.py", shape_line)
+
+
+def test_cli_modules_import_alone() -> None:
+    """No import circle: each command module imports first, on its own."""
+    for module in ("remora_core.cli.agents", "remora_core.cli.index", "remora_core.cli.hub", "remora_core.cli"):
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
