@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from remora_core.agents.service import AgentService
 from remora_core.config import AgentsConfig, LLMConfig, RemoraConfig
 from remora_core.events.models import BaseEvent
-
-T = TypeVar("T")
 
 CODE = {
     "app.py": '''
@@ -53,11 +51,15 @@ def service(root: Path, base_url: str, **agents: Any) -> AgentService:
     return AgentService(root, config=config(base_url, **agents), heartbeat_seconds=0.05)
 
 
-def run(coro: Awaitable[T]) -> T:
-    async def main() -> T:
-        return await coro
-
-    return asyncio.run(main())
+async def until(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+    """Wait on the running loop until ``condition()`` is true (a real condition: a request the
+    fake model server received, an event stored); AssertionError naming ``what`` after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.005)
 
 
 def types(events: list[BaseEvent]) -> list[str]:

@@ -142,24 +142,22 @@ def test_appendix_a_headless(proj: tuple[Path, Store], fake_llm: FakeLLM) -> Non
     assert all(e["correlation_id"] == events[0]["correlation_id"] for e in events)
 
 
-def _proposal_in_process(root: Path, node_id: str, new_source: str) -> str:
+async def _proposal_in_process(root: Path, node_id: str, new_source: str) -> str:
     """Set-up without a subprocess: one chat turn through the service makes a pending proposal."""
-    import asyncio
-
     from remora_core.agents.service import AgentService
 
     with AgentService(root) as service:
-        asyncio.run(service.chat_and_wait(node_id, "change"))
+        await service.chat_and_wait(node_id, "change")
         (proposal,) = service.proposals()
         return proposal.id
 
 
-def test_reject_with_feedback_and_wait_retries(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_reject_with_feedback_and_wait_retries(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     one = node_id_of(store, "one")
     fake_llm.add_tool_calls(("rewrite_self", {"new_source": "def one():\n    return 1.0\n"}))
     fake_llm.add_text("done")
-    proposal_id = _proposal_in_process(root, one, "def one():\n    return 1.0\n")
+    proposal_id = await _proposal_in_process(root, one, "def one():\n    return 1.0\n")
     fake_llm.add_tool_calls(("rewrite_self", {"new_source": "def one() -> int:\n    return 1\n"}))
     fake_llm.add_text("kept the int, added a hint")
     rejected = cli(root, "reject", proposal_id, "--feedback", "keep it an int", "--wait")
@@ -209,12 +207,12 @@ def test_queued_chat_then_run_once_and_events_follow(proj: tuple[Path, Store], f
         follower.wait()
 
 
-def test_errors_are_one_line(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_errors_are_one_line(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     one = node_id_of(store, "one")
     fake_llm.add_tool_calls(("rewrite_self", {"new_source": "def one():\n    return 11\n"}))
     fake_llm.add_text("done")
-    proposal_id = _proposal_in_process(root, one, "def one():\n    return 11\n")
+    proposal_id = await _proposal_in_process(root, one, "def one():\n    return 11\n")
     path = root / "src/util.py"
     path.write_text(path.read_text().replace("return 1\n", "return 100\n"))
     with socket.socket() as sock:

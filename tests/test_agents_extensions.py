@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import textwrap
 from pathlib import Path
 
@@ -107,7 +106,7 @@ def test_matching_by_type_pattern_and_priority(tmp_path: Path) -> None:
     assert discover_extensions(tmp_path / "missing").extensions == []
 
 
-def test_hydrated_prompt_with_extension_and_provider(tmp_path: Path) -> None:
+async def test_hydrated_prompt_with_extension_and_provider(tmp_path: Path) -> None:
     root = tmp_path / "proj"
     store = indexed_project(root, CODE)
     _models(root, {"good.py": GOOD})
@@ -140,7 +139,7 @@ def test_hydrated_prompt_with_extension_and_provider(tmp_path: Path) -> None:
     context = LocalAgentContext(config_store, root, store, ProposalStore(store, root))
     tools = hydrated.toolset(context)
     assert tools.names == [*CORE_TOOL_NAMES, "read_env"]
-    assert asyncio.run(tools.call("read_env", '{"key": "HOME"}')).text == "value of HOME"
+    assert (await tools.call("read_env", '{"key": "HOME"}')).text == "value of HOME"
     store.close()
 
 

@@ -19,6 +19,7 @@ from remora_core.agents.proposals import ProposalStore
 from remora_core.config import LLMConfig
 from remora_core.store.store import Store
 from tests.fake_llm import FakeLLM, fake_llm_fixture, indexed_project, node_id_of  # noqa: F401 - fixture
+from tests.runner_helpers import until
 
 CODE = {
     "calc.py": """
@@ -93,14 +94,14 @@ class Turn:
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_turn_rewrites_and_answers(proj: tuple[Path, Store], fake_llm: FakeLLM, stream: bool) -> None:
+async def test_turn_rewrites_and_answers(proj: tuple[Path, Store], fake_llm: FakeLLM, stream: bool) -> None:
     root, store = proj
     fake_llm.add_tool_calls(
         ("rewrite_self", {"new_source": "def add(a: int, b: int) -> int:\n    return a + b\n"})
     )
     fake_llm.add_text("I added type hints.")
     turn = Turn(root, store, "add", _config(fake_llm.base_url, stream=stream))
-    result = asyncio.run(turn.run("add type hints"))
+    result = await turn.run("add type hints")
     assert result.reply == "I added type hints." and result.stop_reason == "answered" and result.rounds == 2
     (proposal,) = turn.proposals.list(status="pending")
     assert proposal.node_id == turn.node_id and "+def add(a: int, b: int) -> int:" in proposal.diff
@@ -127,29 +128,29 @@ def test_turn_rewrites_and_answers(proj: tuple[Path, Store], fake_llm: FakeLLM, 
     ]
 
 
-def test_malformed_tool_json_becomes_a_tool_error(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_malformed_tool_json_becomes_a_tool_error(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     fake_llm.add_malformed_tool_call("rewrite_self", '{"new_source": "def add(a, b):\\n    return')
     fake_llm.add_text("sorry, giving up")
     turn = Turn(root, store, "add", _config(fake_llm.base_url))
-    result = asyncio.run(turn.run("go"))
+    result = await turn.run("go")
     assert result.reply == "sorry, giving up"
     assert not result.tool_calls[0].ok and "not valid JSON" in result.tool_calls[0].result
     assert "not valid JSON" in fake_llm.chat_requests()[1]["messages"][-1]["content"]
     assert turn.proposals.list() == []
 
 
-def test_bad_proposal_reason_reaches_the_model(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_bad_proposal_reason_reaches_the_model(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     fake_llm.add_tool_calls(("rewrite_self", {"new_source": "def plus(a, b):\n    return a + b\n"}))
     fake_llm.add_text("ok")
     turn = Turn(root, store, "add", _config(fake_llm.base_url))
-    asyncio.run(turn.run("rename yourself"))
+    await turn.run("rename yourself")
     content = fake_llm.chat_requests()[1]["messages"][-1]["content"]
     assert content.startswith("error:") and "renaming creates a new node" in content
 
 
-def test_message_node_uses_the_runner_callback(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_message_node_uses_the_runner_callback(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     add = node_id_of(store, "add")
     sent: list[tuple[str, str]] = []
@@ -163,12 +164,12 @@ def test_message_node_uses_the_runner_callback(proj: tuple[Path, Store], fake_ll
     )
     fake_llm.add_text("asked add")
     turn = Turn(root, store, "total", _config(fake_llm.base_url), messenger)
-    result = asyncio.run(turn.run("speed up"))
+    result = await turn.run("speed up")
     assert sent == [(add, "be fast")]
     assert add in result.tool_calls[0].result and result.tool_calls[1].result == "add says: done"
 
 
-def test_server_down_names_the_base_url(proj: tuple[Path, Store]) -> None:
+async def test_server_down_names_the_base_url(proj: tuple[Path, Store]) -> None:
     root, store = proj
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -176,47 +177,47 @@ def test_server_down_names_the_base_url(proj: tuple[Path, Store]) -> None:
     base_url = f"http://127.0.0.1:{port}/v1"
     turn = Turn(root, store, "add", _config(base_url, max_retries=1))
     with pytest.raises(LLMUnavailableError, match=f"model server at '{base_url}' is not reachable"):
-        asyncio.run(turn.run("hello"))
+        await turn.run("hello")
     assert turn.types()[-1] == "agent_turn_failed"
 
 
-def test_429_then_success_is_retried(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_429_then_success_is_retried(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     fake_llm.add_error(429, "rate limited")
     fake_llm.add_error(503, "overloaded")
     fake_llm.add_text("finally")
-    result = asyncio.run(Turn(root, store, "add", _config(fake_llm.base_url)).run("hi"))
+    result = await Turn(root, store, "add", _config(fake_llm.base_url)).run("hi")
     assert result.reply == "finally" and len(fake_llm.chat_requests()) == 3
 
 
-def test_retries_are_bounded(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_retries_are_bounded(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     for _ in range(3):
         fake_llm.add_error(500, "boom")
     fake_llm.add_text("never reached")
     with pytest.raises(LLMUnavailableError, match="kept failing with HTTP 500 after 2 retries"):
-        asyncio.run(Turn(root, store, "add", _config(fake_llm.base_url)).run("hi"))
+        await Turn(root, store, "add", _config(fake_llm.base_url)).run("hi")
     assert fake_llm.pending == 1
 
 
-def test_tools_rejected_names_the_vllm_flags(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_tools_rejected_names_the_vllm_flags(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     fake_llm.add_tools_not_supported()
     with pytest.raises(ToolsNotSupportedError) as caught:
-        asyncio.run(Turn(root, store, "add", _config(fake_llm.base_url)).run("hi"))
+        await Turn(root, store, "add", _config(fake_llm.base_url)).run("hi")
     assert "--enable-auto-tool-choice" in str(caught.value) and "--tool-call-parser" in str(caught.value)
     assert fake_llm.base_url in str(caught.value)
     assert len(fake_llm.chat_requests()) == 1  # a 400 is not retried
 
 
-def test_other_client_errors_are_clear(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_other_client_errors_are_clear(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     fake_llm.add_error(404, "The model `x` does not exist.")
     with pytest.raises(LLMError, match="is the model 'fake-model' served there"):
-        asyncio.run(Turn(root, store, "add", _config(fake_llm.base_url)).run("hi"))
+        await Turn(root, store, "add", _config(fake_llm.base_url)).run("hi")
 
 
-def test_cancellation_mid_turn_leaves_no_half_state(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_cancellation_mid_turn_leaves_no_half_state(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     fake_llm.add_tool_calls(("rewrite_self", {"new_source": "def add(a, b):\n    return b + a\n"}))
     fake_llm.add_text("too late", delay=5.0)
@@ -225,14 +226,12 @@ def test_cancellation_mid_turn_leaves_no_half_state(proj: tuple[Path, Store], fa
 
     async def scenario() -> None:
         task = asyncio.create_task(turn.run("swap"))
-        while "tool_result" not in turn.types():
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)  # the second model request is in flight
+        await until(lambda: len(fake_llm.chat_requests()) == 2, "the second model request")  # in flight
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    asyncio.run(scenario())
+    await scenario()
     assert turn.types()[-1] == "agent_turn_cancelled"
     assert (root / "calc.py").read_text() == before
     (proposal,) = turn.proposals.list()
@@ -240,37 +239,35 @@ def test_cancellation_mid_turn_leaves_no_half_state(proj: tuple[Path, Store], fa
     assert turn.proposals.approve(proposal.id).applied  # complete and usable
 
 
-def test_deadline(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_deadline(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     fake_llm.add_text("slow", delay=3.0)
     turn = Turn(root, store, "add", _config(fake_llm.base_url))
     with pytest.raises(AgentTimeoutError, match="deadline of 0.3s"):
-        asyncio.run(turn.run("hi", deadline=0.3))
+        await turn.run("hi", deadline=0.3)
     assert turn.types()[-1] == "agent_turn_failed"
 
 
-def test_max_tool_rounds(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_max_tool_rounds(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     for _ in range(2):
         fake_llm.add_tool_calls(("get_my_callers", {}))
     turn = Turn(root, store, "add", _config(fake_llm.base_url, max_tool_rounds=2))
-    result = asyncio.run(turn.run("loop"))
+    result = await turn.run("loop")
     assert result.stop_reason == "max_tool_rounds" and result.rounds == 2
     assert "stopped after 2 tool rounds" in result.reply
     assert node_id_of(store, "total") in result.tool_calls[0].result
 
 
-def test_api_key_from_the_named_env_var(
+async def test_api_key_from_the_named_env_var(
     proj: tuple[Path, Store], fake_llm: FakeLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, store = proj
     monkeypatch.setenv("MY_TEST_KEY", "sekret")
     fake_llm.add_text("hi")
-    asyncio.run(
-        Turn(root, store, "add", _config(fake_llm.base_url, api_key_env="MY_TEST_KEY", temperature=0.7)).run(
+    await Turn(root, store, "add", _config(fake_llm.base_url, api_key_env="MY_TEST_KEY", temperature=0.7)).run(
             "x"
         )
-    )
     request = fake_llm.requests[-1]
     assert request.headers["authorization"] == "Bearer sekret"
     assert request.body["temperature"] == 0.7 and request.body["max_tokens"] == 2048

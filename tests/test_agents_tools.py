@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Literal
 
 import pytest
@@ -67,14 +66,14 @@ def test_schema_from_signature_and_docstring() -> None:
     assert params["properties"]["mode"]["enum"] == ["exact", "fuzzy"]
 
 
-def test_methods_are_bound_and_self_is_not_a_parameter() -> None:
+async def test_methods_are_bound_and_self_is_not_a_parameter() -> None:
     box = Box()
     tools = ToolSet(collect_tools(box))
     assert tools.names == ["put", "explode"]
     assert tools.schemas()[0]["function"]["parameters"]["properties"] == {
         "item": {"type": "string", "description": "The item."}
     }
-    result = asyncio.run(tools.call("put", '{"item": "apple"}'))
+    result = await tools.call("put", '{"item": "apple"}')
     assert result.ok and result.text == "stored apple" and box.seen == ["apple"]
 
 
@@ -91,15 +90,15 @@ def test_methods_are_bound_and_self_is_not_a_parameter() -> None:
         ("explode", "{}", "tool 'explode' failed: ValueError: kaboom"),
     ],
 )
-def test_bad_calls_become_tool_results(name: str, arguments: str, expected: str) -> None:
+async def test_bad_calls_become_tool_results(name: str, arguments: str, expected: str) -> None:
     tools = ToolSet([search, *[t for t in collect_tools(Box()) if t.spec.name == "explode"]])
-    result = asyncio.run(tools.call(name, arguments))
+    result = await tools.call(name, arguments)
     assert not result.ok
     assert result.text.startswith("error:") and expected in result.text
 
 
-def test_good_call_result_is_json_for_non_strings() -> None:
-    result = asyncio.run(ToolSet([search]).call("search", {"query": "a", "limit": 2}))
+async def test_good_call_result_is_json_for_non_strings() -> None:
+    result = await ToolSet([search]).call("search", {"query": "a", "limit": 2})
     assert result.ok and result.text == '["a", "a"]'
 
 

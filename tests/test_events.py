@@ -224,7 +224,7 @@ def test_tailer_resumes_after_seq_and_filters_types(tmp_path: Path) -> None:
     store.close()
 
 
-def test_async_tailer(tmp_path: Path) -> None:
+async def test_async_tailer(tmp_path: Path) -> None:
     Store.open(tmp_path).close()
 
     async def main() -> list[int]:
@@ -240,7 +240,7 @@ def test_async_tailer(tmp_path: Path) -> None:
         tailer.close()
         return got
 
-    assert asyncio.run(asyncio.wait_for(main(), 30)) == list(range(20))
+    assert await asyncio.wait_for(main(), 30) == list(range(20))
 
 
 def test_idle_tailer_does_not_burn_cpu(tmp_path: Path) -> None:
@@ -273,7 +273,7 @@ def test_a_commit_wakes_a_waiting_tailer(tmp_path: Path) -> None:
     assert time.monotonic() - started < 15  # a poll every 30 s would need minutes
 
 
-def test_a_commit_wakes_an_async_tailer(tmp_path: Path) -> None:
+async def test_a_commit_wakes_an_async_tailer(tmp_path: Path) -> None:
     Store.open(tmp_path).close()
 
     async def main() -> tuple[list[int], float]:
@@ -293,5 +293,5 @@ def test_a_commit_wakes_an_async_tailer(tmp_path: Path) -> None:
         tailer.close()
         return got, time.monotonic() - started
 
-    got, elapsed = asyncio.run(asyncio.wait_for(main(), 60))
+    got, elapsed = await asyncio.wait_for(main(), 60)
     assert got == list(range(5)) and elapsed < 15

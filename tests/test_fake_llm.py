@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import openai
@@ -92,7 +91,7 @@ def test_errors_and_malformed_arguments(fake_llm: FakeLLM) -> None:
         client.chat.completions.create(model="m", messages=messages)
 
 
-def test_delay_and_async_client(fake_llm: FakeLLM) -> None:
+async def test_delay_and_async_client(fake_llm: FakeLLM) -> None:
     fake_llm.add_text("late", delay=0.2)
 
     async def run() -> str | None:
@@ -105,4 +104,4 @@ def test_delay_and_async_client(fake_llm: FakeLLM) -> None:
         finally:
             await client.close()
 
-    assert asyncio.run(run()) == "late"
+    assert await run() == "late"

@@ -151,8 +151,8 @@ def test_watch_emits_events_for_edits_deletes_and_renames(root: Path) -> None:
             assert {row.status for row in nodes_of(root, "app.py", active_only=False)} == {"orphaned"}
             # a new directory with a module in it
             write_files(root, {"sub/deep/new.py": "def fresh():\n    return 0\n"})
+            # the barrier: this event comes after every change written before it (the ignored ones too)
             topology(tailer, "sub/deep/new.py", lambda e: bool(e.added_nodes))
-            time.sleep(0.3)
             for event in [*tailer.events, *raw_tailer.poll()]:
                 assert not (
                     isinstance(event, TopologyChangedEvent)
@@ -284,8 +284,10 @@ def test_a_gitignore_change_while_watching_reindexes_what_it_uncovers(root: Path
         with EventTailer(root, after=None) as raw_tailer:
             seen = Seen(raw_tailer)
             write_files(root, {"ignored/hidden.py": "def hidden():\n    return 0\n"})
-            time.sleep(0.3)  # ignored: no event, no node
-            assert nodes_of(root, "ignored/hidden.py") == []
+            write_files(root, {"visible.py": "def visible():\n    return 0\n"})
+            topology(seen, "visible.py")  # the barrier: written after the ignored file
+            assert nodes_of(root, "ignored/hidden.py") == []  # ignored: no event, no node
+            assert not [e for e in seen.events if e.file_path == "ignored/hidden.py"]
             (root / ".gitignore").write_text("# nothing ignored any more\n")
             event = topology(seen, "ignored/hidden.py", lambda e: bool(e.added_nodes))
             assert ids_by_qualname(root, "ignored/hidden.py")["hidden"] in event.added_nodes

@@ -23,6 +23,16 @@ def _many_files(count: int, functions: int) -> dict[str, str | bytes]:
     }
 
 
+def _wait_catch_up_child(pid: int, timeout: float = 20.0) -> None:
+    """Until the hub ``pid`` has a child process (its catch-up ``--once`` pass; Linux /proc)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    deadline = time.monotonic() + timeout
+    while not children.read_text().split():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"hub {pid} started no catch-up child within {timeout} s")
+        time.sleep(0.01)
+
+
 def test_sigint_and_kill9_during_catch_up(project: Callable[[dict[str, str | bytes]], Path]) -> None:
     root = project(_many_files(300, 30))
     out = root.parent / "hub-test.log"
@@ -31,7 +41,7 @@ def test_sigint_and_kill9_during_catch_up(project: Callable[[dict[str, str | byt
             proc = subprocess.Popen([*HUB, "--watch", str(root)], stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_state(root, "indexing", proc)
-            time.sleep(0.3)
+            _wait_catch_up_child(proc.pid)  # the catch-up pass is under way in its child
             sent = time.monotonic()
             proc.send_signal(signum)
             proc.wait(5)

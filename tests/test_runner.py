@@ -19,7 +19,7 @@ from remora_core.events.subscriptions import subscribe
 from remora_core.store.db import write_transaction
 from remora_core.store.store import Store
 from tests.fake_llm import FakeLLM, fake_llm_fixture, indexed_project, node_id_of  # noqa: F401 - fixture
-from tests.runner_helpers import CODE, last_tool_message, run, service, types
+from tests.runner_helpers import CODE, last_tool_message, service, types, until
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def _ids(store: Store, *names: str) -> list[str]:
     return [node_id_of(store, name) for name in names]
 
 
-def test_chat_runs_the_turn_and_every_step_is_an_event(
+async def test_chat_runs_the_turn_and_every_step_is_an_event(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     _, store = proj
@@ -52,7 +52,7 @@ def test_chat_runs_the_turn_and_every_step_is_an_event(
     )
     fake_llm.add_text("typed")
     correlation = svc.chat(a, "add type hints")
-    trigger = run(svc.wait(correlation))
+    trigger = await svc.wait(correlation)
     assert trigger.status == "done" and trigger.reply == "typed" and trigger.attempts == 1
     events = svc.events(node_id=a)
     assert types(events) == [
@@ -73,7 +73,7 @@ def test_chat_runs_the_turn_and_every_step_is_an_event(
     assert svc.events(after_seq=events[-1].seq or 0) == []
 
 
-def test_cycle_refused_while_a_chain_replies_through_tool_results(
+async def test_cycle_refused_while_a_chain_replies_through_tool_results(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     _, store = proj
@@ -84,7 +84,7 @@ def test_cycle_refused_while_a_chain_replies_through_tool_results(
     fake_llm.add_text("C says 42")  # C
     fake_llm.add_text("B got 42")  # B
     fake_llm.add_text("final: 42")  # A
-    trigger = run(svc.wait(svc.chat(a, "ask b")))
+    trigger = await svc.wait(svc.chat(a, "ask b"))
     assert trigger.status == "done" and trigger.reply == "final: 42"
     requests = fake_llm.chat_requests()
     assert len(requests) == 6
@@ -104,7 +104,7 @@ def test_cycle_refused_while_a_chain_replies_through_tool_results(
     assert store.connection.execute("SELECT count(*) FROM activation_chain").fetchone()[0] == 0
 
 
-def test_same_target_twice_in_one_turn_is_not_a_cycle(
+async def test_same_target_twice_in_one_turn_is_not_a_cycle(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     _, store = proj
@@ -114,11 +114,11 @@ def test_same_target_twice_in_one_turn_is_not_a_cycle(
     fake_llm.add_tool_calls(("message_node", {"target_id": b, "request": "two"}))
     fake_llm.add_text("second")
     fake_llm.add_text("done")
-    assert run(svc.wait(svc.chat(a, "go"))).reply == "done"
+    assert (await svc.wait(svc.chat(a, "go"))).reply == "done"
     assert last_tool_message(fake_llm.chat_requests()[4]) == "second"
 
 
-def test_max_depth_is_refused_with_a_tool_result(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_max_depth_is_refused_with_a_tool_result(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     a, b, c = _ids(store, "a_func", "b_func", "c_func")
     fake_llm.add_tool_calls(("message_node", {"target_id": b, "request": "go deeper"}))
@@ -126,24 +126,24 @@ def test_max_depth_is_refused_with_a_tool_result(proj: tuple[Path, Store], fake_
     fake_llm.add_text("too deep")
     fake_llm.add_text("ok")
     with service(root, fake_llm.base_url, max_depth=2) as svc:
-        trigger = run(svc.wait(svc.chat(a, "go")))
+        trigger = await svc.wait(svc.chat(a, "go"))
         assert trigger.status == "done"
         refused = last_tool_message(fake_llm.chat_requests()[2])
         assert refused == f"error: max activation depth 2 reached: {a} -> {b} cannot message {c!r}"
         assert [t.agent_id for t in svc.triggers(trigger.correlation_id)] == [a, b]
 
 
-def test_ask_parent_reaches_the_class(proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM) -> None:
+async def test_ask_parent_reaches_the_class(proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM) -> None:
     _, store = proj
     config, load = _ids(store, "Config", "Config.load")
     fake_llm.add_tool_calls(("ask_parent", {"request": "may I?"}))
     fake_llm.add_text("yes")
     fake_llm.add_text("parent said yes")
-    assert run(svc.wait(svc.chat(load, "go"))).reply == "parent said yes"
+    assert (await svc.wait(svc.chat(load, "go"))).reply == "parent said yes"
     assert [t.agent_id for t in svc.triggers(svc.events()[0].correlation_id or "")] == [load, config]
 
 
-def test_feedback_after_rejection_reruns_in_a_new_correlation(
+async def test_feedback_after_rejection_reruns_in_a_new_correlation(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     root, store = proj
@@ -151,14 +151,14 @@ def test_feedback_after_rejection_reruns_in_a_new_correlation(
     fake_llm.add_tool_calls(("rewrite_self", {"new_source": "def c_func(x):\n    return x * 1\n"}))
     fake_llm.add_text("done")
     first = svc.chat(c, "simplify")
-    run(svc.wait(first))
+    await svc.wait(first)
     (proposal,) = svc.proposals()
     fake_llm.add_tool_calls(("rewrite_self", {"new_source": "def c_func(x: int) -> int:\n    return x\n"}))
     fake_llm.add_text("retried")
     rejection = svc.reject(proposal.id, "use type hints instead")
     assert rejection.proposal.status == "rejected" and rejection.correlation_id not in (None, first)
     assert rejection.correlation_id is not None
-    retry = run(svc.wait(rejection.correlation_id))
+    retry = await svc.wait(rejection.correlation_id)
     assert retry.status == "done" and retry.reply == "retried" and retry.kind == "feedback"
     user = fake_llm.chat_requests()[2]["messages"][1]["content"]
     assert "use type hints instead" in user and proposal.id in user and "x * 1" in user
@@ -171,33 +171,33 @@ def test_feedback_after_rejection_reruns_in_a_new_correlation(
     assert "x * 1" not in (root / "app.py").read_text()
 
 
-def test_reject_without_feedback_does_not_rerun(
+async def test_reject_without_feedback_does_not_rerun(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     _, store = proj
     (c,) = _ids(store, "c_func")
     fake_llm.add_tool_calls(("rewrite_self", {"new_source": "def c_func(x):\n    return x * 1\n"}))
     fake_llm.add_text("done")
-    run(svc.wait(svc.chat(c, "go")))
+    await svc.wait(svc.chat(c, "go"))
     rejection = svc.reject(svc.proposals()[0].id)
     assert rejection.correlation_id is None and svc.queue.queued_count() == 0
 
 
-def _propose(svc: AgentService, fake_llm: FakeLLM, node_id: str, new_source: str) -> str:
+async def _propose(svc: AgentService, fake_llm: FakeLLM, node_id: str, new_source: str) -> str:
     fake_llm.add_tool_calls(("rewrite_self", {"new_source": new_source}))
     fake_llm.add_text("proposed")
-    trigger = run(svc.wait(svc.chat(node_id, "change")))
+    trigger = await svc.wait(svc.chat(node_id, "change"))
     assert trigger.status == "done", trigger.error
     (proposal,) = svc.proposals()
     return proposal.id
 
 
-def test_approved_twice_applies_once_and_reindexes(
+async def test_approved_twice_applies_once_and_reindexes(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     root, store = proj
     (c,) = _ids(store, "c_func")
-    proposal = _propose(svc, fake_llm, c, "def c_func(x):\n    y = x\n    z = y\n    return z\n")
+    proposal = await _propose(svc, fake_llm, c, "def c_func(x):\n    y = x\n    z = y\n    return z\n")
     first = svc.approve(proposal)
     text = (root / "app.py").read_text()
     second = svc.approve(proposal)
@@ -208,12 +208,12 @@ def test_approved_twice_applies_once_and_reindexes(
     assert len([e for e in svc.events() if e.event_type == "RewriteApplied"]) == 1
 
 
-def test_moved_node_applies_to_its_new_span(
+async def test_moved_node_applies_to_its_new_span(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     root, store = proj
     (b,) = _ids(store, "b_func")
-    proposal = _propose(svc, fake_llm, b, "def b_func(x):\n    return c_func(x) + 1\n")
+    proposal = await _propose(svc, fake_llm, b, "def b_func(x):\n    return c_func(x) + 1\n")
     path = root / "app.py"
     path.write_text(
         path.read_text().replace("import functools\n", "import functools\n\n# a comment\nCONSTANT = 1\n", 1)
@@ -227,10 +227,10 @@ def test_moved_node_applies_to_its_new_span(
     assert line.endswith(f"# {b}")
 
 
-def test_stale_proposal_is_refused(proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM) -> None:
+async def test_stale_proposal_is_refused(proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM) -> None:
     root, store = proj
     (b,) = _ids(store, "b_func")
-    proposal = _propose(svc, fake_llm, b, "def b_func(x):\n    return c_func(x) + 1\n")
+    proposal = await _propose(svc, fake_llm, b, "def b_func(x):\n    return c_func(x) + 1\n")
     path = root / "app.py"
     path.write_text(path.read_text().replace("    return c_func(x)\n", "    return c_func(x) * 2\n"))
     before = path.read_text()
@@ -239,12 +239,12 @@ def test_stale_proposal_is_refused(proj: tuple[Path, Store], svc: AgentService, 
     assert path.read_text() == before and svc.proposal(proposal).status == "stale"
 
 
-def test_decorated_method_rewritten_keeps_decorators(
+async def test_decorated_method_rewritten_keeps_decorators(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     root, store = proj
     (parse,) = _ids(store, "Config.parse")
-    proposal = _propose(svc, fake_llm, parse, "def parse(text: str) -> list[str]:\n    return text.split()\n")
+    proposal = await _propose(svc, fake_llm, parse, "def parse(text: str) -> list[str]:\n    return text.split()\n")
     assert svc.approve(proposal).applied
     lines = (root / "app.py").read_text().splitlines()
     at = next(i for i, line in enumerate(lines) if "def parse" in line)
@@ -252,14 +252,14 @@ def test_decorated_method_rewritten_keeps_decorators(
     assert lines[at].startswith("    def parse(text: str) -> list[str]:") and lines[at].endswith(f"# {parse}")
 
 
-def test_malformed_tool_json_is_a_tool_error_event(
+async def test_malformed_tool_json_is_a_tool_error_event(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     _, store = proj
     (c,) = _ids(store, "c_func")
     fake_llm.add_malformed_tool_call("rewrite_self", '{"new_source": "def c_func(x):\\n    ret')
     fake_llm.add_text("giving up")
-    trigger = run(svc.wait(svc.chat(c, "go")))
+    trigger = await svc.wait(svc.chat(c, "go"))
     assert trigger.status == "done" and trigger.reply == "giving up"
     (result,) = [e for e in svc.events() if isinstance(e, ToolResultEvent)]
     assert result.is_error and "not valid JSON" in result.result
@@ -268,14 +268,14 @@ def test_malformed_tool_json_is_a_tool_error_event(
     assert svc.proposals(status=None) == []
 
 
-def test_model_server_down_fails_the_trigger_naming_the_url(proj: tuple[Path, Store]) -> None:
+async def test_model_server_down_fails_the_trigger_naming_the_url(proj: tuple[Path, Store]) -> None:
     root, store = proj
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/v1"
     with service(root, url) as svc:
-        trigger = run(svc.wait(svc.chat(node_id_of(store, "c_func"), "go")))
+        trigger = await svc.wait(svc.chat(node_id_of(store, "c_func"), "go"))
         assert (
             trigger.status == "failed"
             and url in (trigger.error or "")
@@ -285,7 +285,7 @@ def test_model_server_down_fails_the_trigger_naming_the_url(proj: tuple[Path, St
         assert error.error == trigger.error and error.correlation_id == trigger.correlation_id
 
 
-def test_cancel_mid_turn_cancels_the_whole_correlation(
+async def test_cancel_mid_turn_cancels_the_whole_correlation(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     root, store = proj
@@ -298,18 +298,15 @@ def test_cancel_mid_turn_cancels_the_whole_correlation(
 
     async def scenario() -> float:
         task = asyncio.create_task(svc.run_pending())
-        for _ in range(400):
-            await asyncio.sleep(0.01)
-            if fake_llm.pending == 0:
-                break
-        await asyncio.sleep(0.05)
+        # the third model request (b's answer, 5 s late) is in flight: b's proposal is stored
+        await until(lambda: len(fake_llm.chat_requests()) == 3, "the third model request")
         started = asyncio.get_running_loop().time()
         report = svc.cancel(correlation)
         assert report.tasks == 1 and report.proposals == 1
         await task
         return asyncio.get_running_loop().time() - started
 
-    assert run(scenario()) < 1.0
+    assert await scenario() < 1.0
     assert [(t.agent_id, t.status) for t in svc.triggers(correlation)] == [(a, "cancelled"), (b, "cancelled")]
     errors = [e for e in svc.events() if isinstance(e, AgentErrorEvent)]
     assert sorted(e.agent_id for e in errors) == sorted([a, b]) and all(
@@ -320,7 +317,7 @@ def test_cancel_mid_turn_cancels_the_whole_correlation(
     assert store.connection.execute("SELECT count(*) FROM activation_chain").fetchone()[0] == 0
 
 
-def test_cancel_from_another_connection_reaches_the_runner(
+async def test_cancel_from_another_connection_reaches_the_runner(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     root, store = proj
@@ -330,25 +327,24 @@ def test_cancel_from_another_connection_reaches_the_runner(
 
     async def scenario() -> None:
         task = asyncio.create_task(svc.wait(correlation))
-        while not any(e.event_type == "AgentStart" for e in svc.events()):
-            await asyncio.sleep(0.01)
+        await until(lambda: len(fake_llm.chat_requests()) == 1, "the model request")
         with AgentService(root, config=svc.config) as other:  # as if from another process
             report = other.cancel(correlation)
             assert report.running == 1 and report.tasks == 0
         trigger = await asyncio.wait_for(task, 2.0)
         assert trigger.status == "cancelled"
 
-    run(scenario())
+    await scenario()
 
 
-def test_concurrency_limit(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_concurrency_limit(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     b, c = _ids(store, "b_func", "c_func")
     fake_llm.default_text = "ok"
     with service(root, fake_llm.base_url, concurrency=1) as svc:
         svc.chat(b, "one")
         svc.chat(c, "two")
-        finished = run(svc.run_pending())
+        finished = await svc.run_pending()
         assert [t.status for t in finished] == ["done", "done"]
         kinds = [e.event_type for e in svc.events() if e.event_type in ("AgentStart", "AgentComplete")]
         assert kinds == ["AgentStart", "AgentComplete", "AgentStart", "AgentComplete"]
@@ -357,7 +353,7 @@ def test_concurrency_limit(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
         for node in (b, c):
             fake_llm.add_text("slow", delay=0.2)
             svc.chat(node, "again")
-        run(svc.run_pending())
+        await svc.run_pending()
         kinds = [e.event_type for e in svc.events(after) if e.event_type in ("AgentStart", "AgentComplete")]
         assert kinds[:2] == ["AgentStart", "AgentStart"]
 
@@ -371,7 +367,7 @@ def _expire(store: Store, trigger_id: str, runner: str) -> None:
         )
 
 
-def test_a_dead_runners_claim_is_retried_once_then_failed(
+async def test_a_dead_runners_claim_is_retried_once_then_failed(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     _, store = proj
@@ -382,7 +378,7 @@ def test_a_dead_runners_claim_is_retried_once_then_failed(
     _expire(store, once.id, "dead-1")
     _expire(store, twice.id, "dead-1")
     _expire(store, twice.id, "dead-2")
-    run(svc.run_pending())
+    await svc.run_pending()
     retried = svc.queue.get(once.id)
     failed = svc.queue.get(twice.id)
     assert retried is not None and retried.status == "done" and retried.attempts == 2
@@ -394,7 +390,7 @@ def test_a_dead_runners_claim_is_retried_once_then_failed(
     assert len(fake_llm.chat_requests()) == 1
 
 
-def test_subscription_match_triggers_the_subscriber(
+async def test_subscription_match_triggers_the_subscriber(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM
 ) -> None:
     _, store = proj
@@ -403,7 +399,7 @@ def test_subscription_match_triggers_the_subscriber(
     fake_llm.default_text = "ok"
     svc.runner.pump_subscriptions()  # the cursor starts at the end of the log
     correlation = svc.chat(a, "go")
-    finished = run(svc.run_pending())
+    finished = await svc.run_pending()
     assert [(t.agent_id, t.kind) for t in finished] == [(a, "human_chat"), (b, "subscription")]
     (sub,) = [t for t in svc.triggers(correlation) if t.kind == "subscription"]
     assert sub.depth == 1 and sub.status == "done" and "AgentComplete" in sub.message

@@ -6,7 +6,8 @@ POSIX locks when ``Store.open`` reads the file header; see the report in doc/rem
 
 The runtime imports ``openai`` (~1 s): a background thread imports it at start, and requests
 that arrive before it finished wait for it in an executor, never on the loop.
-``push(kind, payload)`` tells the editor what happened (thread-safe).
+``push(kind, payload)`` sends streamed model text and runtime errors to the editor
+(thread-safe); stored events reach it through the database tail (``events.follow``), once.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ if TYPE_CHECKING:  # the runtime imports openai (~1 s): imported by the warm-up 
     from remora_core.agents.llm import ChatResult, LLMClient
     from remora_core.agents.service import AgentService
     from remora_core.config import LLMConfig
-    from remora_core.events.models import BaseEvent
     from remora_core.store.store import Store
 
 Push = Callable[[str, Any], None]
@@ -117,7 +117,6 @@ class AgentHost:
             config = load_config(root)
             model = StreamingModel(config.llm, lambda trigger, text: self._streamed(root, trigger, text))
             service = AgentService(root, config=config, store=store, model=model)
-            service.add_listener(lambda event: self._event(root, event))
             self.services[root] = service
             self.models[root] = model
             self.stops[root] = asyncio.Event()
@@ -134,18 +133,6 @@ class AgentHost:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             self.push("error", {"message": f"agent task failed: {task.exception()}"})
-
-    def _event(self, root: Path, event: BaseEvent) -> None:
-        self.push(
-            "agent",
-            {
-                "root": str(root),
-                "type": event.event_type,
-                "node": event.agent_ref(),
-                "correlation_id": event.correlation_id,
-                "seq": event.seq or 0,
-            },
-        )
 
     def _streamed(self, root: Path, trigger_id: str, text: str) -> None:
         node = self.trigger_nodes.get(trigger_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from remora_core.events.models import (
@@ -83,6 +84,21 @@ def event_summary(event: BaseEvent) -> dict[str, Any]:
         "text": event_text(event),
         "nodes": event_nodes(event),
         "correlation_id": event.correlation_id,
+    }
+
+
+def agent_push(root: Path, event: BaseEvent) -> dict[str, Any] | None:
+    """The "agent" push of an event of an agent (None for others): what Lua's agent views need
+    to know that a node's conversation or proposals changed."""
+    node = event.agent_ref()
+    if not node or isinstance(event, TopologyChangedEvent):
+        return None
+    return {
+        "root": str(root),
+        "type": event.event_type,
+        "node": node,
+        "correlation_id": event.correlation_id,
+        "seq": event.seq or 0,
     }
 
 

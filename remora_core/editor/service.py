@@ -59,7 +59,6 @@ class EditorService:
     def __init__(self) -> None:
         self.stores: dict[Path, Store] = {}
         self.configs: dict[Path, RemoraConfig] = {}
-        self.event_seq: dict[Path, int] = {}
         self.hub_checked: set[Path] = set()
         self.methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             "ping": lambda params: "pong",
@@ -170,21 +169,6 @@ class EditorService:
         if after is None:
             after = max(0, log.last_seq() - limit)
         return [event_summary(event) for event in log.after(int(after), limit=limit)]
-
-    def new_events(self, root: Path) -> list[dict[str, Any]]:
-        """Events committed since the last call for ``root`` (the first call only sets the position)."""
-        store = self.store(root)
-        if store is None:
-            return []
-        log = EventLog(store.connection)
-        position = self.event_seq.get(root)
-        if position is None:
-            self.event_seq[root] = log.last_seq()
-            return []
-        events = log.after(position, limit=500)
-        if events:
-            self.event_seq[root] = events[-1].seq or position
-        return [event_summary(event) for event in events]
 
     def hub(self, params: dict[str, Any]) -> dict[str, Any]:
         """``status`` | ``start`` | ``stop`` | ``restart`` (blocking: run it off the host's loop)."""

@@ -9,28 +9,26 @@ self-registration; ``tests/test_nvim_host.py`` checks they match):
 * ``RemoraNotify(method, params, request_id)`` -- asynchronous; the answer comes back as a
   notification ``require('remora.rpc')._reply(request_id, result, error)``.
 
-Events committed to the project's event log (kind "events"), the agent runtime's own events
-(kind "agent") and streamed model text (kind "stream") are pushed to Lua as notifications
-``require('remora.rpc')._push(kind, payload)``.
+Events committed to a project's event log, by any process, are pushed to Lua as
+notifications ``require('remora.rpc')._push(kind, payload)``: every batch as kind "events"
+(summaries) and each agent event also as kind "agent" (``remora_core.events.follow`` tails the
+database: the one path). Streamed model text is pushed as kind "stream".
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
 import pynvim
 
+from remora_core.editor.events import agent_push, event_summary
 from remora_core.editor.service import AGENT_REQUESTS, EditorService
 from remora_core.errors import RemoraError
-from remora_core.events.wakeup import CommitWatch, WakeSchedule, wait_for_commit
-from remora_core.store.db import database_path
+from remora_core.events.follow import RootsFollower
+from remora_core.events.models import BaseEvent
 
-POLL_INTERVAL_S = 0.03  # when a root's database cannot be watched (no inotify, not created yet)
-WATCHED_POLL_S = 1.0  # with commit watches on every root: a safety net only
-REWATCH_S = 1.0  # how often a root without a working watch tries again
 BLOCKING = frozenset({"hub", "health", "index"})  # run in a worker thread, never on the host's loop
 AGENT = frozenset("agent_" + name for name in AGENT_REQUESTS)  # coroutines: tasks on the host's loop
 LUA_REPLY = "require('remora.rpc')._reply(...)"
@@ -55,10 +53,7 @@ class RemoraHost:
     def __init__(self, nvim: pynvim.Nvim) -> None:
         self.nvim = nvim
         self.service = EditorService()
-        self.roots: set[Path] = set()
-        self.watches: dict[Path, CommitWatch] = {}  # wake the poller when a root's log is written
-        self.rewatched = 0.0
-        self.roots_changed: asyncio.Event | None = None
+        self.follower = RootsFollower(self._events, self._follow_error)
         self.poller: asyncio.Task[None] | None = None
         # The agent runtime: imported now in a background thread (openai is slow to import).
         self.service.start_agents(lambda kind, payload: nvim.async_call(self._push, kind, payload))
@@ -129,56 +124,16 @@ class RemoraHost:
         """Follow ``root``'s event log; on first sight start its hub when allowed."""
         if autostart and self.service.needs_hub(root):
             self.nvim.loop.create_task(self._start_hub(root))
-        if root not in self.roots:
-            self.roots.add(root)
-            self.watches[root] = CommitWatch(database_path(root))  # before the first read
-            self.service.new_events(root)  # sets the starting position
-            if self.roots_changed is not None:
-                self.roots_changed.set()
+        self.follower.follow(root)
         if self.poller is None:
-            self.roots_changed = asyncio.Event()
-            self.poller = self.nvim.loop.create_task(self._poll())
+            self.poller = self.nvim.loop.create_task(self.follower.run())
 
-    def _rewatch(self) -> None:
-        """Retry the watches that could not be set up (the project had no database yet)."""
-        now = time.monotonic()
-        if now - self.rewatched < REWATCH_S:
-            return
-        self.rewatched = now
-        for root, watch in list(self.watches.items()):
-            if watch.fileno() is None:
-                watch.close()
-                self.watches[root] = CommitWatch(database_path(root))
+    def _events(self, root: Path, events: list[BaseEvent]) -> None:
+        self._push("events", {"root": str(root), "events": [event_summary(event) for event in events]})
+        for event in events:
+            payload = agent_push(root, event)
+            if payload is not None:
+                self._push("agent", payload)
 
-    async def _poll(self) -> None:
-        """Push new events of every followed root: woken by their commits (inotify), else
-        every POLL_INTERVAL_S."""
-        assert self.roots_changed is not None
-        schedule = WakeSchedule()
-        while True:
-            watched = all(watch.fileno() is not None for watch in self.watches.values())
-            if not watched:
-                self._rewatch()
-            seconds = schedule.timeout(WATCHED_POLL_S if watched else POLL_INTERVAL_S)
-            schedule.waited(await wait_for_commit(list(self.watches.values()), seconds, self.roots_changed))
-            self.roots_changed.clear()
-            if self._push_new_events():
-                schedule.found()
-
-    def _push_new_events(self) -> bool:
-        """Push what each root's log gained; True when there was anything."""
-        found = False
-        for root in list(self.roots):
-            try:
-                events = self.service.new_events(root)
-            except Exception as error:  # noqa: BLE001 -- a locked or missing db must not kill the poller
-                events = []
-                self._push("error", {"root": str(root), "message": _describe(error)})
-                self.roots.discard(root)
-                watch = self.watches.pop(root, None)
-                if watch is not None:
-                    watch.close()
-            if events:
-                found = True
-                self._push("events", {"root": str(root), "events": events})
-        return found
+    def _follow_error(self, root: Path, error: Exception) -> None:
+        self._push("error", {"root": str(root), "message": _describe(error)})
