@@ -68,3 +68,34 @@ def project(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
         return root
 
     return make
+
+
+# -- markers (documented in pyproject.toml and the README's Development section) ------------------
+# ``nvim``: every test of a tests/test_nvim_*.py module (a real headless Neovim).
+# ``slow``: the nvim tests, the modules below (hub daemons, CLI subprocesses, mypy) and the tests
+# below (the standard library, big generated trees, Python subprocesses). ``pytest -m "not slow"``
+# is the fast subset (under a minute on an idle machine).
+SLOW_MODULES = frozenset(
+    {"test_hub.py", "test_hub_signals.py", "test_agent_cli.py", "test_cli.py", "test_static.py"}
+)
+SLOW_TESTS = frozenset(
+    {
+        "test_parsing.py::test_every_definition_of_the_standard_library_matches_ast",
+        "test_anchors.py::test_injection_keeps_the_ast_of_every_file_identical",
+        "test_graph.py::test_large_project_is_not_loaded_whole",
+        "test_incremental_parse.py::test_random_edits_of_real_files_give_the_fresh_parse",
+        "test_cli_engine.py::test_cli_modules_import_alone",
+        "test_topology_events.py::test_editor_host_index_emits",
+        "test_events.py::test_tailer_follows_another_process",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.path.name
+        if module.startswith("test_nvim_"):
+            item.add_marker(pytest.mark.nvim)
+            item.add_marker(pytest.mark.slow)
+        elif module in SLOW_MODULES or f"{module}::{item.originalname}" in SLOW_TESTS:  # type: ignore[attr-defined]
+            item.add_marker(pytest.mark.slow)

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Literal
 
+from remora_core.agents import definitions as defs
 from remora_core.agents import source_edit as edit
 from remora_core.agents.errors import ProposalError
 from remora_core.agents.proposal_model import Proposal, ProposalKind
@@ -40,7 +41,7 @@ def _check_result(text: str, span: edit.Span, new: str, what: str) -> None:
 def _rewrite_definition(text: str, span: edit.Span, new_source: str, column: int, what: str) -> str:
     lines = edit.split_lines(text)
     newline = edit.newline_of(text)
-    definition = edit.read_definition(
+    definition = defs.read_definition(
         new_source, expect_name=span.name, expect_class=span.node_type == "class", what=what
     )
     # anchors of the nested definitions the node had, by qualname relative to the node
@@ -49,8 +50,8 @@ def _rewrite_definition(text: str, span: edit.Span, new_source: str, column: int
         for inner in edit.span_defs(text, span).defs[1:]
         if inner.anchor and inner.anchor != span.node_id
     }
-    edit.strip_foreign_anchors(definition, set(nested.values()))
-    rendered = edit.render(definition, span.indent, newline)
+    defs.strip_foreign_anchors(definition, set(nested.values()))
+    rendered = defs.render(definition, span.indent, newline)
     shift = 0
     if definition.parsed.start_line == definition.parsed.def_line and span.start_line < span.def_line:
         decorators = lines[span.start_line - 1 : span.def_line - 1]
@@ -64,11 +65,11 @@ def _rewrite_definition(text: str, span: edit.Span, new_source: str, column: int
         if anchor is None or anchor in used:
             continue
         index = inner.def_line - 1 + shift
-        rendered[index] = edit.put_anchor(rendered[index].rstrip("\r\n"), anchor, column) + newline
+        rendered[index] = defs.put_anchor(rendered[index].rstrip("\r\n"), anchor, column) + newline
         used.add(anchor)
     index = definition.parsed.def_line - 1 + shift
     rendered[index] = (
-        edit.put_anchor(rendered[index].rstrip("\r\n"), span.node_id, column, lines[span.def_line - 1])
+        defs.put_anchor(rendered[index].rstrip("\r\n"), span.node_id, column, lines[span.def_line - 1])
         + newline
     )
     new = "".join(rendered)
@@ -155,7 +156,7 @@ def _body_indent(lines: list[str], span: edit.Span) -> str:
     for line in lines[span.header_end_line : span.end_line]:
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
-            return edit._indent_of(line)
+            return defs.indent_of(line)
     return span.indent + "    "
 
 
@@ -196,8 +197,8 @@ def draft_new_node(
         ]
     if any(child_name == name for child_name, _, _ in children):
         raise ProposalError(f"{what}: {container_id!r} already has a definition named {name!r}")
-    definition = edit.read_definition(source, expect_name=name, expect_class=node_type == "class", what=what)
-    edit.strip_foreign_anchors(definition, set())
+    definition = defs.read_definition(source, expect_name=name, expect_class=node_type == "class", what=what)
+    defs.strip_foreign_anchors(definition, set())
     lines = edit.split_lines(text)
     newline = edit.newline_of(text)
     if insert_after is not None:
@@ -211,9 +212,9 @@ def draft_new_node(
     node_id = new_node_id()
     while is_taken(node_id):
         node_id = new_node_id()
-    rendered = edit.render(definition, indent, newline)
+    rendered = defs.render(definition, indent, newline)
     index = definition.parsed.def_line - 1
-    rendered[index] = edit.put_anchor(rendered[index].rstrip("\r\n"), node_id, column) + newline
+    rendered[index] = defs.put_anchor(rendered[index].rstrip("\r\n"), node_id, column) + newline
     gap = [newline] * (2 if indent == "" else 1)
     if at > 0 and not lines[at - 1].endswith("\n"):
         lines[at - 1] += newline

@@ -15,6 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from remora_core.agents import definitions as defs
 from remora_core.agents import source_edit as edit
 from remora_core.agents.errors import ProposalError
 from remora_core.agents.hunks import diff_hunks, partial_source
@@ -64,10 +65,10 @@ def splice_proposal(proposal: Proposal, text: str) -> Spliced | str:
             f"node {proposal.node_id!r} changed since proposal {proposal.id!r} was made "
             "(stale base); ask the agent again"
         )
-    old_indent = edit._indent_of(proposal.old_source.split("\n", 1)[0])
+    old_indent = defs.indent_of(proposal.old_source.split("\n", 1)[0])
     new_source = proposal.new_source
     if span.node_type != "file" and old_indent != span.indent:
-        new_source = edit.reindent(new_source, old_indent, span.indent)
+        new_source = defs.reindent(new_source, old_indent, span.indent)
     new_text = edit.splice(text, span, new_source)
     replacement = [line.rstrip("\r\n") for line in edit.split_lines(new_source)]
     return Spliced(new_text, span.start_line - 1, span.end_line, replacement)

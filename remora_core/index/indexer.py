@@ -1,5 +1,8 @@
 """Index a project: discover, parse (in processes), assign ids, write anchors, store nodes and edges.
 
+This module orchestrates one pass; change detection is ``index.changes``, the ``files.refs``
+codec ``index.refs``, the write transaction ``index.write``.
+
 Unchanged files (same mtime and size, or same bytes) are skipped, so a re-index of an
 unchanged tree does no parsing at all. One ``Indexer`` can be kept alive (the hub does) so
 that its symbol table is loaded from the database only once.
@@ -9,45 +12,33 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from remora_core.config import IndexConfig
 from remora_core.errors import FileChangedError
 from remora_core.fileio import bytes_hash, replace_checked
+from remora_core.index.changes import Batch, FileChange, OnChanges, changed_rows, compare_refs, orphans
 from remora_core.index.discovery import FoundFile, IgnoreRules, discover, is_skipped_dir
 from remora_core.index.lock import index_lock
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
 from remora_core.index.parse_pool import ParseResult, SourceParser, parse_files, references_json, worker_count
+from remora_core.index.refs import refs_json, symbols_from_refs
 from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode, SymbolTable, module_names
+from remora_core.index.write import edge_diff, write_pass
 from remora_core.parsing.anchors import apply_anchor_edits
 from remora_core.parsing.model import ParsedFile
 from remora_core.parsing.python_source import parse_python
 from remora_core.store.store import FileRow, NodeRow, Store
 
+__all__ = ["FileChange", "IndexReport", "Indexer", "OnChanges"]  # FileChange / OnChanges: from changes
+
 REEXPORT_HOPS = 5
 # Timestamps are coarse (a few ms on Linux, 2 s on FAT): a file whose mtime is this close to the
 # moment it was indexed is compared by content, not by mtime and size.
 RACY_WINDOW_S = 2.0
-
-
-@dataclass(slots=True)
-class FileChange:
-    """What one indexing pass changed in one file (the hub turns these into events)."""
-
-    path: str
-    added: list[str] = field(default_factory=list)  # ids new to this file
-    removed: list[str] = field(default_factory=list)  # ids that moved to another file
-    orphaned: list[str] = field(default_factory=list)  # ids orphaned (renamed, deleted)
-    changed: list[str] = field(default_factory=list)  # ids kept whose source changed
-    deleted: bool = False
-    content_changed: bool = False  # the file's bytes changed (every re-parsed file)
-
-
-OnChanges = Callable[[list[FileChange]], None]
 
 
 @dataclass(slots=True)
@@ -92,150 +83,29 @@ class _TakenIds:
         self.ids.add(node_id)
 
 
-def _refs_json(ids: FileIds, body: str) -> str:
-    """The ``files.refs`` column: the file's node ids in definition order + its raw references."""
-    return '{"ids":' + json.dumps(ids.def_ids, separators=(",", ":")) + "," + body + "}"
-
-
-def _symbols_from_refs(
-    path: str, file_id: str, refs: dict, nodes: dict[str, SymbolNode]
-) -> tuple[FileSymbols, list[SymbolNode]]:
-    ids: list[str] = refs.get("ids", [])
-    bases = {int(index): tuple(value) for index, value in refs.get("bases", {}).items()}
-    params = {int(index): frozenset(value) for index, value in refs.get("params", {}).items()}
-    symbol_nodes: list[SymbolNode] = []
-    if file_id in nodes:
-        symbol_nodes.append(nodes[file_id])
-    for index, node_id in enumerate(ids):
-        node = nodes.get(node_id)
-        if node is None:
-            continue
-        if index in bases or index in params:
-            node = SymbolNode(
-                node.id,
-                node.node_type,
-                node.name,
-                node.file_path,
-                node.parent_id,
-                bases.get(index, ()),
-                params.get(index, frozenset()),
-            )
-        symbol_nodes.append(node)
-    symbols = FileSymbols(
-        path=path,
-        file_id=file_id,
-        imports=[ImportRef(*item) for item in refs.get("imports", [])],
-        calls=[(ids[caller], callee) for caller, callee, _ in refs.get("calls", []) if caller < len(ids)],
-    )
-    return symbols, symbol_nodes
-
-
-# The last element of each import and call entry in a refs column is its line number (no
-# other list there ends in an integer, and no name can hold ',' or ']').
-_REF_LINES_RE = re.compile(r",\d+\]")
-
-
-@dataclass(slots=True)
-class _RefsVerdict:
-    """How one re-indexed file's nodes and references compare with the stored ones."""
-
-    interface_changed: bool  # what other files' resolution reads changed
-    edges_unchanged: bool  # the file's own edges are the stored ones
-    # The names whose meaning in this module changed (added, removed or re-bound nodes and
-    # imports); None when the change can reach any name (class bases, a star import).
-    names: set[str] | None = field(default_factory=set)
-
-
-def _compare_refs(
-    old_rows: Sequence[NodeRow], old_refs: str | None, rows: Sequence[NodeRow], refs: str
-) -> _RefsVerdict:
-    """The interface is what other files' resolution reads: the nodes (id, name, place) and
-    the file's imports and class bases (re-exports, inheritance). The file's own edges are
-    unchanged when the interface is and so is everything its resolution reads: the refs
-    column without line numbers (no edge depends on a line)."""
-
-    def nodes(group: Sequence[NodeRow]) -> set[tuple[str, str, str, str | None]]:
-        return {(row.id, row.qualname, row.node_type, row.parent_id) for row in group}
-
-    if old_refs is None:
-        return _RefsVerdict(True, False, None)
-    changed_nodes = nodes(old_rows) ^ nodes(rows)
-    names: set[str] | None = {
-        qualname.rsplit(".", 1)[-1] for _, qualname, node_type, _ in changed_nodes if node_type != "file"
-    }
-    if any(node_type == "file" for _, _, node_type, _ in changed_nodes):
-        names = None  # the module itself got another id
-    if old_refs == refs or _REF_LINES_RE.sub("]", old_refs) == _REF_LINES_RE.sub("]", refs):
-        # the usual edits: no JSON to decode
-        return _RefsVerdict(bool(changed_nodes), not changed_nodes, names)
-    old_data, new_data = json.loads(old_refs), json.loads(refs)
-    if old_data.get("bases", {}) != new_data.get("bases", {}):
-        return _RefsVerdict(True, False, None)  # inherited members: any name may resolve anew
-    old_imports = [tuple(item[:4]) for item in old_data.get("imports", [])]
-    new_imports = [tuple(item[:4]) for item in new_data.get("imports", [])]
-    if old_imports != new_imports:
-        moved = set(old_imports) ^ set(new_imports)
-        if names is None or not moved or any(alias == "*" for *_, alias in moved):
-            return _RefsVerdict(True, False, None)  # reordered imports or a star import
-        names |= {alias for *_, alias in moved}
-        return _RefsVerdict(True, False, names)
-    return _RefsVerdict(bool(changed_nodes), False, names)
-
-
-def _changed_rows(rows: list[NodeRow], old_rows: dict[str, list[NodeRow]]) -> list[NodeRow]:
-    """Rows whose stored copy differs (timestamps aside): the others are not rewritten."""
-    old = {row.id: row for group in old_rows.values() for row in group}
-
-    def same(row: NodeRow) -> bool:
-        previous = old.get(row.id)
-        return previous is not None and _row_key(previous) == _row_key(row)
-
-    return [row for row in rows if not same(row)]
-
-
-def _row_key(row: NodeRow) -> tuple[object, ...]:
-    return row.values()[1:-2]  # everything but the id and the timestamps
-
-
 def _shape(parsed: ParsedFile, shift: int = 0) -> list[tuple[str, str, int, int, int]]:
     return [
         (d.node_type, d.qualname, d.parent, d.start_line + shift, d.end_line + shift) for d in parsed.defs
     ]
 
 
-@dataclass(slots=True)
-class _Batch:
-    """What one pass collects file by file before it writes anything."""
-
-    interface_changed: set[str]
-    node_rows: list[NodeRow] = field(default_factory=list)
-    file_rows: list[FileRow] = field(default_factory=list)
-    parent_edges: list[tuple[str, str, str, str]] = field(default_factory=list)
-    changes: dict[str, FileChange] = field(default_factory=dict)
-    claimed: set[str] = field(default_factory=set)  # stored ids that live on (in any file)
-    edges_unchanged: set[str] = field(default_factory=set)  # same nodes and references as stored
-    # Names whose meaning changed in the files of interface_changed; None: any name may have.
-    changed_names: set[str] | None = field(default_factory=set)
-    home: dict[str, str] = field(default_factory=dict)  # id -> the file it now lives in
-    anchors_added: int = 0
-
-
-def _orphans(old_rows: dict[str, list[NodeRow]], batch: _Batch, deleted: set[str]) -> list[str]:
-    """Ids of the stored active nodes nobody claimed (orphaned); ids that moved to another file
-    are recorded as removed from their old file."""
-    orphaned: list[str] = []
-    for path, rows in old_rows.items():
-        change = batch.changes.setdefault(path, FileChange(path, deleted=path in deleted))
-        for row in rows:
-            if row.status != "active":
-                continue
-            if row.id in batch.claimed:
-                if batch.home.get(row.id, path) != path:
-                    change.removed.append(row.id)
-                continue
-            orphaned.append(row.id)
-            change.orphaned.append(row.id)
-    return orphaned
+def _sort_results(
+    results: list[ParseResult], known: dict[str, FileRow], errors: list[dict[str, str]]
+) -> tuple[list[ParseResult], list[ParseResult]]:
+    """(touched: same bytes as stored, only the file's stat changed; changed), by path; the
+    parse problems and unreadable files go to ``errors``."""
+    touched: list[ParseResult] = []
+    changed: list[ParseResult] = []
+    for result in sorted(results, key=lambda item: item.path):
+        if result.parsed is None:
+            errors.append({"path": result.path, "message": result.error or "unreadable"})
+            continue
+        errors.extend({"path": result.path, "message": problem} for problem in result.parsed.problems)
+        if (row := known.get(result.path)) is not None and row.content_hash == result.content_hash:
+            touched.append(result)
+        else:
+            changed.append(result)
+    return touched, changed
 
 
 class Indexer:
@@ -370,7 +240,7 @@ class Indexer:
         for path, file_id, refs in self.store.connection.execute("SELECT path, file_id, refs FROM files"):
             if path in skip:
                 continue
-            symbols, symbol_nodes = _symbols_from_refs(path, file_id, json.loads(refs), nodes)
+            symbols, symbol_nodes = symbols_from_refs(path, file_id, json.loads(refs), nodes)
             table.add_file(symbols, symbol_nodes)
         return table
 
@@ -386,17 +256,7 @@ class Indexer:
     ) -> tuple[int, int, list[FileChange]]:
         now = time.time()
         store = self.store
-        touched: list[ParseResult] = []
-        changed: list[ParseResult] = []
-        for result in sorted(results, key=lambda item: item.path):
-            if result.parsed is None:
-                errors.append({"path": result.path, "message": result.error or "unreadable"})
-                continue
-            errors.extend({"path": result.path, "message": problem} for problem in result.parsed.problems)
-            if (row := known.get(result.path)) is not None and row.content_hash == result.content_hash:
-                touched.append(result)
-            else:
-                changed.append(result)
+        touched, changed = _sort_results(results, known, errors)
         if not changed and not deleted:
             with store.transaction():
                 for result in touched:
@@ -437,7 +297,7 @@ class Indexer:
         taken.check_store = not no_nodes  # orphaned rows outlive their files: never reuse their ids
         taken.ids.update(site.anchor for site in sites)
 
-        batch = _Batch(interface_changed=set(deleted))
+        batch = Batch(interface_changed=set(deleted))
         for result in changed:
             self._index_file(
                 result,
@@ -452,28 +312,13 @@ class Indexer:
                 batch,
                 now,
             )
-        orphaned = _orphans(old_rows, batch, set(deleted))
+        orphaned = orphans(old_rows, batch, set(deleted))
         for path in deleted:
             symbols.remove_file(path)
 
-        # Files that may resolve differently now: importers of and callers into every file
-        # whose interface (nodes, imports, bases) changed. A body-only edit affects no other file.
         importers: set[str] = set()
         if batch.interface_changed and not store_empty:
-            importers = self._importers(path for path in batch.interface_changed if path in known)
-            importers |= store.caller_files(
-                row.id
-                for path in batch.interface_changed
-                for row in old_rows.get(path, ())
-                if row.status == "active"
-            )
-            if batch.changed_names is not None and not deleted and all(path in known for path in changed_paths):
-                # Resolving a name in another module looks up each segment of what the caller
-                # wrote (and the bases of the classes it goes through): a file whose calls,
-                # imports and bases name none of the changed names, nor a class inheriting from
-                # one, resolves exactly as before (adding a function to a module imported everywhere).
-                names = symbols.through_bases(batch.changed_names)
-                importers = {path for path in importers if symbols.mentions(path, names)}
+            importers = self._affected_importers(batch, known, old_rows, changed_paths, deleted)
 
         # Edges: parent_of for changed files, calls/imports for every affected file. A file whose
         # nodes and references are as stored keeps its edges, unless some file's interface
@@ -494,52 +339,46 @@ class Indexer:
             stale_edges: list[tuple[str, str, str]] = []
             new_edges = sorted(batch.parent_edges + resolved)
         else:
-            batch.node_rows = _changed_rows(batch.node_rows, old_rows)
+            batch.node_rows = changed_rows(batch.node_rows, old_rows)
             parent_edges = [edge for edge in batch.parent_edges if edge[3] not in unchanged]
-            stale_edges, new_edges = self._edge_diff(
-                parent_edges + resolved, edge_owners, set(deleted), affected
-            )
+            stale_edges, new_edges = edge_diff(store, parent_edges + resolved, edge_owners, set(deleted), affected)
         final = [
             change
             for _, change in sorted(batch.changes.items())
             if change.content_changed or change.added or change.removed or change.orphaned or change.deleted
         ]
-        with store.transaction(check_foreign_keys=not store_empty):
-            rebuild = store.drop_secondary_indexes(("nodes", "edges")) if store_empty else []
-            store.put_nodes(sorted(batch.node_rows, key=lambda row: row.id))  # key order: B-tree appends
-            store.orphan(orphaned, now)
-            store.delete_edge_rows(stale_edges)
-            store.put_edges(new_edges)
-            store.put_files(batch.file_rows)
-            store.delete_files(deleted)
-            for result in touched:
-                store.touch_file(result.path, result.mtime_ns, result.size)
-            store.create_indexes(rebuild)
-            if on_changes is not None and final:
-                on_changes(final)  # same transaction: the index and its events commit together
+        write_pass(
+            store, batch, orphaned, stale_edges, new_edges, deleted, touched, now, store_empty, final, on_changes
+        )
         return batch.anchors_added, len(orphaned), final
 
-    def _edge_diff(
+    def _affected_importers(
         self,
-        wanted: list[tuple[str, str, str, str]],
-        changed: set[str],
-        deleted: set[str],
-        affected: set[str],
-    ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str, str]]]:
-        """(edges to delete, edges to insert) so that the produced edges of these files are
-        exactly ``wanted``: changed/deleted files own all their edges, affected files their
-        calls/imports. Unchanged edges are not rewritten."""
-        owned: dict[str, tuple[str, ...]] = {}
-        for path in affected:
-            owned[path] = ("calls", "imports")
-        for path in changed | deleted:
-            owned[path] = ("parent_of", "calls", "imports")
-        existing = self.store.edges_of_files(owned)
-        wanted_keys = {(source, target, kind): path for source, target, kind, path in wanted}
-        # An edge now produced by another file (a moved node) is re-written with its new owner.
-        stale = [key for key, path in existing.items() if wanted_keys.get(key) != path]
-        fresh = sorted((*key, path) for key, path in wanted_keys.items() if existing.get(key) != path)
-        return stale, fresh
+        batch: Batch,
+        known: dict[str, FileRow],
+        old_rows: dict[str, list[NodeRow]],
+        changed_paths: set[str],
+        deleted: list[str],
+    ) -> set[str]:
+        """Files that may resolve differently now: importers of and callers into every file
+        whose interface (nodes, imports, bases) changed. A body-only edit affects no other file."""
+        store, symbols = self.store, self.symbols
+        assert symbols is not None
+        importers = self._importers(path for path in batch.interface_changed if path in known)
+        importers |= store.caller_files(
+            row.id
+            for path in batch.interface_changed
+            for row in old_rows.get(path, ())
+            if row.status == "active"
+        )
+        if batch.changed_names is not None and not deleted and all(path in known for path in changed_paths):
+            # Resolving a name in another module looks up each segment of what the caller
+            # wrote (and the bases of the classes it goes through): a file whose calls,
+            # imports and bases name none of the changed names, nor a class inheriting from
+            # one, resolves exactly as before (adding a function to a module imported everywhere).
+            names = symbols.through_bases(batch.changed_names)
+            importers = {path for path in importers if symbols.mentions(path, names)}
+        return importers
 
     def _index_file(
         self,
@@ -552,7 +391,7 @@ class Indexer:
         taken: _TakenIds,
         inject: bool,
         errors: list[dict[str, str]],
-        batch: _Batch,
+        batch: Batch,
         now: float,
     ) -> None:
         """Ids, anchors, rows, symbols and change record of one re-parsed file, into ``batch``."""
@@ -570,7 +409,7 @@ class Indexer:
         batch.parent_edges.extend(
             (row.parent_id, row.id, "parent_of", result.path) for row in rows if row.parent_id is not None
         )
-        refs = _refs_json(ids, result.refs_body or references_json(parsed))
+        refs = refs_json(ids, result.refs_body or references_json(parsed))
         batch.file_rows.append(
             FileRow(
                 result.path,
@@ -592,7 +431,7 @@ class Indexer:
         )
         old_refs = known[result.path].refs if result.path in known else None
         if not store_empty:
-            refs_verdict = _compare_refs(old_active, old_refs, rows, refs)
+            refs_verdict = compare_refs(old_active, old_refs, rows, refs)
             if refs_verdict.interface_changed:
                 batch.interface_changed.add(result.path)
                 if batch.changed_names is not None:
