@@ -54,15 +54,15 @@ class EventBus:
         events, self._deferred = self._deferred, []
         return events
 
-    def append(self, event: BaseEvent, *, also: str | None = None, params: Sequence[object] = ()) -> Appended:
-        """Store the deferred events and ``event`` in one transaction (plus the ``also`` statement,
-        run after the insert; a ``?`` named ``:seq`` in it gets the event's seq)."""
+    def append(self, event: BaseEvent, *, also: Callable[[int], None] | None = None) -> Appended:
+        """Store the deferred events and ``event`` in one transaction (plus ``also(seq)``, run
+        after the insert in the same transaction with the event's seq)."""
         events = [*self._deferred, event]
         self._deferred.clear()
         with write_transaction(self.connection):
             appended = self.log.append_in_transaction(events)
             if also is not None:
-                self.connection.execute(also, [appended[-1].seq, *params])
+                also(appended[-1].seq)
         self.notify(events)
         return appended[-1]
 
@@ -146,8 +146,7 @@ class EventingProposals:
                 file_path=proposal.file_path,
                 correlation_id=proposal.correlation_id,
             ),
-            also="UPDATE proposals SET event_seq = ? WHERE id = ?",
-            params=[proposal.id],
+            also=lambda seq: self.proposals.set_event_seq_in_transaction(proposal.id, seq),
         )
         stored.event_seq = appended.seq
         return stored

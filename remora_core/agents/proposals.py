@@ -132,8 +132,12 @@ class ProposalStore:
         return proposal
 
     def set_event_seq(self, proposal_id: str, seq: int) -> None:
-        with self.store.transaction() as connection:
-            connection.execute("UPDATE proposals SET event_seq = ? WHERE id = ?", (seq, proposal_id))
+        with self.store.transaction():
+            self.set_event_seq_in_transaction(proposal_id, seq)
+
+    def set_event_seq_in_transaction(self, proposal_id: str, seq: int) -> None:
+        """Record the seq of the proposal's RewriteProposal event (the caller's transaction)."""
+        self.store.connection.execute("UPDATE proposals SET event_seq = ? WHERE id = ?", (seq, proposal_id))
 
     def _resolve(self, proposal_id: str, status: ProposalStatus, feedback: str | None = None) -> Proposal:
         with self.store.transaction() as connection:

@@ -42,7 +42,8 @@ from remora_core.events.models import (
     BaseEvent,
     event_from_json,
 )
-from remora_core.events.store import read_after
+from remora_core.events.store import last_seq, read_after
+from remora_core.events.subscriptions import has_subscriptions
 from remora_core.store.db import write_transaction
 from remora_core.store.store import Store
 
@@ -120,14 +121,13 @@ class Runner:
         created = 0
         connection = self.store.connection
         with write_transaction(connection):
-            row = connection.execute(
-                "SELECT value FROM meta WHERE key = ?", (SUBSCRIPTION_CURSOR,)
-            ).fetchone()
-            newest = connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-            cursor = int(row[0]) if row else newest  # a new cursor starts at the end (no replay)
-            has_subscriptions = connection.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchone()
+            stored = self.store.meta(SUBSCRIPTION_CURSOR)
+            newest = last_seq(connection)
+            cursor = int(stored) if stored is not None else newest  # a new cursor starts at the end (no replay)
             rows = (
-                read_after(connection, cursor, limit=limit) if has_subscriptions and newest > cursor else []
+                read_after(connection, cursor, limit=limit)
+                if newest > cursor and has_subscriptions(connection)
+                else []
             )
             for seq, event_type, payload in rows:
                 event = event_from_json(event_type, payload, seq)
@@ -136,17 +136,13 @@ class Runner:
                         continue  # an agent is never triggered by its own events
                     created += self._subscription_trigger(agent_id, event)
             end = rows[-1][0] if len(rows) == limit else newest
-            if end != cursor or row is None:
-                connection.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (SUBSCRIPTION_CURSOR, str(end))
-                )
+            if end != cursor or stored is None:
+                self.store.set_meta(SUBSCRIPTION_CURSOR, str(end))
         return created
 
     def _subscription_trigger(self, agent_id: str, event: BaseEvent) -> int:
         correlation_id = event.correlation_id or new_correlation_id()
-        depth = self.store.connection.execute(
-            "SELECT coalesce(max(depth) + 1, 0) FROM triggers WHERE correlation_id = ?", (correlation_id,)
-        ).fetchone()[0]
+        depth = self.queue.next_depth(correlation_id)
         message = (
             f"An event you subscribed to happened ({event.event_type}, seq {event.seq}):\n"
             f"{json.dumps(event.envelope(), default=str)}"

@@ -117,6 +117,14 @@ class TriggerQueue:
         )
         return [row[0] for row in rows]
 
+    def next_depth(self, correlation_id: str) -> int:
+        """The depth a new trigger of ``correlation_id`` gets: one below its deepest (0: the first)."""
+        return int(
+            self.connection.execute(
+                "SELECT coalesce(max(depth) + 1, 0) FROM triggers WHERE correlation_id = ?", (correlation_id,)
+            ).fetchone()[0]
+        )
+
     def queued_count(self) -> int:
         return int(
             self.connection.execute("SELECT count(*) FROM triggers WHERE status = 'queued'").fetchone()[0]

@@ -20,17 +20,14 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from remora_core.agents import activation
 from remora_core.agents.bus import EventBus, Listener
 from remora_core.agents.errors import AgentError, ProposalError
-from remora_core.agents.llm import ChatModel
-from remora_core.agents.node import ContextProvider
 from remora_core.agents.proposal_model import Proposal, ProposalStatus
-from remora_core.agents.proposals import ApplyResult
-from remora_core.agents.runner import Runner
-from remora_core.agents.triggers import Trigger, TriggerKind, new_correlation_id
+from remora_core.agents.proposals import ApplyResult, ProposalStore
+from remora_core.agents.triggers import Trigger, TriggerKind, TriggerQueue, new_correlation_id
 from remora_core.config import RemoraConfig, load_config
 from remora_core.engine.ghost import GhostPlan, ghost_message, new_ghost_id, plan_ghost
 from remora_core.engine.nodes import resolve_node
@@ -47,6 +44,11 @@ from remora_core.index.indexer import Indexer
 from remora_core.parsing.python_source import parse_python
 from remora_core.project import relative_path
 from remora_core.store.store import NodeRow, Store
+
+if TYPE_CHECKING:  # the runner imports the model client (openai, ~1 s): only turns need it
+    from remora_core.agents.llm import ChatModel
+    from remora_core.agents.node import ContextProvider
+    from remora_core.agents.runner import Runner
 
 NodeState = Literal["idle", "running", "waiting", "error"]
 
@@ -129,26 +131,34 @@ class Engine:
         self._owns_store = store is None
         self.store = store or Store.open(self.root, create=False)
         self.bus = EventBus(self.store.connection)
-        self.runner = Runner(
-            self.root,
-            self.store,
-            self.config,
-            bus=self.bus,
-            model=model,
-            providers=providers,
-            runner_id=runner_id,
-            lease_seconds=lease_seconds,
-            heartbeat_seconds=heartbeat_seconds,
-        )
-        self.queue = self.runner.queue
-        self._proposals = self.runner.proposals
+        self.queue = TriggerQueue(self.store.connection, self.bus.log)
+        self._proposals = ProposalStore(self.store, self.root)
+        self._runner: Runner | None = None
+        self._runner_options: dict[str, Any] = {
+            "model": model,
+            "providers": providers,
+            "runner_id": runner_id,
+            "lease_seconds": lease_seconds,
+            "heartbeat_seconds": heartbeat_seconds,
+        }
+
+    @property
+    def runner(self) -> Runner:
+        """The agent runner of this engine, made (and the model client imported) on first use:
+        status, stop, proposals and approvals never load it."""
+        if self._runner is None:
+            from remora_core.agents.runner import Runner
+
+            self._runner = Runner(self.root, self.store, self.config, bus=self.bus, **self._runner_options)
+        return self._runner
 
     def close(self) -> None:
         if self._owns_store:
             self.store.close()
 
     async def aclose(self) -> None:
-        await self.runner.aclose()
+        if self._runner is not None:
+            await self._runner.aclose()
         self.close()
 
     def __enter__(self) -> Self:
@@ -221,7 +231,7 @@ class Engine:
         """Cancel everything under ``correlation_id``: queued triggers, running turns (here now,
         in other runner processes at their next heartbeat) and its pending proposals."""
         queued, running = self.queue.request_cancel(correlation_id)
-        tasks = self.runner.cancel_local(correlation_id)
+        tasks = self._runner.cancel_local(correlation_id) if self._runner is not None else 0
         cancelled = 0
         for proposal in self._proposals.list(status="pending"):
             if proposal.correlation_id == correlation_id:

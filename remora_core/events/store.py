@@ -77,7 +77,7 @@ class EventLog:
 
     # -- read ----------------------------------------------------------------------------
     def last_seq(self) -> int:
-        return self.connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        return last_seq(self.connection)
 
     def get(self, seq: int) -> BaseEvent | None:
         row = self.connection.execute(f"SELECT {_COLUMNS} FROM events WHERE seq = ?", (seq,)).fetchone()
@@ -157,6 +157,11 @@ class EventLog:
             (event_type.removesuffix("Event"), limit),
         ).fetchall()
         return _rows(reversed(rows))
+
+
+def last_seq(connection: sqlite3.Connection) -> int:
+    """The newest event's ``seq`` (0 for an empty log)."""
+    return int(connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
 
 
 def read_after(

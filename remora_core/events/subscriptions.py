@@ -123,6 +123,10 @@ def subscriptions(connection: sqlite3.Connection, agent_id: str | None = None) -
     return [Subscription(agent, parse_pattern(text)) for agent, text in rows]
 
 
+def has_subscriptions(connection: sqlite3.Connection) -> bool:
+    return connection.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchone() is not None
+
+
 class SubscriptionMatcher:
     """Matches events against the stored subscriptions; reloads them only when the table changed."""
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Self
 
 from remora_core.events.models import BaseEvent, event_from_json
-from remora_core.events.store import read_after
+from remora_core.events.store import last_seq, read_after
 from remora_core.events.wakeup import CommitWatch, WakeSchedule, wait_for_commit
 from remora_core.store.db import connect, database_path
 
@@ -52,7 +52,7 @@ class EventTailer:
         self.schedule = WakeSchedule()
         self._version: int | None = None
         if after is None:
-            after = self.connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            after = last_seq(self.connection)
         self.position: int = after
 
     def close(self) -> None:
@@ -81,7 +81,7 @@ class EventTailer:
             return []
         # Every seq <= newest is committed (writers are serialised), so rows of other types
         # up to it can be skipped for good without missing a later commit.
-        newest = self.connection.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        newest = last_seq(self.connection)
         if newest <= self.position:
             return []
         rows = read_after(

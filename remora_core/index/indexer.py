@@ -148,7 +148,7 @@ class Indexer:
     ) -> IndexReport:
         started = time.perf_counter()
         inject = self.config.inject if inject is None else inject
-        store_empty = self.store.connection.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
+        store_empty = not self.store.has_files()
         if paths is None:
             known = self.store.file_rows()
             found = discover(self.root, self.config.exclude)
@@ -181,7 +181,7 @@ class Indexer:
         total_files = 0
         if totals:
             nodes, edges, _ = self.store.counts()
-            total_files = self.store.connection.execute("SELECT count(*) FROM files").fetchone()[0]
+            total_files = self.store.file_count()
         return IndexReport(
             files=total_files,
             nodes=nodes,
@@ -237,7 +237,7 @@ class Indexer:
             node_id: SymbolNode(node_id, node_type, name, file_path, parent_id)
             for node_id, node_type, name, file_path, parent_id in self.store.active_nodes()
         }
-        for path, file_id, refs in self.store.connection.execute("SELECT path, file_id, refs FROM files"):
+        for path, file_id, refs in self.store.file_refs():
             if path in skip:
                 continue
             symbols, symbol_nodes = symbols_from_refs(path, file_id, json.loads(refs), nodes)
@@ -275,7 +275,7 @@ class Indexer:
             for site in anchor_sites(result.path, result.parsed, result.path.rsplit("/", 1)[-1])  # type: ignore[arg-type]
         ]
         # Old state, for anchors, orphans and importer lookups, read before anything is written.
-        no_nodes = store_empty and store.connection.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None
+        no_nodes = store_empty and not store.has_nodes()
         old_rows = {result.path: [] if no_nodes else store.nodes_in_file(result.path) for result in changed}
         for path in deleted:
             old_rows[path] = store.nodes_in_file(path)

@@ -254,7 +254,30 @@ class Store:
             found.update(row[0] for row in rows)
         return found
 
+    # -- meta ----------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        """A value of the ``meta`` table (shared positions and flags), None when unset."""
+        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a ``meta`` value (inside the caller's transaction when one is open)."""
+        self.connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
     # -- summary -----------------------------------------------------------------------
+    def has_files(self) -> bool:
+        return self.connection.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None
+
+    def has_nodes(self) -> bool:
+        return self.connection.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is not None
+
+    def file_count(self) -> int:
+        return int(self.connection.execute("SELECT count(*) FROM files").fetchone()[0])
+
+    def file_refs(self) -> list[tuple[str, str, str]]:
+        """(path, file id, refs column) of every indexed file."""
+        return self.connection.execute("SELECT path, file_id, refs FROM files").fetchall()
+
     def counts(self) -> tuple[dict[str, int], dict[str, int], int]:
         """(active nodes by type, edges by type, orphaned node count)."""
         nodes = {name: 0 for name in ("file", "class", "function", "method")}
