@@ -182,3 +182,33 @@ def test_cli_modules_import_alone() -> None:
     for module in ("remora_core.cli.agents", "remora_core.cli.index", "remora_core.cli.hub", "remora_core.cli"):
         done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr
+
+
+def test_neighbours_through_the_facade(proj: tuple[Path, Store]) -> None:
+    root, store = proj
+    with Engine(root, store=store) as engine:
+        near = engine.neighbours("Shape")
+        assert near.parent is not None and near.parent.node_type == "file"
+        assert [row.qualname for row in near.children] == ["Shape.area", "Shape.name"]
+        assert near.callers == [] and near.callees == []
+
+
+def test_tools_and_tool_from_the_cli(proj: tuple[Path, Store], capsys: pytest.CaptureFixture[str]) -> None:
+    """What the editor's tool forms do, headless: list a node's tools, run one as the human."""
+    root, store = proj
+    assert main(["tools", "Shape.area", "--root", str(root)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("rewrite_self(new_source") for line in listed)
+    assert main(["tools", "Shape.area", "--root", str(root), "--json"]) == 0
+    names = [schema["function"]["name"] for schema in json.loads(capsys.readouterr().out)]
+    assert {"rewrite_self", "read_node", "propose_new_node"} <= set(names)
+    new = "def area(self):\n    return 1\n"
+    assert main(["tool", "Shape.area", "rewrite_self", json.dumps({"new_source": new}), "--root", str(root)]) == 0
+    assert "pr_" in capsys.readouterr().out
+    with Engine(root, store=store) as engine:
+        [proposal] = engine.proposals()
+        assert proposal.node_id == node_id_of(store, "Shape.area") and "return 1" in proposal.new_source
+        assert engine.status("Shape.area").state == "waiting"
+    assert main(["tool", "Shape.area", "rewrite_self", "{}", "--root", str(root)]) == 1
+    captured = capsys.readouterr()
+    assert "new_source" in captured.out and "failed" in captured.err

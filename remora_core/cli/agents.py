@@ -7,6 +7,8 @@
     remora status NODE [--json]
     remora stop NODE
     remora ghost FILE LINE "instruction" [--wait]
+    remora tools NODE [--json]
+    remora tool NODE NAME ['{"argument": "value"}']
     remora events [--follow] [--json] [--node ID] [--after SEQ] [--timeout S]
     remora run [--once]
     remora cancel CORRELATION_ID
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from remora_core.cli.common import open_engine, print_json, root_option
+from remora_core.errors import RemoraError
 
 if TYPE_CHECKING:  # the agent runtime (and openai) is imported only by the commands that run
     from remora_core.agents.proposal_model import Proposal
@@ -64,7 +67,7 @@ async def _wait(service: AgentService, correlation_id: str) -> Trigger:
     try:
         return await service.wait(correlation_id)
     finally:
-        await service.runner.aclose()
+        await service.close_runner()
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -185,6 +188,36 @@ def cmd_ghost(args: argparse.Namespace) -> int:
         return _report(service, asyncio.run(_wait(service, ghost.correlation_id)))
 
 
+def cmd_tools(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        schemas = service.tools(args.node)
+    if args.json:
+        print_json(schemas)
+        return 0
+    for schema in schemas:
+        function = schema["function"]
+        parameters = ", ".join(function["parameters"].get("properties", {}))
+        summary = (function.get("description") or "").strip().splitlines()
+        print(f"{function['name']}({parameters})  {summary[0] if summary else ''}".rstrip())
+    return 0
+
+
+def cmd_tool(args: argparse.Namespace) -> int:
+    with _service(args) as service:
+        outcome = asyncio.run(_call_tool(service, args.node, args.name, args.arguments))
+    print(outcome.text)
+    if not outcome.ok:
+        raise RemoraError(f"tool {args.name!r} failed (correlation {outcome.correlation_id})")
+    return 0
+
+
+async def _call_tool(service: AgentService, node: str, name: str, arguments: str) -> Any:
+    try:
+        return await service.call_tool(node, name, arguments)
+    finally:
+        await service.close_runner()
+
+
 def _summary(event: BaseEvent) -> str:
     data = event.model_dump(mode="json")
     for key in ("event_id", "timestamp", "correlation_id", "agent_id"):
@@ -234,7 +267,7 @@ async def _run(service: AgentService, once: bool) -> list[Trigger]:
         await service.run_forever()
         return []
     finally:
-        await service.runner.aclose()
+        await service.close_runner()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -313,6 +346,19 @@ def register(subparsers: Any) -> None:
     ghost.add_argument("--wait", action="store_true", help="run the turn now and print the proposal")
     root_option(ghost)
     ghost.set_defaults(handler=cmd_ghost)
+
+    tools = subparsers.add_parser("tools", help="the tools of a node's agent (what the model can call)")
+    tools.add_argument("node", help="node id (or an unambiguous name / qualified name)")
+    tools.add_argument("--json", action="store_true", help="the JSON schemas")
+    root_option(tools)
+    tools.set_defaults(handler=cmd_tools)
+
+    tool = subparsers.add_parser("tool", help="run one tool of a node's agent yourself")
+    tool.add_argument("node", help="node id (or an unambiguous name / qualified name)")
+    tool.add_argument("name", help="tool name (see 'remora tools NODE')")
+    tool.add_argument("arguments", nargs="?", default="{}", help="the arguments as a JSON object")
+    root_option(tool)
+    tool.set_defaults(handler=cmd_tool)
 
     events = subparsers.add_parser("events", help="print the event log")
     events.add_argument("--follow", "-f", action="store_true", help="keep printing new events")

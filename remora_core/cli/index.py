@@ -9,7 +9,7 @@ from typing import Any
 
 from remora_core.cli.common import open_store, print_json, root_option
 from remora_core.config import load_config
-from remora_core.engine.nodes import node_ref, resolve_node
+from remora_core.engine.nodes import neighbours, node_ref, resolve_node
 from remora_core.errors import NodeNotFoundError, ProjectError
 from remora_core.events.topology import index_with_events
 from remora_core.index.indexer import Indexer, IndexReport
@@ -79,10 +79,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     root, store = open_store(args)
     try:
         row = resolve_node(store, args.node)
-        parent = store.node(row.parent_id) if row.parent_id else None
-        callers = store.nodes(store.edge_sources(row.id, "calls"))
-        callees = store.nodes(store.edge_targets(row.id, "calls"))
-        children = store.nodes(store.edge_targets(row.id, "parent_of"))
+        near = neighbours(store, row)
     finally:
         store.close()
     source = node_source(root, row)
@@ -92,18 +89,18 @@ def cmd_show(args: argparse.Namespace) -> int:
             {
                 **node_ref(row),
                 "source": source,
-                "parent": node_ref(parent) if parent else None,
-                "children": [node_ref(node) for node in children.values()],
-                "callers": [node_ref(node) for node in callers.values()],
-                "callees": [node_ref(node) for node in callees.values()],
+                "parent": node_ref(near.parent) if near.parent else None,
+                "children": [node_ref(node) for node in near.children],
+                "callers": [node_ref(node) for node in near.callers],
+                "callees": [node_ref(node) for node in near.callees],
             }
         )
         return 0
     print(f"{row.id}  {row.node_type} {row.qualname}  [{row.status}]")
     print(f"{row.file_path}:{row.start_line}-{row.end_line}")
-    print(f"parent:  {parent.id + ' ' + parent.qualname if parent else '-'}")
-    for label, group in (("callers", callers), ("callees", callees)):
-        listed = ", ".join(f"{node.id} {node.qualname}" for node in group.values()) or "-"
+    print(f"parent:  {near.parent.id + ' ' + near.parent.qualname if near.parent else '-'}")
+    for label, group in (("callers", near.callers), ("callees", near.callees)):
+        listed = ", ".join(f"{node.id} {node.qualname}" for node in group) or "-"
         print(f"{label}: {listed}")
     print()
     sys.stdout.write(source if source.endswith("\n") else source + "\n")

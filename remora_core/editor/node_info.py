@@ -5,16 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from remora_core.editor.events import event_summary, node_events
-from remora_core.engine.nodes import node_ref
+from remora_core.engine.nodes import neighbours, node_ref
 from remora_core.errors import NodeNotFoundError
 from remora_core.store.store import Store
-
-
-def _refs(store: Store, ids: list[str]) -> list[dict[str, Any]]:
-    rows = store.nodes(ids)
-    refs = [node_ref(rows[node_id]) for node_id in ids if node_id in rows]
-    refs.sort(key=lambda ref: (ref["file"], ref["line"]))
-    return refs
 
 
 def node_info(store: Store, node_id: str, *, event_limit: int = 20) -> dict[str, Any]:
@@ -22,15 +15,15 @@ def node_info(store: Store, node_id: str, *, event_limit: int = 20) -> dict[str,
     row = store.node(node_id)
     if row is None:
         raise NodeNotFoundError(f"node {node_id!r} is not in the index (save the file and let the hub index it)")
-    parent = store.node(row.parent_id) if row.parent_id else None
+    near = neighbours(store, row)
     info = node_ref(row)
     info.update(
         {
             "start": row.start_line,
             "end": row.end_line,
-            "parent": node_ref(parent) if parent is not None else None,
-            "callers": _refs(store, store.edge_sources(node_id, "calls")),
-            "callees": _refs(store, store.edge_targets(node_id, "calls")),
+            "parent": node_ref(near.parent) if near.parent is not None else None,
+            "callers": [node_ref(caller) for caller in near.callers],
+            "callees": [node_ref(callee) for callee in near.callees],
             "events": [
                 event_summary(event)
                 for event in node_events(store.connection, node_id, row.file_path, event_limit)

@@ -23,14 +23,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from remora_core.agents import activation
-from remora_core.agents.bus import EventBus, Listener
+from remora_core.agents.bus import EventBus, EventingProposals, Listener
+from remora_core.agents.context import LocalAgentContext
 from remora_core.agents.errors import AgentError, ProposalError
+from remora_core.agents.extensions import ExtensionRegistry, discover_extensions
+from remora_core.agents.node import hydrate_agent
 from remora_core.agents.proposal_model import Proposal, ProposalStatus
 from remora_core.agents.proposals import ApplyResult, ProposalStore
+from remora_core.agents.tools import ToolSet
 from remora_core.agents.triggers import Trigger, TriggerKind, TriggerQueue, new_correlation_id
 from remora_core.config import RemoraConfig, load_config
 from remora_core.engine.ghost import GhostPlan, ghost_message, new_ghost_id, plan_ghost
-from remora_core.engine.nodes import resolve_node
+from remora_core.engine.nodes import Neighbours, neighbours, resolve_node
 from remora_core.errors import NodeNotFoundError
 from remora_core.events.models import (
     BaseEvent,
@@ -111,6 +115,16 @@ def feedback_message(proposal: Proposal, feedback: str) -> str:
     )
 
 
+@dataclass(slots=True)
+class ToolOutcome:
+    """A tool of a node run by the human: its result text (errors are results too)."""
+
+    tool: str
+    ok: bool
+    text: str
+    correlation_id: str
+
+
 class Engine:
     """Chat, run, cancel, status, stop, ghost, proposals and events of one project."""
 
@@ -134,6 +148,8 @@ class Engine:
         self.queue = TriggerQueue(self.store.connection, self.bus.log)
         self._proposals = ProposalStore(self.store, self.root)
         self._runner: Runner | None = None
+        self._registry: ExtensionRegistry | None = None
+        self.sink = EventingProposals(self._proposals, self.bus)  # proposals made by tools run here
         self._runner_options: dict[str, Any] = {
             "model": model,
             "providers": providers,
@@ -149,16 +165,29 @@ class Engine:
         if self._runner is None:
             from remora_core.agents.runner import Runner
 
-            self._runner = Runner(self.root, self.store, self.config, bus=self.bus, **self._runner_options)
+            self._runner = Runner(
+                self.root, self.store, self.config, bus=self.bus, registry=self.registry, **self._runner_options
+            )
         return self._runner
+
+    @property
+    def registry(self) -> ExtensionRegistry:
+        """The project's extension models (``.remora/models``), discovered on first use."""
+        if self._registry is None:
+            self._registry = discover_extensions(self.root, Path(self.config.agents.models_dir))
+        return self._registry
 
     def close(self) -> None:
         if self._owns_store:
             self.store.close()
 
-    async def aclose(self) -> None:
+    async def close_runner(self) -> None:
+        """Close the runner's model client (on the loop that used it), if a runner was made."""
         if self._runner is not None:
             await self._runner.aclose()
+
+    async def aclose(self) -> None:
+        await self.close_runner()
         self.close()
 
     def __enter__(self) -> Self:
@@ -175,6 +204,10 @@ class Engine:
     def resolve(self, node: str) -> NodeRow:
         """The node ``node`` names: an id, or a name / qualified name naming exactly one node."""
         return resolve_node(self.store, node)
+
+    def neighbours(self, node: str) -> Neighbours:
+        """``node``'s parent, children, callers and callees."""
+        return neighbours(self.store, self.resolve(node))
 
     # -- chat and running --------------------------------------------------------------
     def chat(self, node_id: str, message: str) -> str:
@@ -262,6 +295,39 @@ class Engine:
         """Cancel every correlation in which ``node``'s agent has a queued or running turn."""
         node_id = self.resolve(node).id
         return [self.cancel(correlation_id) for correlation_id in self.queue.active_correlations(node_id)]
+
+    # -- tools ---------------------------------------------------------------------------
+    def _toolset(self, node_id: str, correlation_id: str | None) -> ToolSet:
+        hydrated = hydrate_agent(self.root, self.store, node_id, registry=self.registry)
+
+        async def ask(target_id: str, request: str) -> str:
+            trigger = await self.wait(self.chat(target_id, request))
+            if trigger.status != "done":
+                raise AgentError(f"{target_id!r} did not answer: {trigger.error or trigger.status}")
+            return trigger.reply or ""
+
+        context = LocalAgentContext(
+            node_id,
+            self.root,
+            self.store,
+            self.sink,
+            correlation_id,
+            self.config.index.anchor_column,
+            messenger=ask,
+        )
+        return hydrated.toolset(context)
+
+    def tools(self, node: str) -> list[dict[str, Any]]:
+        """The tools of ``node``'s agent (core + its extension's) as the model sees them: OpenAI
+        function schemas, in order."""
+        return self._toolset(self.resolve(node).id, None).schemas()
+
+    async def call_tool(self, node: str, name: str, arguments: dict[str, Any] | str) -> ToolOutcome:
+        """Run tool ``name`` of ``node``'s agent as the human (a new correlation: a proposal it
+        makes is a normal pending proposal; ``message_node`` runs the target's turn here)."""
+        correlation_id = new_correlation_id()
+        result = await self._toolset(self.resolve(node).id, correlation_id).call(name, arguments)
+        return ToolOutcome(name, result.ok, result.text, correlation_id)
 
     # -- ghost nodes -------------------------------------------------------------------
     def ghost_plan(self, file: str | Path, line: int, lines: list[str] | None = None) -> GhostPlan:

@@ -1,8 +1,10 @@
-"""Nodes as every face shows them: one serialiser of a stored node, and one way to turn what a
-user typed (an id, a name, a qualified name) into a node."""
+"""Nodes as every face shows them: one serialiser of a stored node, one way to turn what a
+user typed (an id, a name, a qualified name) into a node, and one query of a node's graph
+neighbourhood (parent, children, callers, callees) that the CLI, the panel and the engine share."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from remora_core.errors import NodeNotFoundError
@@ -39,3 +41,27 @@ def resolve_node(store: Store, text: str) -> NodeRow:
         listed = ", ".join(f"{m.id} ({m.file_path}:{m.def_line})" for m in matches[:5])
         raise NodeNotFoundError(f"{text!r} names {len(matches)} nodes: {listed}")
     raise NodeNotFoundError(f"no node {text!r} in the index")
+
+
+@dataclass(slots=True)
+class Neighbours:
+    """A node's neighbourhood in the topology graph; each list sorted by (file, line)."""
+
+    parent: NodeRow | None
+    children: list[NodeRow]
+    callers: list[NodeRow]
+    callees: list[NodeRow]
+
+
+def _sorted(store: Store, ids: list[str]) -> list[NodeRow]:
+    rows = store.nodes(ids)
+    return sorted((rows[node_id] for node_id in ids if node_id in rows), key=lambda r: (r.file_path, r.def_line))
+
+
+def neighbours(store: Store, row: NodeRow) -> Neighbours:
+    return Neighbours(
+        store.node(row.parent_id) if row.parent_id else None,
+        _sorted(store, store.edge_targets(row.id, "parent_of")),
+        _sorted(store, store.edge_sources(row.id, "calls")),
+        _sorted(store, store.edge_targets(row.id, "calls")),
+    )
