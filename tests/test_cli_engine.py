@@ -212,3 +212,16 @@ def test_tools_and_tool_from_the_cli(proj: tuple[Path, Store], capsys: pytest.Ca
     assert main(["tool", "Shape.area", "rewrite_self", "{}", "--root", str(root)]) == 1
     captured = capsys.readouterr()
     assert "new_source" in captured.out and "failed" in captured.err
+
+
+def test_stale_reason_and_pending(proj: tuple[Path, Store]) -> None:
+    root, store = proj
+    proposal_id = _two_hunk_proposal(root, store)
+    with Engine(root, store=store) as engine:
+        proposal = engine.proposal(proposal_id)
+        assert [p.id for p in engine.pending(_total(store))] == [proposal_id]
+        assert engine.stale_reason(proposal) is None
+        lines = (root / "src/calc.py").read_text().split("\n")[:-1]
+        edited = [line.replace("# four", "x = 4") for line in lines]  # the buffer moved on
+        assert "changed since proposal" in (engine.stale_reason(proposal, edited) or "")
+        assert engine.stale_reason(proposal, lines) is None

@@ -12,7 +12,7 @@ from typing import Any
 
 from remora_core.agents.hunks import diff_hunks
 from remora_core.agents.proposal_model import Proposal
-from remora_core.agents.proposals import ApplyResult, splice_proposal
+from remora_core.agents.proposals import ApplyResult
 from remora_core.engine.facade import Engine as AgentService
 from remora_core.parsing.anchors import without_anchor
 
@@ -31,15 +31,6 @@ def _display(hunk: dict[str, Any]) -> dict[str, Any]:
     """A hunk for the panel: anchors are kept in the code but not worth 100 columns of diff."""
     hunk["lines"] = [without_anchor(line) for line in hunk["lines"]]
     return hunk
-
-
-def _text_of(service: AgentService, proposal: Proposal, lines: list[str] | None) -> str | None:
-    if lines is not None:
-        return "\n".join(lines) + "\n"
-    try:
-        return (service.root / proposal.file_path).read_bytes().decode("utf-8", errors="surrogateescape")
-    except OSError:
-        return None
 
 
 def node_status(service: AgentService, node_id: str) -> dict[str, Any]:
@@ -92,16 +83,7 @@ def history(service: AgentService, node_id: str, limit: int = HISTORY_LIMIT) -> 
 
 def proposal_view(service: AgentService, proposal: Proposal, lines: list[str] | None) -> dict[str, Any]:
     """A proposal as the panel shows it: hunks and, when the current text moved on, why it is stale."""
-    stale: str | None = None
-    if proposal.status == "stale":
-        stale = "the node changed since the proposal was made"
-    elif proposal.status == "pending":
-        text = _text_of(service, proposal, lines)
-        if text is None:
-            stale = f"cannot read {proposal.file_path!r}"
-        else:
-            spliced = splice_proposal(proposal, text)
-            stale = spliced if isinstance(spliced, str) else None
+    stale = service.stale_reason(proposal, lines)
     return {
         "id": proposal.id,
         "node_id": proposal.node_id,
@@ -116,12 +98,8 @@ def proposal_view(service: AgentService, proposal: Proposal, lines: list[str] | 
     }
 
 
-def pending_for(service: AgentService, node_id: str) -> list[Proposal]:
-    return [p for p in service.proposals("pending") if node_id in (p.node_id, p.agent_id)]
-
-
 def node_panel(service: AgentService, node_id: str, lines: list[str] | None) -> dict[str, Any]:
-    pending = pending_for(service, node_id)
+    pending = service.pending(node_id)
     return {
         "id": node_id,
         "state": node_status(service, node_id),

@@ -29,7 +29,7 @@ from remora_core.agents.errors import AgentError, ProposalError
 from remora_core.agents.extensions import ExtensionRegistry, discover_extensions
 from remora_core.agents.node import hydrate_agent
 from remora_core.agents.proposal_model import Proposal, ProposalStatus
-from remora_core.agents.proposals import ApplyResult, ProposalStore
+from remora_core.agents.proposals import ApplyResult, ProposalStore, splice_proposal
 from remora_core.agents.tools import ToolSet
 from remora_core.agents.triggers import Trigger, TriggerKind, TriggerQueue, new_correlation_id
 from remora_core.config import RemoraConfig, load_config
@@ -280,7 +280,7 @@ class Engine:
     def status(self, node: str) -> NodeStatus:
         """What ``node``'s agent is doing (see :class:`NodeStatus`)."""
         node_id = self.resolve(node).id
-        pending = [p for p in self.proposals("pending") if node_id in (p.node_id, p.agent_id)]
+        pending = self.pending(node_id)
         ids = [p.id for p in pending]
         latest = self.queue.latest_root(node_id)
         if latest is not None and latest.status in ("queued", "running"):
@@ -375,6 +375,27 @@ class Engine:
 
     def proposal(self, proposal_id: str) -> Proposal:
         return self._proposals.get(proposal_id)
+
+    def pending(self, node_id: str) -> list[Proposal]:
+        """The pending proposals of ``node_id`` (about it, or made by its agent), oldest first."""
+        return [p for p in self.proposals("pending") if node_id in (p.node_id, p.agent_id)]
+
+    def stale_reason(self, proposal: Proposal, lines: list[str] | None = None) -> str | None:
+        """Why ``proposal`` cannot be applied to the current text (``lines``: an editor buffer,
+        else the file on disk), or None when it can."""
+        if proposal.status == "stale":
+            return "the node changed since the proposal was made"
+        if proposal.status != "pending":
+            return None
+        if lines is not None:
+            text = "\n".join(lines) + "\n"
+        else:
+            try:
+                text = (self.root / proposal.file_path).read_bytes().decode("utf-8", errors="surrogateescape")
+            except OSError:
+                return f"cannot read {proposal.file_path!r}"
+        spliced = splice_proposal(proposal, text)
+        return spliced if isinstance(spliced, str) else None
 
     def approve(self, proposal_id: str, hunks: Sequence[int] | None = None) -> ApplyResult:
         """Apply to the file on disk and re-index it; ``hunks``: only these hunks (0-based
