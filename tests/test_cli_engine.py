@@ -21,7 +21,7 @@ from remora_core.store.store import Store
 from tests.fake_llm import indexed_project, node_id_of
 
 FILES = {
-    "src/calc.py": '''
+    "src/calc.py": """
         def total(values):
             result = 0
             for value in values:
@@ -42,7 +42,7 @@ FILES = {
 
             def name(self):
                 return "shape"
-        ''',
+        """,
     "src/other.py": """
         def total():
             return 1
@@ -172,15 +172,27 @@ def test_ghost_plans(proj: tuple[Path, Store]) -> None:
         buffer = [*lines[:shape_line], "", *lines[shape_line:]]  # an unsaved empty first line in Shape
         first = engine.ghost_plan("src/calc.py", shape_line + 1, buffer)
         area, shape = node_id_of(store, "Shape.area"), node_id_of(store, "Shape")
-        assert (first.container, first.target, first.insert_after, first.indent) == (shape, area, None, "    ")
+        assert (first.container, first.target, first.insert_after, first.indent) == (
+            shape,
+            area,
+            None,
+            "    ",
+        )
         with pytest.raises(NodeNotFoundError, match="is not empty"):
             engine.ghost_plan("src/calc.py", shape_line)
 
 
 def test_cli_modules_import_alone() -> None:
     """No import circle: each command module imports first, on its own."""
-    for module in ("remora_core.cli.agents", "remora_core.cli.index", "remora_core.cli.hub", "remora_core.cli"):
-        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
+    for module in (
+        "remora_core.cli.agents",
+        "remora_core.cli.index",
+        "remora_core.cli.hub",
+        "remora_core.cli",
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False
+        )
         assert done.returncode == 0, done.stderr
 
 
@@ -203,7 +215,10 @@ def test_tools_and_tool_from_the_cli(proj: tuple[Path, Store], capsys: pytest.Ca
     names = [schema["function"]["name"] for schema in json.loads(capsys.readouterr().out)]
     assert {"rewrite_self", "read_node", "propose_new_node"} <= set(names)
     new = "def area(self):\n    return 1\n"
-    assert main(["tool", "Shape.area", "rewrite_self", json.dumps({"new_source": new}), "--root", str(root)]) == 0
+    assert (
+        main(["tool", "Shape.area", "rewrite_self", json.dumps({"new_source": new}), "--root", str(root)])
+        == 0
+    )
     assert "pr_" in capsys.readouterr().out
     with Engine(root, store=store) as engine:
         [proposal] = engine.proposals()

@@ -39,5 +39,7 @@ def test_every_key_is_in_the_vimdoc() -> None:
     for name, keys in _model_keys().items():
         if f"`[{name}]" not in section:
             missing.append(f"[{name}]")
-        missing.extend(f"{name}.{key}" for key in sorted(keys) if not re.search(rf"`(\[{name}\] )?{key}`", section))
+        missing.extend(
+            f"{name}.{key}" for key in sorted(keys) if not re.search(rf"`(\[{name}\] )?{key}`", section)
+        )
     assert missing == []

@@ -18,7 +18,7 @@ from remora_core.store.store import Store
 from tests.fake_llm import FakeLLM, fake_llm_fixture, indexed_project, node_id_of  # noqa: F401 - fixture
 
 FILES = {
-    "mod.py": '''
+    "mod.py": """
         def total(values):
             result = 0
             for value in values:
@@ -39,7 +39,7 @@ FILES = {
 
             def name(self):
                 return "shape"
-        ''',
+        """,
 }
 
 
@@ -75,7 +75,9 @@ async def test_accept_some_hunks_into_buffer_lines(editor: tuple[Path, EditorSer
     finally:
         store.close()
     lines = text.split("\n")[:-1]
-    result = await _call(service, "agent_accept", root=str(root), proposal=proposal.id, lines=lines, hunks=[1])
+    result = await _call(
+        service, "agent_accept", root=str(root), proposal=proposal.id, lines=lines, hunks=[1]
+    )
     assert result["applied"] and "(hunks 2 of 2)" in result["message"]
     buffer = lines[: result["start"]] + result["replacement"] + lines[result["old_end"] :]
     assert "    return int(result)" in buffer and "    result = 0" in buffer
@@ -95,9 +97,20 @@ async def test_stop_by_node_and_ghost_by_file_and_line(
         area, shape = node_id_of(store, "Shape.area"), node_id_of(store, "Shape")
     finally:
         store.close()
-    assert (plan["target"], plan["container"], plan["insert_after"], plan["indent"]) == (area, shape, area, "    ")
+    assert (plan["target"], plan["container"], plan["insert_after"], plan["indent"]) == (
+        area,
+        shape,
+        area,
+        "    ",
+    )
     ghost = await _call(
-        service, "agent_ghost", root=str(root), file="mod.py", line=empty, instruction="a perimeter", ghost="ghost_abcd1234"
+        service,
+        "agent_ghost",
+        root=str(root),
+        file="mod.py",
+        line=empty,
+        instruction="a perimeter",
+        ghost="ghost_abcd1234",
     )
     assert ghost["target"] == area and ghost["ghost"] == "ghost_abcd1234" and ghost["correlation_id"]
     stopped = await _call(service, "agent_stop", root=str(root), id=area)

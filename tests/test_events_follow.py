@@ -59,7 +59,10 @@ async def test_follows_several_roots_from_their_current_end(tmp_path: Path) -> N
         store = Store.open(first)
         try:
             EventLog(store.connection).append_many(
-                [TopologyChangedEvent(file_path="x.py"), HumanChatEvent(to_agent="rm_bbbbbbbb", message="three")]
+                [
+                    TopologyChangedEvent(file_path="x.py"),
+                    HumanChatEvent(to_agent="rm_bbbbbbbb", message="three"),
+                ]
             )
         finally:
             store.close()

@@ -91,7 +91,12 @@ def test_approve_reindex_emits(tmp_path: Path) -> None:
     try:
         text = (root / "pkg/mod.py").read_text()
         proposal, new_id = draft_new_node(
-            text, ids["pkg/mod.py"], "pkg/mod.py", "function", "second", "def second():\n    return 2\n",
+            text,
+            ids["pkg/mod.py"],
+            "pkg/mod.py",
+            "function",
+            "second",
+            "def second():\n    return 2\n",
             insert_after=ids["first"],
         )
         ProposalStore(store, root).submit(proposal)

@@ -165,9 +165,8 @@ class Engine:
         if self._runner is None:
             from remora_core.agents.runner import Runner
 
-            self._runner = Runner(
-                self.root, self.store, self.config, bus=self.bus, registry=self.registry, **self._runner_options
-            )
+            options = self._runner_options
+            self._runner = Runner(self.root, self.store, self.config, bus=self.bus, registry=self.registry, **options)
         return self._runner
 
     @property
@@ -286,9 +285,11 @@ class Engine:
         if latest is not None and latest.status in ("queued", "running"):
             return NodeStatus(node_id, "running", latest.created_at, latest.correlation_id, pending=ids)
         if pending:
-            return NodeStatus(node_id, "waiting", pending[-1].created_at, pending[-1].correlation_id, pending=ids)
+            newest = pending[-1]
+            return NodeStatus(node_id, "waiting", newest.created_at, newest.correlation_id, pending=ids)
         if latest is not None and latest.status == "failed":
-            return NodeStatus(node_id, "error", latest.finished_at, latest.correlation_id, latest.error or "failed")
+            error = latest.error or "failed"
+            return NodeStatus(node_id, "error", latest.finished_at, latest.correlation_id, error)
         return NodeStatus(node_id, "idle")
 
     def stop(self, node: str) -> list[CancelReport]:

@@ -55,7 +55,8 @@ class Neighbours:
 
 def _sorted(store: Store, ids: list[str]) -> list[NodeRow]:
     rows = store.nodes(ids)
-    return sorted((rows[node_id] for node_id in ids if node_id in rows), key=lambda r: (r.file_path, r.def_line))
+    found = [rows[node_id] for node_id in ids if node_id in rows]
+    return sorted(found, key=lambda row: (row.file_path, row.def_line))
 
 
 def neighbours(store: Store, row: NodeRow) -> Neighbours:

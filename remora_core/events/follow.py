@@ -3,8 +3,9 @@ events reach a long-lived face (the Neovim host pushes them to Lua), whichever p
 them (this one's agent runner, the hub, ``remora run`` in another terminal).
 
 Each root gets an :class:`EventTailer` (its own read connection, starting at the log's current
-end; at its start when the database is created later) once its database exists; one wait covers every root's commit watch. Without inotify (or
-while a root has no database yet) the loop checks every ``POLL_INTERVAL_S``.
+end; at its start when the database is created later) once its database exists; one wait
+covers every root's commit watch. Without inotify (or while a root has no database yet) the
+loop checks every ``POLL_INTERVAL_S``.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ class RootsFollower:
         self._changed = asyncio.Event()
         try:
             while stop is None or not stop.is_set():
-                watched = not self.waiting and all(t.watch.fileno() is not None for t in self.tailers.values())
+                tailers = self.tailers.values()
+                watched = not self.waiting and all(t.watch.fileno() is not None for t in tailers)
                 if not watched:
                     self._retry()
                 seconds = self.schedule.timeout(WATCHED_POLL_S if watched else POLL_INTERVAL_S)
