@@ -67,6 +67,7 @@ def _two_hunk_proposal(root: Path, store: Store) -> str:
     new = old.replace("result = 0\n", "result: int = 0\n").replace("return result", "return int(result)")
     proposal = draft_rewrite(text, node_id, "src/calc.py", new)
     assert len(diff_hunks(proposal.old_source, proposal.new_source)) == 2
+    assert [line[:2] for line in proposal.diff.splitlines()].count("@@") == 2  # what `remora proposals` shows
     ProposalStore(store, root).submit(proposal)
     return proposal.id
 
