@@ -43,6 +43,8 @@ from remora_core.events.models import (
     event_from_json,
 )
 from remora_core.events.store import read_after
+from remora_core.graph.live import LiveGraph
+from remora_core.graph.topology import TopologyGraph
 from remora_core.store.db import write_transaction
 from remora_core.store.store import Store
 
@@ -69,8 +71,10 @@ class Runner:
         runner_id: str | None = None,
         lease_seconds: float = 60.0,
         heartbeat_seconds: float | None = None,
+        graph: LiveGraph | None = None,
     ) -> None:
         self.root = root
+        self.graph = graph  # the process's live graph; None: a fresh view of the store per turn
         self.store = store
         self.config = config
         self.bus = bus or EventBus(store.connection)
@@ -343,8 +347,9 @@ class Runner:
         return result.reply
 
     async def _turn(self, trigger: Trigger, path: tuple[str, ...]) -> TurnResult:
+        graph = self.graph if self.graph is not None else TopologyGraph(self.store.connection)
         hydrated = hydrate_agent(
-            self.root, self.store, trigger.agent_id, registry=self.registry, providers=self.providers
+            self.root, self.store, trigger.agent_id, registry=self.registry, providers=self.providers, graph=graph
         )
         context = LocalAgentContext(
             trigger.agent_id,
@@ -354,6 +359,7 @@ class Runner:
             trigger.correlation_id,
             self.config.index.anchor_column,
             messenger=partial(self._message, trigger, path),
+            live_graph=graph,
         )
         emitter = TurnEmitter(self.bus, trigger.agent_id, trigger.correlation_id, trigger.trigger_event_id)
         return await run_turn(

@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from remora_core.agents import activation
 from remora_core.agents.bus import EventBus, Listener
@@ -36,6 +36,9 @@ from remora_core.events.models import (
     RewriteRejectedEvent,
     event_from_json,
 )
+from remora_core.graph.impact import DEFAULT_IMPACT_DEPTH, impact_data
+from remora_core.graph.live import GraphReader, LiveGraph
+from remora_core.graph.topology import TopologyGraph
 from remora_core.index.indexer import Indexer
 from remora_core.store.store import Store
 
@@ -78,8 +81,12 @@ class AgentService:
         runner_id: str | None = None,
         lease_seconds: float = 60.0,
         heartbeat_seconds: float | None = None,
+        graph: LiveGraph | None = None,
     ) -> None:
+        """``graph``: the process's ``LiveGraph`` of this project (long-lived faces keep one);
+        without it every query reads a fresh view of the store."""
         self.root = root.resolve()
+        self.graph = graph
         self.config = config or load_config(self.root)
         self._owns_store = store is None
         self.store = store or Store.open(self.root, create=False)
@@ -94,6 +101,7 @@ class AgentService:
             runner_id=runner_id,
             lease_seconds=lease_seconds,
             heartbeat_seconds=heartbeat_seconds,
+            graph=graph,
         )
         self.queue = self.runner.queue
         self._proposals = self.runner.proposals
@@ -224,6 +232,18 @@ class AgentService:
     def reindex(self, file_path: str) -> None:
         """Bring the index up to date for one file (relative to the root)."""
         Indexer(self.root, self.store, self.config.index).index(paths=[file_path])
+        if self.graph is not None:
+            self.graph.invalidate_file(file_path)  # until every index path emits TopologyChanged
+
+    # -- graph -------------------------------------------------------------------------
+    def topology(self) -> GraphReader:
+        """The graph queries read: the live graph, or a fresh view of the store."""
+        return self.graph if self.graph is not None else TopologyGraph(self.store.connection)
+
+    def impact(self, node_id: str, depth: int = DEFAULT_IMPACT_DEPTH) -> dict[str, Any]:
+        """What may break if ``node_id`` changes: its transitive callers within ``depth`` calls
+        and their files, as plain data (see ``graph.impact.impact_data``)."""
+        return impact_data(self.topology(), node_id, depth)
 
     def reject(self, proposal_id: str, feedback: str = "") -> Rejection:
         """Reject; with feedback, queue a re-run of the agent in a NEW correlation."""

@@ -25,10 +25,12 @@ if TYPE_CHECKING:  # the runtime imports openai (~1 s): imported by the warm-up 
     from remora_core.agents.service import AgentService
     from remora_core.config import LLMConfig
     from remora_core.events.models import BaseEvent
+    from remora_core.graph.live import LiveGraph
     from remora_core.store.store import Store
 
 Push = Callable[[str, Any], None]
 StoreOf = Callable[[Path], "Store | None"]
+GraphOf = Callable[[Path], "LiveGraph | None"]
 RUNNER_POLL_S = 0.5
 
 
@@ -67,9 +69,10 @@ class StreamingModel:
 
 
 class AgentHost:
-    def __init__(self, push: Push, store_of: StoreOf) -> None:
+    def __init__(self, push: Push, store_of: StoreOf, graph_of: GraphOf = lambda root: None) -> None:
         self.push = push
         self.store_of = store_of
+        self.graph_of = graph_of
         self.services: dict[Path, AgentService] = {}
         self.models: dict[Path, StreamingModel] = {}
         self.stops: dict[Path, asyncio.Event] = {}
@@ -116,7 +119,7 @@ class AgentHost:
                 raise AgentHostError(f"no index for {str(root)!r} yet: run ':Remora index'")
             config = load_config(root)
             model = StreamingModel(config.llm, lambda trigger, text: self._streamed(root, trigger, text))
-            service = AgentService(root, config=config, store=store, model=model)
+            service = AgentService(root, config=config, store=store, model=model, graph=self.graph_of(root))
             service.add_listener(lambda event: self._event(root, event))
             self.services[root] = service
             self.models[root] = model

@@ -1,4 +1,5 @@
-"""The topology graph (rustworkx over SQLite, hydrated lazily) and the activation cycle check."""
+"""The topology graph (rustworkx over SQLite, hydrated lazily, kept live by events) and the
+activation cycle check."""
 
 from remora_core.graph.activation import (
     ActivationCycleError,
@@ -9,12 +10,16 @@ from remora_core.graph.activation import (
     would_create_cycle,
 )
 from remora_core.graph.hydrate import GraphNode
-from remora_core.graph.topology import EDGE_TYPES, Neighbourhood, TopologyGraph
+from remora_core.graph.live import GraphReader, LiveGraph
+from remora_core.graph.topology import EDGE_TYPES, Impact, Neighbourhood, TopologyGraph
 
 __all__ = [
     "EDGE_TYPES",
     "ActivationCycleError",
     "GraphNode",
+    "GraphReader",
+    "Impact",
+    "LiveGraph",
     "Neighbourhood",
     "TopologyGraph",
     "activation_edges",
