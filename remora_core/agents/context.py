@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from remora_core.agents.errors import AgentError
 from remora_core.agents.proposal_model import Proposal
@@ -22,6 +22,15 @@ class ProposalSink(Protocol):
     """Receives every proposal an agent makes; returns it as stored (``ProposalStore`` is one)."""
 
     def submit(self, proposal: Proposal) -> Proposal: ...
+
+
+@runtime_checkable
+class AsyncProposalSink(Protocol):
+    """A sink whose writes must not run on the caller's loop (the runner's: see ``store.aio``)."""
+
+    def submit(self, proposal: Proposal) -> Proposal: ...
+
+    async def asubmit(self, proposal: Proposal) -> Proposal: ...
 
 
 class AgentContext(Protocol):

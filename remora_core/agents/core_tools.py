@@ -3,11 +3,13 @@ nodes they name are read from the topology graph (``context.graph``), not from S
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
-from remora_core.agents.context import AgentContext
+from remora_core.agents.context import AgentContext, AsyncProposalSink
 from remora_core.agents.drafts import draft_new_node, draft_rewrite
 from remora_core.agents.errors import AgentError, ProposalError
+from remora_core.agents.proposal_model import Proposal
 from remora_core.agents.tools import tool
 from remora_core.errors import NodeNotFoundError
 from remora_core.graph.hydrate import GraphNode
@@ -56,6 +58,18 @@ class CoreTools:
                 f"{str(path)!r} is not valid UTF-8; it cannot be edited by an agent"
             ) from None
 
+    def _submit(self, proposal: Proposal, reply: Callable[[Proposal], str]) -> str | Awaitable[str]:
+        """Hand ``proposal`` to the sink; through its async face when it has one (the runner's
+        writes on a db thread: the tool result is then awaited by the tool call)."""
+        sink = self.context.proposals
+        if isinstance(sink, AsyncProposalSink):
+
+            async def submitted() -> str:
+                return reply(await sink.asubmit(proposal))
+
+            return submitted()
+        return reply(sink.submit(proposal))
+
     def _list(self, ids: list[str], empty: str) -> str:
         graph = self.context.graph
         lines = [describe_node(graph.node(node_id)) for node_id in ids]
@@ -63,7 +77,7 @@ class CoreTools:
 
     # -- tools -------------------------------------------------------------------------
     @tool
-    def rewrite_self(self, new_source: str) -> str:
+    def rewrite_self(self, new_source: str) -> str | Awaitable[str]:
         """Propose a rewrite of your own source code.
 
         The new source is checked (it must parse and stay one definition with the same name and
@@ -85,8 +99,10 @@ class CoreTools:
             agent_id=row.id,
             correlation_id=context.correlation_id,
         )
-        stored = context.proposals.submit(proposal)
-        return f"proposal {stored.id!r} created; the human will approve or reject it.\ndiff:\n{stored.diff}"
+        return self._submit(
+            proposal,
+            lambda stored: f"proposal {stored.id!r} created; the human will approve or reject it.\ndiff:\n{stored.diff}",
+        )
 
     @tool
     async def message_node(self, target_id: str, request: str) -> str:
@@ -168,7 +184,7 @@ class CoreTools:
         name: str,
         source: str,
         insert_after: str | None = None,
-    ) -> str:
+    ) -> str | Awaitable[str]:
         """Propose creating a new sibling node, inserted into your parent's body (into the file
         itself when you are a file). The human must approve the insertion; the new node gets a
         fresh ID.
@@ -195,8 +211,10 @@ class CoreTools:
             agent_id=row.id,
             correlation_id=context.correlation_id,
         )
-        stored = context.proposals.submit(proposal)
-        return (
-            f"proposal {stored.id!r} created: new {node_type} {name!r} with id {new_id!r} in {container.id!r}; "
-            f"the human will approve or reject it.\ndiff:\n{stored.diff}"
+        return self._submit(
+            proposal,
+            lambda stored: (
+                f"proposal {stored.id!r} created: new {node_type} {name!r} with id {new_id!r} in {container.id!r}; "
+                f"the human will approve or reject it.\ndiff:\n{stored.diff}"
+            ),
         )
