@@ -18,7 +18,7 @@ from remora_core.store.aio import AsyncDatabase
 from remora_core.store.db import database_path, write_transaction
 from remora_core.store.store import Store
 from tests.fake_llm import FakeLLM, fake_llm_fixture, indexed_project, node_id_of  # noqa: F401 - fixture
-from tests.runner_helpers import CODE, service, types
+from tests.runner_helpers import CODE, REWRITE_TURN, service, types
 
 # Another process: take the write lock, say so, hold it until told to commit.
 LOCKER = """
@@ -136,14 +136,7 @@ def test_the_runner_keeps_the_loop_free_while_another_process_holds_the_lock(
         events = svc.events(node_id=node)
     finally:
         svc.close()
-    assert types(events) == [
-        "HumanChat",
-        "AgentStart",
-        "ToolCall",
-        "RewriteProposal",
-        "ToolResult",
-        "AgentComplete",
-    ]
+    assert types(events) == REWRITE_TURN
     loop_thread = threading.get_ident()  # asyncio.run ran the loop on this thread
     assert [kind for kind, _ in heard] == types(events)
     assert {thread for _, thread in heard} == {loop_thread}  # listeners are told on the loop
