@@ -119,9 +119,14 @@ def test_the_runner_keeps_the_loop_free_while_another_process_holds_the_lock(
     svc: AgentService = service(root, fake_llm.base_url)
     heard: list[tuple[str, int]] = []
     svc.add_listener(lambda event: heard.append((event.event_type, threading.get_ident())))
-    correlation = svc.chat(node, "add type hints")
 
     async def scenario() -> None:
+        locker = await Locker.hold(root)
+        chat = asyncio.ensure_future(svc.achat(node, "add type hints"))  # the host's chat request
+        assert await _loop_turns_while(chat, TICKS) == TICKS
+        assert not chat.done()
+        await locker.release()
+        correlation = await chat
         locker = await Locker.hold(root)
         turn = asyncio.ensure_future(svc.wait(correlation))
         assert await _loop_turns_while(turn, TICKS) == TICKS

@@ -26,7 +26,7 @@ from remora_core.agents.node import ContextProvider
 from remora_core.agents.proposal_model import Proposal, ProposalStatus
 from remora_core.agents.proposals import ApplyResult
 from remora_core.agents.runner import Runner
-from remora_core.agents.triggers import Trigger, TriggerKind, new_correlation_id
+from remora_core.agents.triggers import Trigger, TriggerKind, TriggerQueue, new_correlation_id
 from remora_core.config import RemoraConfig, load_config
 from remora_core.errors import NodeNotFoundError
 from remora_core.events.models import (
@@ -64,6 +64,14 @@ def feedback_message(proposal: Proposal, feedback: str) -> str:
         f"The human rejected your proposal {proposal.id!r} with this feedback:\n{feedback}\n\n"
         f"The rejected change was:\n{proposal.diff}\n"
         "Take the feedback into account and propose again (or answer if no change is needed)."
+    )
+
+
+def _enqueue_human(queue: TriggerQueue, event: HumanChatEvent, kind: TriggerKind) -> Trigger:
+    """The trigger of a human message and its event, in one transaction (either face)."""
+    assert event.correlation_id is not None
+    return queue.enqueue(
+        event.to_agent, kind, event.message, event.correlation_id, events=[event], trigger_event_id=event.event_id
     )
 
 
@@ -133,7 +141,16 @@ class AgentService:
         """Like :meth:`chat`, returning the queued trigger row."""
         return self._queue_human(node_id, message, "human_chat")
 
-    def _queue_human(self, node_id: str, message: str, kind: TriggerKind) -> Trigger:
+    async def achat(self, node_id: str, message: str) -> str:
+        """:meth:`chat` for an event loop: the trigger is written on the runner's db thread, so
+        another process holding the write lock never stalls the loop."""
+        event = self._human_event(node_id, message)
+        side = await self.runner.side()
+        await side.db.run(_enqueue_human, side.queue, event, "human_chat")
+        self.bus.notify([event])
+        return event.correlation_id or ""
+
+    def _human_event(self, node_id: str, message: str) -> HumanChatEvent:
         row = self.store.node(node_id)
         if row is None:
             raise NodeNotFoundError(f"no node {node_id!r} in the index")
@@ -141,16 +158,11 @@ class AgentService:
             raise AgentError(f"node {node_id!r} is {row.status}; it has no agent")
         if not message.strip():
             raise AgentError(f"empty message to {node_id!r}")
-        correlation_id = new_correlation_id()
-        event = HumanChatEvent(to_agent=node_id, message=message, correlation_id=correlation_id)
-        trigger = self.queue.enqueue(
-            node_id,
-            kind,
-            message,
-            correlation_id,
-            events=[event],
-            trigger_event_id=event.event_id,
-        )
+        return HumanChatEvent(to_agent=node_id, message=message, correlation_id=new_correlation_id())
+
+    def _queue_human(self, node_id: str, message: str, kind: TriggerKind) -> Trigger:
+        event = self._human_event(node_id, message)
+        trigger = _enqueue_human(self.queue, event, kind)
         self.bus.notify([event])
         return trigger
 

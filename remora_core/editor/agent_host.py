@@ -163,9 +163,9 @@ class AgentHost:
         self._spawn(service.wait(correlation_id))
 
     # -- requests (the host's loop) --------------------------------------------------------
-    def do_chat(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def do_chat(self, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service(params)
-        correlation_id = service.chat(str(params.get("id", "")), str(params.get("message", "")))
+        correlation_id = await service.achat(str(params.get("id", "")), str(params.get("message", "")))
         self._run(service, correlation_id)
         return {"correlation_id": correlation_id}
 
