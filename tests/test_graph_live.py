@@ -223,3 +223,29 @@ def test_facade_impact_with_and_without_a_live_graph(indexed: Path, live: LiveGr
     with AgentService(indexed, graph=live) as service:
         assert service.topology() is live
         assert len(service.impact(ids["pkg/core.py:Engine"])["callers"]) == 2
+
+
+def test_the_editor_panel_reads_the_live_graph(indexed: Path) -> None:
+    from remora_core.editor.service import EditorService
+
+    ids = _ids(indexed)
+    editor = EditorService()
+    try:
+        graph = editor.graph(indexed)
+        assert graph is not None and editor.graph(indexed) is graph  # one per project
+        info = editor.call("node_info", {"root": str(indexed), "id": ids["pkg/core.py:Engine"]})
+        assert [ref["id"] for ref in info["callers"]] == [ids["pkg/core.py:run"]]
+        assert info["impact"] == {
+            "depth": 3,
+            "callers": 2,
+            "files": [
+                {"path": "app.py", "callers": [ids["app.py:main"]]},
+                {"path": "pkg/core.py", "callers": [ids["pkg/core.py:run"]]},
+            ],
+        }
+        _edit(indexed, "app.py", "    run()", "    run()\n\ndef other():\n    return run()")
+        _hub_pass(indexed, ["app.py"])
+        info = editor.call("node_info", {"root": str(indexed), "id": ids["pkg/core.py:run"]})
+        assert len(info["callers"]) == 2 and graph.applied == 1
+    finally:
+        editor.close()

@@ -168,7 +168,7 @@ class EditorService:
         node_id = str(params.get("id", ""))
         if store is None:
             raise EditorError(f"no index for {str(root)!r} yet: run ':Remora index'")
-        info = node_info(store, node_id, event_limit=int(params.get("limit", 20)))
+        info = node_info(store, node_id, event_limit=int(params.get("limit", 20)), graph=self.graph(root))
         info["root"] = str(root)
         return info
 
