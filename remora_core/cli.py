@@ -178,8 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=cmd_show)
 
     from remora_core.agent_cli import register as register_agent_commands  # handlers import lazily
+    from remora_core.impact_cli import add_parser as add_impact_command
 
     register_agent_commands(commands)
+    add_impact_command(commands)
     return parser
 
 

@@ -249,3 +249,28 @@ def test_the_editor_panel_reads_the_live_graph(indexed: Path) -> None:
         assert len(info["callers"]) == 2 and graph.applied == 1
     finally:
         editor.close()
+
+
+def test_cli_impact(indexed: Path) -> None:
+    import json
+
+    from tests.conftest import run_cli
+
+    ids = _ids(indexed)
+    done = run_cli("impact", "Engine", "--root", str(indexed), "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["node"]["id"] == ids["pkg/core.py:Engine"]
+    assert [(item["id"], item["distance"]) for item in data["callers"]] == [
+        (ids["pkg/core.py:run"], 1),
+        (ids["app.py:main"], 2),
+    ]
+    text = run_cli("impact", ids["pkg/core.py:Engine"], "--depth", "1", cwd=indexed)
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines() == [
+        f"{ids['pkg/core.py:Engine']} Engine: 1 caller(s) in 1 file(s) within 1 call(s)",
+        "pkg/core.py",
+        f"  {ids['pkg/core.py:run']}  run  line 11  (distance 1)",
+    ]
+    bad = run_cli("impact", "Engine", "--depth", "0", cwd=indexed)
+    assert bad.returncode == 1 and bad.stderr.strip() == "remora: error: --depth must be at least 1, not 0"
