@@ -137,6 +137,7 @@ class Runner:
         self._tasks: dict[str, asyncio.Task[Trigger]] = {}  # top-level trigger id -> task
         self._running: dict[str, str] = {}  # running trigger id (nested included) -> correlation id
         self._side: DbSide | None = None
+        self._opening: asyncio.Task[DbSide] | None = None
 
     # -- model -------------------------------------------------------------------------
     def model(self) -> ChatModel:
@@ -152,20 +153,32 @@ class Runner:
         if self._client is not None and self._client_loop is asyncio.get_running_loop():
             await self._client.close()
         self._client = None
-        side, self._side = self._side, None
+        side, self._side, self._opening = self._side, None, None
         if side is not None:
             if side.db.loop is asyncio.get_running_loop():
                 await side.db.close()
             else:
                 side.db.close_soon()
 
+    def close(self) -> None:
+        """Close the db thread's connection without a loop (``aclose`` is the polite way)."""
+        side, self._side, self._opening = self._side, None, None
+        if side is not None:
+            side.db.close_soon()
+
     async def side(self) -> DbSide:
-        """The store objects of this loop's ``AsyncDatabase`` (opened on first use)."""
+        """The store objects of this loop's ``AsyncDatabase`` (opened once, on first use)."""
         loop = asyncio.get_running_loop()
         if self._side is not None and self._side.db.loop is loop:
             return self._side
+        if self._opening is None or self._opening.get_loop() is not loop:
+            self._opening = loop.create_task(self._open_side(loop))
+        return await asyncio.shield(self._opening)
+
+    async def _open_side(self, loop: asyncio.AbstractEventLoop) -> DbSide:
         if self._side is not None:
             self._side.db.close_soon()  # opened by a loop that is gone (asyncio.run twice)
+            self._side = None
         db = await AsyncDatabase.open(self.store.path)
         connection = db.connection
         bus = EventBus(connection)

@@ -115,6 +115,7 @@ class AgentService:
         self._proposals = self.runner.proposals
 
     def close(self) -> None:
+        self.runner.close()
         if self._owns_store:
             self.store.close()
 
