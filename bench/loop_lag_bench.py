@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -59,21 +61,61 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+Lags = list[tuple[float, float]]  # (monotonic time of the wake-up, lag in ms)
+
+
 class Probe:
     """How late the loop wakes a 1 ms sleeper."""
 
     def __init__(self) -> None:
-        self.lags: list[float] = []
+        self.lags: Lags = []
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             started = time.perf_counter()
             await asyncio.sleep(PROBE_S)
-            self.lags.append(max(0.0, (time.perf_counter() - started - PROBE_S) * 1000))
+            now = time.perf_counter()
+            self.lags.append((now, max(0.0, (now - started - PROBE_S) * 1000)))
 
-    def take(self) -> list[float]:
+    def take(self) -> Lags:
         lags, self.lags = self.lags, []
         return lags
+
+
+class LockWatch:
+    """A thread that notes when another process holds the write lock (a zero-timeout
+    ``BEGIN IMMEDIATE`` every 20 ms on a connection of its own)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.spans: list[tuple[float, float]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(str(self.path), timeout=0, isolation_level=None)
+        since: float | None = None
+        while not self.stop.wait(0.02):
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("ROLLBACK")
+                if since is not None:
+                    self.spans.append((since, time.perf_counter()))
+                    since = None
+            except sqlite3.OperationalError:
+                if since is None:
+                    since = time.perf_counter()
+        if since is not None:
+            self.spans.append((since, time.perf_counter()))
+        connection.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def during(self, lags: Lags) -> list[float]:
+        return [lag for at, lag in lags if any(start <= at <= end for start, end in self.spans)]
 
 
 async def editor_requests(editor: EditorService, root: Path, node_id: str, stop: asyncio.Event) -> int:
@@ -114,10 +156,11 @@ async def main():
         while not line.done():
             started = time.perf_counter()
             await asyncio.sleep(0.001)
-            lags.append(max(0.0, (time.perf_counter() - started - 0.001) * 1000))
+            now = time.perf_counter()
+            lags.append(f"{now:.4f}:{max(0.0, (now - started - 0.001) * 1000):.3f}")
         if not line.result().strip():
             return
-        print(" ".join(f"{lag:.3f}" for lag in lags), flush=True)
+        print(" ".join(lags), flush=True)
         lags.clear()
 asyncio.run(main())
 """
@@ -132,11 +175,12 @@ class Baseline:
             limit=1 << 26,  # one line of every probe's lag: megabytes after a long phase
         )
 
-    async def take(self) -> list[float]:
+    async def take(self) -> Lags:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(b"take\n")
         await self.process.stdin.drain()
-        return [float(value) for value in (await self.process.stdout.readline()).split()]
+        pairs = (value.split(b":") for value in (await self.process.stdout.readline()).split())
+        return [(float(at), float(lag)) for at, lag in pairs]
 
     async def stop(self) -> None:
         assert self.process.stdin is not None
@@ -151,7 +195,9 @@ def summary(lags: list[float]) -> str:
     )
 
 
-def report(phase: str, lags: list[float], baseline: list[float]) -> None:
+def report(phase: str, timed: Lags, timed_baseline: Lags) -> None:
+    lags = [lag for _, lag in timed]
+    baseline = [lag for _, lag in timed_baseline]
     p99 = percentile(lags, 0.99)
     print(f"{phase}:")
     print(f"  this loop:  {summary(lags)}  (limit p99 {LIMIT_P99_MS:g} ms)  {'OK' if p99 <= LIMIT_P99_MS else 'OVER'}")
@@ -202,6 +248,7 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
     await asyncio.sleep(max(0.0, idle - (time.perf_counter() - started)))
     report("idle database (runner turns + editor requests + graph)", probe.take(), await baseline.take())
     # phase 2: the hub cold-indexes the tree in another process
+    locks = LockWatch(database_path(root))
     hub = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "remora_core.hub_cli", "--once", str(root),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
@@ -213,8 +260,17 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
     seconds = time.perf_counter() - started
     await chatting
     lags = probe.take()
-    print(f"cold index by remora-hub --once in another process: exit {code}, {seconds:.1f} s")
-    report("during the cold index (same work on the loop)", lags, await baseline.take())
+    base = await baseline.take()
+    locks.close()
+    held = sum(end - start for start, end in locks.spans)
+    print(
+        f"cold index by remora-hub --once in another process: exit {code}, {seconds:.1f} s, "
+        f"the write lock held {held:.1f} s of it ({len(locks.spans)} span(s))"
+    )
+    report("during the whole cold index (same work on the loop)", lags, base)
+    locked = [(0.0, lag) for lag in locks.during(lags)]
+    if locked:
+        report("while the hub held the write lock", locked, [(0.0, lag) for lag in locks.during(base)])
     await baseline.stop()
     deadline = time.monotonic() + 60
     while fake.pending and time.monotonic() < deadline:

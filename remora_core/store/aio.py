@@ -17,6 +17,8 @@ the sync face calls it with its connection (the CLI, the hub indexer), the async
     await db.close()
 
 Objects bound to ``db.connection`` may only be used through ``db.run`` (sqlite3 checks it).
+``run`` queues the call on aiosqlite's own job queue (``Connection._execute``, what every
+aiosqlite method uses; ``tests/test_store_async.py`` would catch a change of it).
 The connection is opened by ``store.db.connect`` on that thread (same pragmas and
 migrations as every other connection): SQLite touches the file, never Python's ``open()``,
 so no other connection of this process loses its POSIX locks.
