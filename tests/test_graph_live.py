@@ -274,3 +274,31 @@ def test_cli_impact(indexed: Path) -> None:
     ]
     bad = run_cli("impact", "Engine", "--depth", "0", cwd=indexed)
     assert bad.returncode == 1 and bad.stderr.strip() == "remora: error: --depth must be at least 1, not 0"
+
+
+def test_the_hub_keeps_a_live_graph(indexed: Path) -> None:
+    """The hub's own graph follows the passes it makes on a save."""
+    from remora_core.hub.daemon import HubDaemon
+
+    ids = _ids(indexed)
+    helper = ids["pkg/util.py:helper"]
+
+    async def scenario() -> None:
+        daemon = HubDaemon(indexed)
+        running = asyncio.create_task(daemon.run())
+        deadline = time.monotonic() + 60
+        while (daemon.graph is None or daemon.lock.info is None or daemon.lock.info.state != "watching") and (
+            time.monotonic() < deadline
+        ):
+            await asyncio.sleep(0.02)
+        graph = daemon.graph
+        assert graph is not None
+        assert graph.graph.callers(helper) == [ids["pkg/core.py:Engine.step"]]
+        _edit(indexed, "pkg/core.py", "return helper()", "return 2")
+        while graph.applied == 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert graph.graph.callers(helper) == []  # applied by the hub's follower, not by a catch-up
+        daemon.request_stop("test")
+        assert await running == 0
+
+    asyncio.run(scenario())
