@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from remora_core.errors import NodeNotFoundError, ProjectError
+from remora_core.graph.hydrate import GraphNode
 from remora_core.store.db import database_path
 from remora_core.store.store import NodeRow
 
@@ -28,7 +29,7 @@ def relative_path(root: Path, file: Path) -> str:
         raise ProjectError(f"{str(file)!r} is not inside the project {str(root)!r}") from None
 
 
-def node_source(root: Path, node: NodeRow) -> str:
+def node_source(root: Path, node: NodeRow | GraphNode) -> str:
     """The node's current text on disk (its span, decorators included)."""
     path = root / node.file_path
     try:

@@ -41,6 +41,9 @@ CODE = {
         ''',
 }
 
+# The events of a turn that makes one proposal, in order.
+REWRITE_TURN = ["HumanChat", "AgentStart", "ToolCall", "RewriteProposal", "ToolResult", "AgentComplete"]
+
 
 def config(base_url: str, **agents: Any) -> RemoraConfig:
     llm = LLMConfig(base_url=base_url, model="fake-model", max_retries=0, retry_base_delay=0.01, timeout=5.0)

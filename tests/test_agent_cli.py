@@ -15,6 +15,7 @@ import pytest
 from remora_core.parsing.python_source import parse_python
 from remora_core.store.store import Store
 from tests.fake_llm import FakeLLM, fake_llm_fixture, indexed_project, node_id_of  # noqa: F401 - fixture
+from tests.runner_helpers import REWRITE_TURN
 
 CONFIG_PY = {
     "src/config.py": '''
@@ -129,15 +130,7 @@ def test_appendix_a_headless(proj: tuple[Path, Store], fake_llm: FakeLLM) -> Non
     assert again.returncode == 1 and again.stdout == ""
     assert again.stderr.strip() == f"remora: error: proposal {proposal_id!r} is already applied"
     events = [json.loads(line) for line in listed_events.stdout.splitlines()]
-    assert [e["event_type"] for e in events] == [
-        "HumanChat",
-        "AgentStart",
-        "ToolCall",
-        "RewriteProposal",
-        "ToolResult",
-        "AgentComplete",
-        "RewriteApplied",
-    ]
+    assert [e["event_type"] for e in events] == [*REWRITE_TURN, "RewriteApplied"]
     assert events[3]["proposal_id"] == proposal_id and events[3]["diff"]
     assert all(e["correlation_id"] == events[0]["correlation_id"] for e in events)
 

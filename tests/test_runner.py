@@ -19,7 +19,7 @@ from remora_core.events.subscriptions import subscribe
 from remora_core.store.db import write_transaction
 from remora_core.store.store import Store
 from tests.fake_llm import FakeLLM, fake_llm_fixture, indexed_project, node_id_of  # noqa: F401 - fixture
-from tests.runner_helpers import CODE, last_tool_message, service, types, until
+from tests.runner_helpers import CODE, REWRITE_TURN, last_tool_message, service, types, until
 
 
 @pytest.fixture
@@ -55,14 +55,7 @@ async def test_chat_runs_the_turn_and_every_step_is_an_event(
     trigger = await svc.wait(correlation)
     assert trigger.status == "done" and trigger.reply == "typed" and trigger.attempts == 1
     events = svc.events(node_id=a)
-    assert types(events) == [
-        "HumanChat",
-        "AgentStart",
-        "ToolCall",
-        "RewriteProposal",
-        "ToolResult",
-        "AgentComplete",
-    ]
+    assert types(events) == REWRITE_TURN
     assert all(event.correlation_id == correlation for event in events)
     proposal_event = events[3]
     assert isinstance(proposal_event, RewriteProposalEvent)

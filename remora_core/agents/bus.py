@@ -3,10 +3,11 @@ turn loop's ``emit`` steps into stored events, and store proposals with their ev
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from remora_core.agents.proposal_model import Proposal
 from remora_core.agents.proposals import ProposalStore
@@ -54,6 +55,21 @@ class EventBus:
         events, self._deferred = self._deferred, []
         return events
 
+    def forward_to(self, bus: EventBus, loop: asyncio.AbstractEventLoop) -> None:
+        """Tell ``bus``'s listeners, on ``loop``, about every event this bus stores (this bus
+        writes on a db thread, see ``store.aio``; listeners live on the loop)."""
+
+        def forward(event: BaseEvent) -> None:
+            loop.call_soon_threadsafe(bus.notify, [event])
+
+        self.add_listener(forward)
+
+    def append_all(self, events: Sequence[BaseEvent]) -> None:
+        """Store ``events`` in one transaction, then tell the listeners."""
+        with write_transaction(self.connection):
+            self.log.append_in_transaction(events)
+        self.notify(events)
+
     def append(self, event: BaseEvent, *, also: Callable[[int], None] | None = None) -> Appended:
         """Store the deferred events and ``event`` in one transaction (plus ``also(seq)``, run
         after the insert in the same transaction with the event's seq)."""
@@ -75,6 +91,39 @@ def _arguments(text: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"_raw": text}
 
 
+class EventSink(Protocol):
+    """Where a turn's events go: ``EventBus`` (sync) or the runner's ``QueuedEvents`` (async)."""
+
+    def append(self, event: BaseEvent) -> object: ...
+
+    def defer(self, event: BaseEvent) -> None: ...
+
+
+class QueuedEvents:
+    """An ``EventSink`` for a loop: appends run on the db thread of ``writer`` (an ``EventBus``
+    bound to an ``AsyncDatabase``'s connection), in order; deferral stays on the loop's ``bus``
+    so a ToolCall is written with its ToolResult. ``flush()`` waits for the writes and raises
+    the first failure."""
+
+    def __init__(self, bus: EventBus, writer: EventBus, run: Callable[..., Any]) -> None:
+        self.bus = bus
+        self.writer = writer
+        self.run = run  # AsyncDatabase.run
+        self.pending: list[asyncio.Future[None]] = []
+
+    def defer(self, event: BaseEvent) -> None:
+        self.bus.defer(event)
+
+    def append(self, event: BaseEvent) -> None:
+        events = [*self.bus.take_deferred(), event]
+        self.pending.append(asyncio.ensure_future(self.run(self.writer.append_all, events)))
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        for future in pending:
+            await future
+
+
 class TurnEmitter:
     """The ``emit`` callback of one turn: AgentStart, ToolCall and ToolResult become stored events.
 
@@ -82,7 +131,7 @@ class TurnEmitter:
     """
 
     def __init__(
-        self, bus: EventBus, agent_id: str, correlation_id: str, trigger_event_id: str | None
+        self, bus: EventSink, agent_id: str, correlation_id: str, trigger_event_id: str | None
     ) -> None:
         self.bus = bus
         self.agent_id = agent_id

@@ -1,14 +1,19 @@
-"""The seven tools every agent has, bound to one ``AgentContext``."""
+"""The tools every agent has, bound to one ``AgentContext``. Callers, callees, impact and the
+nodes they name are read from the topology graph (``context.graph``), not from SQL."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
-from remora_core.agents.context import AgentContext
+from remora_core.agents.context import AgentContext, AsyncProposalSink
 from remora_core.agents.drafts import draft_new_node, draft_rewrite
 from remora_core.agents.errors import AgentError, ProposalError
+from remora_core.agents.proposal_model import Proposal
 from remora_core.agents.tools import tool
 from remora_core.errors import NodeNotFoundError
+from remora_core.graph.hydrate import GraphNode
+from remora_core.graph.impact import DEFAULT_IMPACT_DEPTH
 from remora_core.project import node_source
 from remora_core.store.store import NodeRow
 
@@ -18,12 +23,14 @@ CORE_TOOL_NAMES: tuple[str, ...] = (
     "ask_parent",
     "get_my_callers",
     "get_my_callees",
+    "get_my_impact",
     "read_node",
     "propose_new_node",
 )
+MAX_IMPACT_DEPTH = 6
 
 
-def describe_node(row: NodeRow) -> str:
+def describe_node(row: NodeRow | GraphNode) -> str:
     """One line naming a node for a model: id, type, qualified name, place."""
     where = row.file_path if row.node_type == "file" else f"{row.file_path}:{row.start_line}-{row.end_line}"
     return f"{row.id} ({row.node_type} {row.qualname or row.name}, {where})"
@@ -51,14 +58,26 @@ class CoreTools:
                 f"{str(path)!r} is not valid UTF-8; it cannot be edited by an agent"
             ) from None
 
+    def _submit(self, proposal: Proposal, reply: Callable[[Proposal], str]) -> str | Awaitable[str]:
+        """Hand ``proposal`` to the sink; through its async face when it has one (the runner's
+        writes on a db thread: the tool result is then awaited by the tool call)."""
+        sink = self.context.proposals
+        if isinstance(sink, AsyncProposalSink):
+
+            async def submitted() -> str:
+                return reply(await sink.asubmit(proposal))
+
+            return submitted()
+        return reply(sink.submit(proposal))
+
     def _list(self, ids: list[str], empty: str) -> str:
-        rows = self.context.store.nodes(ids)
-        lines = [describe_node(rows[node_id]) for node_id in ids if node_id in rows]
+        graph = self.context.graph
+        lines = [describe_node(graph.node(node_id)) for node_id in ids]
         return "\n".join(lines) if lines else empty
 
     # -- tools -------------------------------------------------------------------------
     @tool
-    def rewrite_self(self, new_source: str) -> str:
+    def rewrite_self(self, new_source: str) -> str | Awaitable[str]:
         """Propose a rewrite of your own source code.
 
         The new source is checked (it must parse and stay one definition with the same name and
@@ -80,8 +99,10 @@ class CoreTools:
             agent_id=row.id,
             correlation_id=context.correlation_id,
         )
-        stored = context.proposals.submit(proposal)
-        return f"proposal {stored.id!r} created; the human will approve or reject it.\ndiff:\n{stored.diff}"
+        return self._submit(
+            proposal,
+            lambda stored: f"proposal {stored.id!r} created; the human will approve or reject it.\ndiff:\n{stored.diff}",
+        )
 
     @tool
     async def message_node(self, target_id: str, request: str) -> str:
@@ -96,7 +117,7 @@ class CoreTools:
         """
         if target_id == self.context.node_id:
             raise AgentError(f"{target_id!r} is yourself; use rewrite_self to change your own code")
-        self._node(target_id)
+        self.context.graph.node(target_id)  # NodeNotFoundError names an unknown target
         return await self.context.send_message(target_id, request)
 
     @tool
@@ -109,22 +130,41 @@ class CoreTools:
         Args:
             request: What you need from your parent.
         """
-        row = self._node(self.context.node_id)
-        if row.parent_id is None:
-            raise AgentError(f"{row.id!r} has no parent node")
-        return await self.context.send_message(row.parent_id, request)
+        parent = self.context.graph.parent(self.context.node_id)
+        if parent is None:
+            raise AgentError(f"{self.context.node_id!r} has no parent node")
+        return await self.context.send_message(parent, request)
 
     @tool
     def get_my_callers(self) -> str:
         """List the nodes that call you (id, type, name, place)."""
-        ids = self.context.store.edge_sources(self.context.node_id, "calls")
-        return self._list(ids, "no known callers")
+        return self._list(self.context.graph.callers(self.context.node_id), "no known callers")
 
     @tool
     def get_my_callees(self) -> str:
         """List the nodes you call (id, type, name, place)."""
-        ids = self.context.store.edge_targets(self.context.node_id, "calls")
-        return self._list(ids, "no known callees")
+        return self._list(self.context.graph.callees(self.context.node_id), "no known callees")
+
+    @tool
+    def get_my_impact(self, depth: int = DEFAULT_IMPACT_DEPTH) -> str:
+        """List what may break if you change: the nodes that call you, directly or through other
+        callers, up to ``depth`` calls away, grouped by file (nearest first).
+
+        Args:
+            depth: How many calls away to look (1 = direct callers only; at most 6).
+        """
+        depth = max(1, min(int(depth), MAX_IMPACT_DEPTH))
+        graph = self.context.graph
+        impact = graph.impact(self.context.node_id, depth)
+        if not impact.callers:
+            return f"no known callers within {depth} call(s)"
+        lines = [f"{len(impact.callers)} caller(s) in {len(impact.files())} file(s) within {depth} call(s):"]
+        for path, ids in impact.files().items():
+            lines.append(f"{path}:")
+            lines.extend(
+                f"  {describe_node(graph.node(node_id))} [distance {impact.distance[node_id]}]" for node_id in ids
+            )
+        return "\n".join(lines)
 
     @tool
     def read_node(self, target_id: str) -> str:
@@ -134,8 +174,8 @@ class CoreTools:
         Args:
             target_id: The remora ID of the node to read.
         """
-        row = self._node(target_id)
-        return f"{describe_node(row)}\n{node_source(self.context.root, row)}"
+        node = self.context.graph.node(target_id)
+        return f"{describe_node(node)}\n{node_source(self.context.root, node)}"
 
     @tool
     def propose_new_node(
@@ -144,7 +184,7 @@ class CoreTools:
         name: str,
         source: str,
         insert_after: str | None = None,
-    ) -> str:
+    ) -> str | Awaitable[str]:
         """Propose creating a new sibling node, inserted into your parent's body (into the file
         itself when you are a file). The human must approve the insertion; the new node gets a
         fresh ID.
@@ -171,8 +211,10 @@ class CoreTools:
             agent_id=row.id,
             correlation_id=context.correlation_id,
         )
-        stored = context.proposals.submit(proposal)
-        return (
-            f"proposal {stored.id!r} created: new {node_type} {name!r} with id {new_id!r} in {container.id!r}; "
-            f"the human will approve or reject it.\ndiff:\n{stored.diff}"
+        return self._submit(
+            proposal,
+            lambda stored: (
+                f"proposal {stored.id!r} created: new {node_type} {name!r} with id {new_id!r} in {container.id!r}; "
+                f"the human will approve or reject it.\ndiff:\n{stored.diff}"
+            ),
         )

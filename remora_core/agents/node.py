@@ -20,6 +20,8 @@ from remora_core.agents.core_tools import CORE_TOOL_NAMES, CoreTools, describe_n
 from remora_core.agents.extensions import ExtensionNode, ExtensionRegistry
 from remora_core.agents.tools import ToolSet, collect_tools
 from remora_core.errors import NodeNotFoundError
+from remora_core.graph.live import GraphReader
+from remora_core.graph.topology import TopologyGraph
 from remora_core.parsing.anchors import source_hash
 from remora_core.project import node_source
 from remora_core.store.store import Store
@@ -127,16 +129,20 @@ def hydrate_agent(
     *,
     registry: ExtensionRegistry | None = None,
     providers: Sequence[ContextProvider] = (),
+    graph: GraphReader | None = None,
 ) -> HydratedAgent:
-    """Build the agent of ``node_id``: its row, current source, graph context and extension."""
+    """Build the agent of ``node_id``: its row, current source, graph context (callers and
+    callees from ``graph``, the process's live graph; a fresh view of the store without one)
+    and extension."""
     row = store.node(node_id)
     if row is None:
         raise NodeNotFoundError(f"no node {node_id!r} in the index")
     source = node_source(root, row)
-    callers = store.edge_sources(node_id, "calls")
-    callees = store.edge_targets(node_id, "calls")
+    view = graph if graph is not None else TopologyGraph(store.connection)
+    callers = view.callers(node_id)
+    callees = view.callees(node_id)
     related = [*callers, *callees, *([row.parent_id] if row.parent_id else [])]
-    labels = {key: describe_node(value) for key, value in store.nodes(related).items()} if related else {}
+    labels = {node: describe_node(view.node(node)) for node in related}
     node = ASTAgentNode(
         remora_id=row.id,
         node_type=row.node_type,

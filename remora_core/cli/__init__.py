@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from remora_core import __version__
-from remora_core.cli import agents, index
+from remora_core.cli import agents, impact, index
 from remora_core.cli.common import EXIT_ERROR
 from remora_core.errors import RemoraError
 
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     index.register(commands)
     agents.register(commands)
+    impact.register(commands)
     return parser
 
 

@@ -25,10 +25,12 @@ if TYPE_CHECKING:  # the runtime imports openai (~1 s): imported by the warm-up 
     from remora_core.agents.llm import ChatResult, LLMClient
     from remora_core.agents.service import AgentService
     from remora_core.config import LLMConfig
+    from remora_core.graph.live import LiveGraph
     from remora_core.store.store import Store
 
 Push = Callable[[str, Any], None]
 StoreOf = Callable[[Path], "Store | None"]
+GraphOf = Callable[[Path], "LiveGraph | None"]
 RUNNER_POLL_S = 0.5
 
 
@@ -67,9 +69,10 @@ class StreamingModel:
 
 
 class AgentHost:
-    def __init__(self, push: Push, store_of: StoreOf) -> None:
+    def __init__(self, push: Push, store_of: StoreOf, graph_of: GraphOf = lambda root: None) -> None:
         self.push = push
         self.store_of = store_of
+        self.graph_of = graph_of
         self.services: dict[Path, AgentService] = {}
         self.models: dict[Path, StreamingModel] = {}
         self.stops: dict[Path, asyncio.Event] = {}
@@ -116,7 +119,7 @@ class AgentHost:
                 raise AgentHostError(f"no index for {str(root)!r} yet: run ':Remora index'")
             config = load_config(root)
             model = StreamingModel(config.llm, lambda trigger, text: self._streamed(root, trigger, text))
-            service = AgentService(root, config=config, store=store, model=model)
+            service = AgentService(root, config=config, store=store, model=model, graph=self.graph_of(root))
             self.services[root] = service
             self.models[root] = model
             self.stops[root] = asyncio.Event()
@@ -147,9 +150,9 @@ class AgentHost:
         self._spawn(service.wait(correlation_id))
 
     # -- requests (the host's loop) --------------------------------------------------------
-    def do_chat(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def do_chat(self, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service(params)
-        correlation_id = service.chat(str(params.get("id", "")), str(params.get("message", "")))
+        correlation_id = await service.achat(str(params.get("id", "")), str(params.get("message", "")))
         self._run(service, correlation_id)
         return {"correlation_id": correlation_id}
 

@@ -21,6 +21,7 @@ from remora_core.editor.linemap import line_map
 from remora_core.editor.node_info import node_info
 from remora_core.errors import ProjectError, RemoraError
 from remora_core.events.store import EventLog
+from remora_core.graph.live import LiveGraph
 from remora_core.hub.control import ensure_hub, stop_hub
 from remora_core.hub.status import hub_status
 from remora_core.store.db import database_path
@@ -58,6 +59,7 @@ class EditorService:
 
     def __init__(self) -> None:
         self.stores: dict[Path, Store] = {}
+        self.graphs: dict[Path, LiveGraph] = {}
         self.configs: dict[Path, RemoraConfig] = {}
         self.hub_checked: set[Path] = set()
         self.methods: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -81,7 +83,7 @@ class EditorService:
         Its services share this service's connections (one per database per process)."""
         self.push = push
         if self.agents is None:
-            self.agents = AgentHost(push, lambda root: self.store(root))
+            self.agents = AgentHost(push, lambda root: self.store(root), self.graph)
         return self.agents
 
     def _agent_request(self, name: str) -> Callable[[dict[str, Any]], Any]:
@@ -104,6 +106,20 @@ class EditorService:
             self.stores[root] = store
         return store
 
+    def graph(self, root: Path) -> LiveGraph | None:
+        """The root's live topology graph (followed on the running loop); ``None`` without an index."""
+        graph = self.graphs.get(root)
+        if graph is None:
+            if not database_path(root).exists():
+                return None
+            graph = LiveGraph(root)
+            self.graphs[root] = graph
+            try:
+                graph.start()
+            except RuntimeError:
+                pass  # no running loop (a test): queries catch up on read
+        return graph
+
     def config(self, root: Path) -> RemoraConfig:
         config = self.configs.get(root)
         if config is None:
@@ -121,6 +137,9 @@ class EditorService:
         if self.agents is not None:
             self.agents.close()
             self.agents = None
+        for graph in self.graphs.values():
+            graph.close()
+        self.graphs.clear()
         for store in self.stores.values():
             store.close()
         self.stores.clear()
@@ -149,7 +168,7 @@ class EditorService:
         node_id = str(params.get("id", ""))
         if store is None:
             raise EditorError(f"no index for {str(root)!r} yet: run ':Remora index'")
-        info = node_info(store, node_id, event_limit=int(params.get("limit", 20)))
+        info = node_info(store, node_id, event_limit=int(params.get("limit", 20)), graph=self.graph(root))
         info["root"] = str(root)
         return info
 

@@ -44,6 +44,9 @@ from remora_core.events.models import (
     TopologyChangedEvent,
 )
 from remora_core.events.topology import index_with_events
+from remora_core.graph.impact import DEFAULT_IMPACT_DEPTH, impact_data
+from remora_core.graph.live import GraphReader, LiveGraph
+from remora_core.graph.topology import TopologyGraph
 from remora_core.index.indexer import Indexer
 from remora_core.parsing.python_source import parse_python
 from remora_core.project import relative_path
@@ -125,6 +128,14 @@ class ToolOutcome:
     correlation_id: str
 
 
+def _enqueue_human(queue: TriggerQueue, event: HumanChatEvent, kind: TriggerKind) -> Trigger:
+    """The trigger of a human message and its event, in one transaction (either face)."""
+    assert event.correlation_id is not None
+    return queue.enqueue(
+        event.to_agent, kind, event.message, event.correlation_id, events=[event], trigger_event_id=event.event_id
+    )
+
+
 class Engine:
     """Chat, run, cancel, status, stop, ghost, proposals and events of one project."""
 
@@ -139,8 +150,12 @@ class Engine:
         runner_id: str | None = None,
         lease_seconds: float = 60.0,
         heartbeat_seconds: float | None = None,
+        graph: LiveGraph | None = None,
     ) -> None:
+        """``graph``: the process's ``LiveGraph`` of this project (long-lived faces keep one);
+        without it every query reads a fresh view of the store."""
         self.root = root.resolve()
+        self.graph = graph
         self.config = config or load_config(self.root)
         self._owns_store = store is None
         self.store = store or Store.open(self.root, create=False)
@@ -156,6 +171,7 @@ class Engine:
             "runner_id": runner_id,
             "lease_seconds": lease_seconds,
             "heartbeat_seconds": heartbeat_seconds,
+            "graph": graph,
         }
 
     @property
@@ -177,6 +193,8 @@ class Engine:
         return self._registry
 
     def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
         if self._owns_store:
             self.store.close()
 
@@ -206,7 +224,16 @@ class Engine:
 
     def neighbours(self, node: str) -> Neighbours:
         """``node``'s parent, children, callers and callees."""
-        return neighbours(self.store, self.resolve(node))
+        return neighbours(self.store, self.resolve(node), self.topology())
+
+    def topology(self) -> GraphReader:
+        """The graph queries read: the live graph, or a fresh view of the store."""
+        return self.graph if self.graph is not None else TopologyGraph(self.store.connection)
+
+    def impact(self, node: str, depth: int = DEFAULT_IMPACT_DEPTH) -> dict[str, Any]:
+        """What may break if ``node`` changes: its transitive callers within ``depth`` calls
+        and their files, as plain data (see ``graph.impact.impact_data``)."""
+        return impact_data(self.topology(), self.resolve(node).id, depth)
 
     # -- chat and running --------------------------------------------------------------
     def chat(self, node_id: str, message: str) -> str:
@@ -218,23 +245,27 @@ class Engine:
         """Like :meth:`chat`, returning the queued trigger row."""
         return self._queue_human(node_id, message, "human_chat")
 
-    def _queue_human(self, node: str, message: str, kind: TriggerKind) -> Trigger:
+    async def achat(self, node_id: str, message: str) -> str:
+        """:meth:`chat` for an event loop: the trigger is written on the runner's db thread, so
+        another process holding the write lock never stalls the loop."""
+        event = self._human_event(node_id, message)
+        side = await self.runner.side()
+        await side.db.run(_enqueue_human, side.queue, event, "human_chat")
+        self.bus.notify([event])
+        return event.correlation_id or ""
+
+    def _human_event(self, node: str, message: str) -> HumanChatEvent:
         row = self.resolve(node)
         node_id = row.id
         if row.status != "active":
             raise AgentError(f"node {node_id!r} is {row.status}; it has no agent")
         if not message.strip():
             raise AgentError(f"empty message to {node_id!r}")
-        correlation_id = new_correlation_id()
-        event = HumanChatEvent(to_agent=node_id, message=message, correlation_id=correlation_id)
-        trigger = self.queue.enqueue(
-            node_id,
-            kind,
-            message,
-            correlation_id,
-            events=[event],
-            trigger_event_id=event.event_id,
-        )
+        return HumanChatEvent(to_agent=node_id, message=message, correlation_id=new_correlation_id())
+
+    def _queue_human(self, node: str, message: str, kind: TriggerKind) -> Trigger:
+        event = self._human_event(node, message)
+        trigger = _enqueue_human(self.queue, event, kind)
         self.bus.notify([event])
         return trigger
 
@@ -299,7 +330,7 @@ class Engine:
 
     # -- tools ---------------------------------------------------------------------------
     def _toolset(self, node_id: str, correlation_id: str | None) -> ToolSet:
-        hydrated = hydrate_agent(self.root, self.store, node_id, registry=self.registry)
+        hydrated = hydrate_agent(self.root, self.store, node_id, registry=self.registry, graph=self.graph)
 
         async def ask(target_id: str, request: str) -> str:
             trigger = await self.wait(self.chat(target_id, request))
@@ -315,6 +346,7 @@ class Engine:
             correlation_id,
             self.config.index.anchor_column,
             messenger=ask,
+            live_graph=self.graph,
         )
         return hydrated.toolset(context)
 

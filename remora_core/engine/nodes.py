@@ -5,10 +5,13 @@ neighbourhood (parent, children, callers, callees) that the CLI, the panel and t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remora_core.errors import NodeNotFoundError
 from remora_core.store.store import NodeRow, Store
+
+if TYPE_CHECKING:
+    from remora_core.graph.live import GraphReader
 
 
 def node_ref(row: NodeRow) -> dict[str, Any]:
@@ -59,10 +62,14 @@ def _sorted(store: Store, ids: list[str]) -> list[NodeRow]:
     return sorted(found, key=lambda row: (row.file_path, row.def_line))
 
 
-def neighbours(store: Store, row: NodeRow) -> Neighbours:
+def neighbours(store: Store, row: NodeRow, graph: GraphReader | None = None) -> Neighbours:
+    """Callers and callees from ``graph`` (the process's live topology graph) when given, else
+    straight from the store's edges."""
+    callers = graph.callers(row.id) if graph is not None else store.edge_sources(row.id, "calls")
+    callees = graph.callees(row.id) if graph is not None else store.edge_targets(row.id, "calls")
     return Neighbours(
         store.node(row.parent_id) if row.parent_id else None,
         _sorted(store, store.edge_targets(row.id, "parent_of")),
-        _sorted(store, store.edge_sources(row.id, "calls")),
-        _sorted(store, store.edge_targets(row.id, "calls")),
+        _sorted(store, callers),
+        _sorted(store, callees),
     )

@@ -23,6 +23,23 @@ EDGE_TYPES: tuple[str, ...] = ("parent_of", "calls", "imports")
 
 
 @dataclass(slots=True)
+class Impact:
+    """What depends on ``center``: its transitive callers within ``depth`` hops of ``calls``."""
+
+    center: str
+    depth: int
+    callers: list[GraphNode] = field(default_factory=list)  # nearest first, then by place
+    distance: dict[str, int] = field(default_factory=dict)
+
+    def files(self) -> dict[str, list[str]]:
+        """File path -> ids of the callers in it (files sorted by path)."""
+        grouped: dict[str, list[str]] = {}
+        for node in self.callers:
+            grouped.setdefault(node.file_path, []).append(node.id)
+        return dict(sorted(grouped.items()))
+
+
+@dataclass(slots=True)
 class Neighbourhood:
     """The nodes within ``depth`` hops of ``center`` and the edges between them."""
 
@@ -63,6 +80,8 @@ class TopologyGraph:
 
     def invalidate_file(self, path: str) -> None:
         """The hub re-indexed ``path``: drop what the cache knows of it and of its importers."""
+        if not self._index:
+            return  # nothing loaded: nothing can be stale
         doomed = set(self._by_file.get(path, ()))
         file_id = hydrate.file_node_id(self.connection, path)
         if file_id is not None:
@@ -272,6 +291,15 @@ class TopologyGraph:
         result.nodes = {nid: self.graph[self._index[nid]] for nid in result.distance}
         result.edges = sorted(edges)
         return result
+
+    def impact(self, node_id: str, depth: int = 3) -> Impact:
+        """Transitive callers of ``node_id`` up to ``depth`` hops (what a change to it may break)."""
+        if depth < 1:
+            raise ValueError(f"impact depth must be at least 1, not {depth!r}")
+        hood = self.neighbourhood(node_id, depth, edge_types=("calls",), direction="in")
+        callers = [node for node_id_, node in hood.nodes.items() if node_id_ != node_id]
+        callers.sort(key=lambda node: (hood.distance[node.id], node.file_path, node.start_line, node.id))
+        return Impact(node_id, depth, callers, {node.id: hood.distance[node.id] for node in callers})
 
     def shortest_call_path(self, source: str, target: str, *, max_depth: int = 12) -> list[str] | None:
         """The shortest chain of ``calls`` edges from ``source`` to ``target`` (both included), or None."""

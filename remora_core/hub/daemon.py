@@ -24,6 +24,7 @@ from watchfiles import Change
 from remora_core.config import load_config
 from remora_core.events.models import HubStartedEvent, HubStoppedEvent
 from remora_core.events.retention import RetentionPolicy, prune_events
+from remora_core.graph.live import LiveGraph
 from remora_core.hub.indexing import HubIndexer, PassResult
 from remora_core.hub.lock import HubLock
 from remora_core.hub.watch_filter import GITIGNORE, HubWatchFilter
@@ -82,6 +83,7 @@ class HubDaemon:
         self.filter: HubWatchFilter | None = None
         self.reason = "stopped"
         self.child: asyncio.subprocess.Process | None = None
+        self.graph: LiveGraph | None = None  # the topology, followed on the loop (for node state)
 
     # -- worker-side jobs --------------------------------------------------------------
     def _open(self) -> None:
@@ -238,6 +240,8 @@ class HubDaemon:
         exit_code = 0
         try:
             await self.worker.run(self._open)
+            self.graph = LiveGraph(self.root)
+            self.graph.start()
             watcher = asyncio.create_task(self._watch())
             self.lock.set_state("indexing")
             await self.worker.run(self._prune)
@@ -270,6 +274,8 @@ class HubDaemon:
                 pass
         finally:
             self._kill_child()
+            if self.graph is not None:
+                await self.graph.stop()
             done = await self._shutdown_worker()
             self.lock.release()
             log(f"stopped ({self.reason})")
