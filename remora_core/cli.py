@@ -180,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     from remora_core.agent_cli import register as register_agent_commands  # handlers import lazily
 
     register_agent_commands(commands)
+    from remora_core.service.cli import add_parser as add_serve  # the web face (issue #14)
+
+    add_serve(commands)
     return parser
 
 
