@@ -46,7 +46,7 @@ SSE_DOC: dict[int | str, dict[str, Any]] = {
 
 
 def sse_chunk(items: list[Item]) -> bytes:
-    return "".join(f"id: {item.seq}\ndata: {item.data}\n\n" for item in items).encode()
+    return b"".join(item.sse for item in items)
 
 
 class Service:

@@ -40,8 +40,20 @@ def run(args: argparse.Namespace) -> int:
     if created:
         print(f"remora: API token (printed once, kept in {str(token_path(root))!r}, mode 0600): {token}")
     where = "every route" if not is_loopback(host) else "mutating routes"
-    print(f"remora: serving {str(root)!r} on http://{host}:{port}/ ({where} need the bearer token)", flush=True)
     app = create_app(root, token=token, host=host, config=config)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # listening now: say so (editors and tests wait for this line)
+                bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else port
+                print(f"remora: serving {str(root)!r} on http://{host}:{bound}/ ({where} need the bearer token)",
+                      flush=True)
+
+    uvicorn_config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
+        loop="auto", http="auto",
+    )
+    Server(uvicorn_config).run()
     sys.stdout.flush()
     return 0

@@ -35,13 +35,15 @@ class Item:
     envelope: dict[str, Any]
     data: str  # the envelope as JSON
     nodes: tuple[str, ...]  # the node ids a ``?node=`` filter matches
+    sse: bytes  # the SSE message (``id:`` + ``data:``), encoded once for every client
 
 
 def item_of(envelope: dict[str, Any]) -> Item:
     nodes = tuple(
         value for key in ("agent_id", "to_agent", "from_agent") if isinstance(value := envelope.get(key), str)
     )
-    return Item(envelope["seq"], envelope, json.dumps(envelope, separators=(",", ":")), nodes)
+    data = json.dumps(envelope, separators=(",", ":"))
+    return Item(envelope["seq"], envelope, data, nodes, f"id: {envelope['seq']}\ndata: {data}\n\n".encode())
 
 
 @dataclass(eq=False)
@@ -66,10 +68,12 @@ class Subscriber:
         """Every queued item (waiting up to ``timeout`` for one); [] on timeout or overflow."""
         if not self.items and not self.overflowed:
             self.ready.clear()
+            # A timer handle, not asyncio.wait_for (which makes a task per wait: the hot path).
+            timer = asyncio.get_running_loop().call_later(timeout, self.ready.set)
             try:
-                await asyncio.wait_for(self.ready.wait(), timeout)
-            except TimeoutError:
-                return []
+                await self.ready.wait()
+            finally:
+                timer.cancel()
         batch = list(self.items)
         self.items.clear()
         return batch
