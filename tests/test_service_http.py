@@ -26,6 +26,17 @@ FILES = {
         def twice(x):
             first = add(x, x)
             return first
+
+
+        def spread(x):
+            a = 1
+            b = 2
+            c = 3
+            d = 4
+            e = 5
+            f = 6
+            g = 7
+            return a
     ''',
 }
 
@@ -61,7 +72,7 @@ def test_read_routes_and_error_envelope(served: tuple[Server, Store]) -> None:
         assert health["status"] == "ok" and health["runner"]["in_process"] is True
         assert client.get("/v1/files").json() == ["pkg/calc.py"]
         nodes = client.get("/v1/nodes", params={"file": "pkg/calc.py"}).json()
-        assert [n["qualname"] for n in nodes] == ["pkg/calc.py", "add", "twice"]
+        assert [n["qualname"] for n in nodes] == ["pkg/calc.py", "add", "twice", "spread"]
         detail = client.get(f"/v1/nodes/{add}").json()
         assert detail["source"].startswith("def add(a, b):") and detail["callers"][0]["qualname"] == "twice"
         missing = client.get("/v1/nodes/rm_zzzzzzzz", headers={"X-Request-ID": "abc-1"})
@@ -90,7 +101,7 @@ def test_mutating_routes_need_the_token(served: tuple[Server, Store]) -> None:
         assert answer.status_code == 401
     with server.client() as client:
         plan = client.post("/v1/plan", json={"target_path": "pkg", "node_type": "function"}).json()
-        assert [n["qualname"] for n in plan["nodes"]] == ["add", "twice"]
+        assert [n["qualname"] for n in plan["nodes"]] == ["add", "twice", "spread"]
         assert client.post("/v1/plan", json={"target_path": "../etc"}).status_code == 400
         assert client.post("/v1/plan", json={"bogus": 1}).status_code == 422
 
@@ -136,6 +147,29 @@ def test_chat_proposal_approve_with_request_ids(served: tuple[Server, Store], ll
         assert client.post("/v1/proposals/p_nope/approve").status_code == 404
         rejected = client.post(f"/v1/proposals/{proposal['id']}/reject", json={"feedback": ""})
         assert rejected.status_code == 409 and rejected.json()["error"]["code"] == "conflict"
+
+
+def test_approve_only_some_hunks(served: tuple[Server, Store], llm: FakeLLM) -> None:
+    server, store = served
+    spread = node_id_of(store, "spread")
+    before = (server.root / "pkg/calc.py").read_text()
+    old = next(line for line in before.splitlines() if line.startswith("def spread(x):"))
+    new_source = (old.replace("def spread(x):", "def spread(x: int) -> int:") + "\n"
+                  + "".join(f"    {v} = {i + 1}\n" for i, v in enumerate("abcdefg")) + "    return g\n")
+    llm.add_tool_calls(("rewrite_self", {"new_source": new_source}))
+    llm.add_text("done")
+    with server.client() as client:
+        chat = client.post(f"/v1/nodes/{spread}/chat", json={"message": "hints, and return g"})
+        assert chat.status_code == 202
+        deadline = time.monotonic() + 60
+        while not (pending := client.get("/v1/proposals").json()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        (proposal,) = pending
+        assert len(proposal["hunks"]) == 2
+        done = client.post(f"/v1/proposals/{proposal['id']}/approve", json={"hunks": [1]}).json()
+        assert done["applied"] is True, done
+    after = (server.root / "pkg/calc.py").read_text()
+    assert "    return g\n" in after and "def spread(x):" in after  # the second hunk only
 
 
 def test_sse_resume_across_a_dropped_connection_while_another_process_writes(served: tuple[Server, Store]) -> None:
