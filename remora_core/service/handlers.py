@@ -140,7 +140,7 @@ class ServiceHandlers:
         return sorted(self.engine.store.file_rows())
 
     def nodes(self, file: str) -> list[m.NodeSummary]:
-        path = file.strip().lstrip("./") if file.startswith("./") else file.strip()
+        path = file.strip().removeprefix("./")
         if not path or Path(path).is_absolute() or ".." in Path(path).parts:
             raise ProjectError(f"file {file!r} must be a path relative to the project root")
         rows = self.engine.store.nodes_in_file(path, active_only=True)
