@@ -90,7 +90,13 @@ class Service:
         if self.settings.run_agents:
             self.tasks.append(asyncio.create_task(engine.run_forever(self.stop)))
 
+    def end_streams(self) -> None:
+        """Let every SSE response finish (called first on shutdown: the server then exits at once)."""
+        if self.feed is not None:
+            self.feed.close()
+
     async def close(self) -> None:
+        self.end_streams()
         self.stop.set()
         for task in self.tasks:
             task.cancel()
@@ -311,6 +317,7 @@ def _dashboard_routes(app: FastAPI, service: Service) -> None:
                             yield "".join(parts).encode()
                     except Resync:
                         continue  # fell behind: render everything again from the current end
+                    return  # the server is shutting down
             finally:
                 service.viewers -= 1
 

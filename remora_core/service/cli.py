@@ -50,9 +50,13 @@ def run(args: argparse.Namespace) -> int:
                 print(f"remora: serving {str(root)!r} on http://{host}:{bound}/ ({where} need the bearer token)",
                       flush=True)
 
+        async def shutdown(self, sockets: Any = None) -> None:
+            app.state.service.end_streams()  # SSE responses never end by themselves
+            await super().shutdown(sockets)
+
     uvicorn_config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
-        loop="auto", http="auto",
+        loop="auto", http="auto", timeout_graceful_shutdown=3,  # SSE streams never end by themselves
     )
     Server(uvicorn_config).run()
     sys.stdout.flush()

@@ -106,6 +106,13 @@ class EventFeed:
         self.listeners: list[Callable[[Item], None]] = []
         self.position = 0
         self.dropped = 0  # subscribers told to resync
+        self.closed = False
+
+    def close(self) -> None:
+        """End every stream (server shutdown): their generators return at their next wake-up."""
+        self.closed = True
+        for subscriber in self.subscribers:
+            subscriber.ready.set()
 
     def subscribe(self) -> Subscriber:
         subscriber = Subscriber(self.queue_size)
@@ -151,8 +158,10 @@ class EventFeed:
                     yield items
                 if len(page) < REPLAY_PAGE:
                     break
-            while live:
+            while live and not self.closed:
                 batch = await subscriber.take(keepalive)
+                if self.closed:
+                    return
                 if subscriber.overflowed:
                     raise Resync(last)
                 fresh = []
