@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -261,3 +262,67 @@ def test_other_binds_need_the_token_for_every_route(tmp_path: Path) -> None:
         output = server.stop()
         store.close()
     assert "every route" in output
+
+
+def test_a_client_that_stops_reading_is_told_to_resync_and_resumes_without_gap(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    store = make_project(root, service_config(sse_queue=10))
+    server = start_server(root, "--no-agents")
+    total = 400  # 20 KB each: 8 MB, far beyond the socket buffers and the 10-event queue
+    try:
+        with server.client() as client:
+            start = client.get("/v1/health").json()["last_seq"]
+        stalled = socket.create_connection(("127.0.0.1", server.port))
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.sendall(f"GET /v1/events?after={start} HTTP/1.0\r\nHost: t\r\n\r\n".encode())
+        script = (
+            "import sys\nfrom pathlib import Path\nfrom remora_core.store.store import Store\n"
+            "from remora_core.events.store import EventLog\nfrom remora_core.events.models import AgentErrorEvent\n"
+            "store = Store.open(Path(sys.argv[1]), create=False)\nlog = EventLog(store.connection)\n"
+            f"for i in range({total}):\n    log.append(AgentErrorEvent(agent_id='rm_x', error='e' * 20000))\n"
+        )
+        subprocess.run([sys.executable, "-c", script, str(root)], check=True, timeout=120)
+        with stalled.makefile("rb") as raw:  # now read it all: the head, events, the resync, the end
+            while raw.readline() not in (b"\r\n", b""):
+                pass
+            got: list[int] = []
+            resync = None
+            for event in sse_events(line.decode().rstrip("\n") for line in raw):
+                if event.get("event") == "resync":
+                    resync = json.loads(event["data"])
+                    break
+                got.append(int(event["id"]))
+        stalled.close()
+        assert resync is not None and resync["last_id"] == (got[-1] if got else start)
+        assert len(got) < total
+        with server.client() as client, client.stream(
+            "GET", "/v1/events", headers={"Last-Event-ID": str(resync["last_id"])}, params={"live": "false"}
+        ) as response:
+            got.extend(int(event["id"]) for event in sse_events(response.iter_lines()))
+        assert got == list(range(start + 1, start + total + 1))
+    finally:
+        server.stop()
+        store.close()
+
+
+def test_serve_prints_the_token_only_when_it_creates_it(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    make_project(root, service_config()).close()
+    outputs = []
+    for _ in range(2):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "remora_core.cli", "serve", str(root), "--port", "0", "--no-agents"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "remora: serving" in line:
+                break
+        process.terminate()
+        process.wait(30)
+        outputs.append("".join(lines))
+    token = (root / ".remora" / "service.token").read_text().strip()
+    assert token in outputs[0] and "printed once" in outputs[0]
+    assert token not in outputs[1] and "remora: serving" in outputs[1]
