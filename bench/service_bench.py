@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.service_helpers import Server, service_config, start_server
 
+FIELDS = re.compile(rb'\{"seq":(\d+),.*?"timestamp":([0-9.eE+-]+)')
 WRITER = """
 import sys, time
 from pathlib import Path
@@ -68,11 +69,14 @@ async def _client(port: int, after: int, count: int, ready: asyncio.Event, laten
         for message in messages:
             for line in message.split(b"\n"):
                 if line.startswith(b"data: "):
-                    event = json.loads(line[6:])
-                    if event["seq"] != last + 1:
-                        raise AssertionError(f"gap or duplicate: {last} then {event['seq']}")
-                    last = event["seq"]
-                    latencies.append(now - event["timestamp"])
+                    match = FIELDS.match(line, 6)  # cheaper than json.loads: clients share the CPU
+                    if match is None:
+                        raise AssertionError(f"not an event envelope: {line[:100]!r}")
+                    seq = int(match.group(1))
+                    if seq != last + 1:
+                        raise AssertionError(f"gap or duplicate: {last} then {seq}")
+                    last = seq
+                    latencies.append(now - float(match.group(2)))
                     got += 1
     writer.close()
     return got

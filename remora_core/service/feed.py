@@ -25,6 +25,9 @@ from remora_core.events.tail import EventTailer
 
 REPLAY_PAGE = 500
 KEEPALIVE_S = 15.0
+FLUSH_GAP_S = 0.01  # wake stream clients at most this often: under a burst each write carries
+# several events (one socket write per client per wake is most of the fan-out's CPU); an event
+# that follows a quiet moment is delivered at once
 
 
 @dataclass(slots=True)
@@ -53,15 +56,17 @@ class Subscriber:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     overflowed: bool = False
 
-    def put(self, item: Item) -> bool:
-        """Queue ``item``; False (and the queue emptied) when the client fell ``limit`` behind."""
+    def put(self, item: Item, *, wake: bool = True) -> bool:
+        """Queue ``item`` (and wake the stream unless ``wake`` is False: the feed wakes it later);
+        False (and the queue emptied, the stream woken) when the client fell ``limit`` behind."""
         if len(self.items) >= self.limit:
             self.overflowed = True
             self.items.clear()
             self.ready.set()
             return False
         self.items.append(item)
-        self.ready.set()
+        if wake:
+            self.ready.set()
         return True
 
     async def take(self, timeout: float) -> list[Item]:
@@ -107,6 +112,9 @@ class EventFeed:
         self.position = 0
         self.dropped = 0  # subscribers told to resync
         self.closed = False
+        self.flush_gap = FLUSH_GAP_S
+        self._flush: asyncio.Handle | None = None
+        self._flushed_at = 0.0
 
     def close(self) -> None:
         """End every stream (server shutdown): their generators return at their next wake-up."""
@@ -127,9 +135,23 @@ class EventFeed:
         for listener in self.listeners:
             listener(item)
         for subscriber in list(self.subscribers):
-            if not subscriber.put(item):
+            if not subscriber.put(item, wake=False):
                 self.subscribers.discard(subscriber)
                 self.dropped += 1
+        if self._flush is None:
+            loop = asyncio.get_running_loop()
+            due = self._flushed_at + self.flush_gap
+            if due <= loop.time():
+                self._flush = loop.call_soon(self._wake)
+            else:
+                self._flush = loop.call_at(due, self._wake)
+
+    def _wake(self) -> None:
+        self._flush = None
+        self._flushed_at = asyncio.get_running_loop().time()
+        for subscriber in self.subscribers:
+            if subscriber.items:
+                subscriber.ready.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tail the store from its current end until ``stop`` is set."""
