@@ -54,10 +54,30 @@ class AgentsConfig(_Section):
     models_dir: str = Field(".remora/models", description="Extension models directory, relative to the root.")
 
 
+DATASTAR_CDN = "https://cdn.jsdelivr.net/npm/@starfederation/datastar@1.0.0-beta.11/dist/datastar.js"
+
+
+class ServiceConfig(_Section):
+    """``remora serve``: the HTTP + SSE API and the dashboard (doc/api.md)."""
+
+    host: str = Field("127.0.0.1", description="Bind address; anything but loopback requires the token.")
+    port: int = Field(7777, ge=0, le=65535)
+    datastar_js: str = Field(
+        DATASTAR_CDN, description="URL of the Datastar client, or a local file path that the server serves itself."
+    )
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (none: CORS off).")
+    rate_limit: float = Field(20.0, gt=0, description="Requests per second per client (token bucket).")
+    rate_burst: int = Field(60, ge=1, description="Requests a client may make at once before rate_limit applies.")
+    max_active_turns: int = Field(8, ge=1, description="Queued + running agent turns before chat answers 429.")
+    sse_queue: int = Field(1000, ge=10, description="Events buffered per SSE client before it is told to resync.")
+    run_agents: bool = Field(True, description="Run queued agent turns inside the server process.")
+
+
 class RemoraConfig(_Section):
     index: IndexConfig = Field(default_factory=IndexConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
 
 
 def config_path(root: Path) -> Path:

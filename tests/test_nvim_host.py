@@ -204,7 +204,7 @@ def test_remora_command_completion_and_subcommand_errors(editor_factory: Callabl
     editor = editor_factory("eager")
     subs = editor.nvim.call("getcompletion", "Remora ", "cmdline")
     assert subs == ["panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "index", "hub",
-                    "events", "ids", "health"]
+                    "events", "ids", "health", "serve"]
     assert editor.nvim.call("getcompletion", "Remora hub ", "cmdline") == ["status", "start", "restart", "stop"]
     assert editor.nvim.call("getcompletion", "Remora pa", "cmdline") == ["panel"]
     with pytest.raises(pynvim.NvimError, match="no indexed node under the cursor"):

@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     index.register(commands)
     agents.register(commands)
     impact.register(commands)
+    from remora_core.service.cli import add_parser as add_serve  # the web face: imports stay lazy
+
+    add_serve(commands)
     return parser
 
 
