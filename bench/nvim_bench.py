@@ -77,7 +77,7 @@ return { samples[math.floor(#samples * 0.5)], samples[math.floor(#samples * 0.95
 
 # The panel shows the node under the cursor (its id on line 1) with its relations drawn.
 PANEL_READY = """(function()
-  local buf = require('remora.ui.panel').buf
+  local buf = require('remora.panel.view').buf
   local node = require('remora').current_node()
   if not (buf and node and node.id) then return false end
   local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
@@ -95,7 +95,7 @@ panel.render = function(...)
   render(...)
   local now = vim.uv.clock_gettime('realtime')
   local stamp = now.sec + now.nsec / 1e9
-  for _, line in ipairs(vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false)) do
+  for _, line in ipairs(vim.api.nvim_buf_get_lines(require('remora.panel.view').buf, 0, -1, false)) do
     for marker in line:gmatch('mark[%w_]+') do
       if not _G.remora_bench.times[marker] then
         _G.remora_bench.times[marker] = stamp

@@ -94,25 +94,60 @@ def test_file_with_syntax_error_gets_no_anchors(editor_factory: Callable[..., Ed
     editor.assert_no_errors()
 
 
-def test_anchors_are_dimmed_then_concealed(editor_factory: Callable[..., Editor], project: Path) -> None:
+def test_anchors_compact_then_dimmed(editor_factory: Callable[..., Editor], project: Path) -> None:
     editor = editor_factory("eager", cwd=project)
     open_file(editor, project / "models.py")
     marks = editor.lua("return require('remora.ui.anchors').marks(0)")
     lines = editor.nvim.current.buffer[:]
     anchored_rows = [i for i, line in enumerate(lines) if "rm_" in line]
     assert sorted(mark[1] for mark in marks) == anchored_rows
-    assert all(mark[3]["hl_group"] == "RemoraAnchor" and "conceal" not in mark[3] for mark in marks)
-    # What a person sees: the anchor text is drawn with the dim group.
+    # Default "compact": padding + anchor concealed, the id as dim virtual text at the right edge,
+    # the file-anchor line hidden as a whole line.
+    assert all(mark[3].get("conceal") == "" for mark in marks)
+    file_mark = next(mark for mark in marks if mark[1] == 0)
+    assert file_mark[3].get("conceal_lines") == ""
     row = next(i for i, line in enumerate(lines) if line.startswith("def parse"))
+    mark = next(mark for mark in marks if mark[1] == row)
+    anchor = lines[row].split("# ")[-1]
+    assert mark[3]["virt_text"] == [[anchor, "RemoraAnchorId"]] and mark[3]["virt_text_pos"] == "right_align"
+    assert mark[2] == len(lines[row].split("#")[0].rstrip())  # the concealed span starts at the padding
+    assert editor.nvim.current.window.options["conceallevel"] == 2
+    editor.nvim.command("Remora ids")
+    marks = editor.lua("return require('remora.ui.anchors').marks(0)")
+    assert all(mark[3]["hl_group"] == "RemoraAnchor" and "conceal" not in mark[3] for mark in marks)
     col = lines[row].index("# rm_")
     assert editor.lua(f"return vim.inspect_pos(0, {row}, {col}).extmarks[1].opts.hl_group") == "RemoraAnchor"
     editor.nvim.command("Remora ids")
     marks = editor.lua("return require('remora.ui.anchors').marks(0)")
     assert all(mark[3].get("conceal") == "" for mark in marks)
-    assert editor.nvim.current.window.options["conceallevel"] == 2
-    editor.nvim.command("Remora ids")
-    marks = editor.lua("return require('remora.ui.anchors').marks(0)")
-    assert all("conceal" not in mark[3] for mark in marks)
+    editor.assert_no_errors()
+
+
+HEIGHT = "local row = ...; return vim.api.nvim_win_text_height(0, { start_row = row, end_row = row }).all"
+
+
+def test_anchors_never_wrap_a_def_line(editor_factory: Callable[..., Editor], project: Path) -> None:
+    editor = editor_factory("eager", cwd=project, opts="{ hub = { autostart = false }, anchors = { mode = 'dim' } }")
+    open_file(editor, project / "models.py")
+    lines = editor.nvim.current.buffer[:]
+    def_rows = [i for i, line in enumerate(lines) if "# rm_" in line and not line.startswith("# remora-file")]
+    assert def_rows and all(len(lines[row]) > 120 for row in def_rows)  # the anchors end at column 150
+    for columns in (80, 120):
+        editor.nvim.options["columns"] = columns
+        editor.nvim.command("set wrap")
+        editor.lua("require('remora.config').options.anchors.mode = 'dim'; require('remora.anchors').draw(0)")
+        assert all(editor.lua(HEIGHT, row) == 2 for row in def_rows)  # what the issue saw
+        editor.lua("require('remora.config').options.anchors.mode = 'compact'; require('remora.anchors').draw(0)")
+        assert editor.nvim.current.window.width == columns
+        assert [editor.lua(HEIGHT, row) for row in def_rows] == [1] * len(def_rows), columns
+        # The concealed file-anchor line takes no screen line (unless the cursor is on it).
+        editor.nvim.command("normal! G")
+        assert editor.lua(HEIGHT, 0) == 0
+        # The body line under a def starts on the next screen row: nothing wrapped in between.
+        editor.nvim.command("redraw")
+        first = def_rows[0]
+        assert editor.lua(f"return vim.fn.screenpos(0, {first + 2}, 1).row - vim.fn.screenpos(0, {first + 1}, 1).row") \
+            in (0, 1)
     editor.assert_no_errors()
 
 

@@ -92,11 +92,11 @@ def test_lazy_loaded_after_foreign_update_remote_plugins(
         editor.nvim.command("Remora panel")  # loads the plugin (lazy), registers, opens the panel
         assert editor.lua("return require('remora.host').how") == "registered"
         assert editor.lua(REGISTRATIONS) == 1
-        editor.wait_for("vim.tbl_contains(require('remora.ui.panel').buf and "
-                        "vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false) or {}, "
+        editor.wait_for("vim.tbl_contains(require('remora.panel.view').buf and "
+                        "vim.api.nvim_buf_get_lines(require('remora.panel.view').buf, 0, -1, false) or {}, "
                         "' method Loader.load')", 15)
         editor.wait_for(  # the panel may draw the node before its graph context arrives
-            "(function() local b = require('remora.ui.panel').buf; if not b then return false end "
+            "(function() local b = require('remora.panel.view').buf; if not b then return false end "
             "for _, l in ipairs(vim.api.nvim_buf_get_lines(b, 0, -1, false)) do "
             "if l:find('Callees (1)', 1, true) then return true end end return false end)()",
             15,
@@ -207,7 +207,7 @@ def test_remora_command_completion_and_subcommand_errors(editor_factory: Callabl
                     "events", "ids", "health"]
     assert editor.nvim.call("getcompletion", "Remora hub ", "cmdline") == ["status", "start", "restart", "stop"]
     assert editor.nvim.call("getcompletion", "Remora pa", "cmdline") == ["panel"]
-    with pytest.raises(pynvim.NvimError, match="no indexed node under the cursor"):
+    with pytest.raises(pynvim.NvimError, match=r"^Vim:\(remora\) this buffer is not a Python file of a Remora project"):
         editor.nvim.command("Remora chat")
     with pytest.raises(pynvim.NvimError, match='unknown subcommand "frobnicate"'):
         editor.nvim.command("Remora frobnicate")

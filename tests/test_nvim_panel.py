@@ -20,7 +20,7 @@ from tests.nvim_harness import (  # noqa: F401 -- fixtures
     remora_manifest,
 )
 
-PANEL_WIN = "require('remora.ui.panel').win()"
+PANEL_WIN = "require('remora.panel.view').win()"
 
 
 def _stored(project: Path) -> dict[str, str]:
@@ -38,7 +38,7 @@ def _goto(editor: Editor, text: str) -> int:
 
 
 def _panel_shows(editor: Editor, line: str, timeout: float = 10) -> list[str]:
-    editor.wait_for(f"vim.tbl_contains(vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false), {line!r})",
+    editor.wait_for(f"vim.tbl_contains(vim.api.nvim_buf_get_lines(require('remora.panel.view').buf, 0, -1, false), {line!r})",
                     timeout)
     return editor.panel_lines()
 
@@ -64,7 +64,7 @@ def test_panel_layout_lines_highlights_and_jump(editor_factory: Callable[..., Ed
     assert lines[-1] == " <CR> jump  r refresh  q close"
     # Highlights a person sees: id, title, link.
     groups = editor.lua("""
-      local ui = require('remora.ui.panel')
+      local ui = require('remora.panel.view')
       local out = {}
       for _, m in ipairs(vim.api.nvim_buf_get_extmarks(ui.buf, ui.ns, 0, -1, { details = true })) do
         out[#out + 1] = { m[2], m[4].hl_group }
@@ -103,7 +103,7 @@ def test_panel_shows_events_pushed_from_python(editor_factory: Callable[..., Edi
         EventLog(store.connection).append(HumanChatEvent(to_agent=ids["parse"], message="not for helper"))
     finally:
         store.close()
-    editor.wait_for("vim.iter(vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false))"
+    editor.wait_for("vim.iter(vim.api.nvim_buf_get_lines(require('remora.panel.view').buf, 0, -1, false))"
                     ":any(function(l) return l:find('HumanChat add type hints', 1, true) ~= nil end)", 5)
     assert not any("not for helper" in line for line in editor.panel_lines())
     editor.assert_no_errors()

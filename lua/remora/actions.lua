@@ -1,22 +1,37 @@
--- What :Remora chat|stop|accept|reject|next|prev and the panel keys do, for the node shown in
--- the panel (the node under the cursor of the code window).
+-- What :Remora chat|stop|accept|reject|next|prev|tools|ghost and the panel keys do. The target
+-- is resolved when the command runs: the node under the cursor of the CURRENT buffer (waiting,
+-- bounded, for its first line map), or the panel's node when the panel is the current window.
 local agent = require("remora.agent")
 local panel = require("remora.panel")
+local linemap = require("remora.linemap")
+local notify = require("remora.notify")
 
 local M = {}
 
---- { root, id, file, node } of the shown node; raises "(remora) ..." when there is none.
+--- { root, id, file, node } of the node the command acts on; raises "(remora) ..." when there
+--- is none (never a node of another buffer).
+---@return table
 function M.context()
-  -- CursorMoved only fires once typeahead is empty: a mapping (or an RPC client) that moves
-  -- the cursor and then runs a command would act on the node shown before the move.
-  require("remora.linemap").track()
-  local state = panel.state
-  local node = state.node
-  if not (node and node.id and state.root) then
+  local win = vim.api.nvim_get_current_win()
+  if require("remora.panel.view").is_panel_win(win) then
+    local state = panel.state
+    local node = state.node
+    if not (node and node.id and state.root) then
+      error("(remora) the panel shows no indexed node", 0)
+    end
+    return { root = state.root, id = node.id, file = panel.file(), node = node }
+  end
+  local buf = vim.api.nvim_get_current_buf()
+  local map = linemap.wait(buf)
+  local lnum = vim.api.nvim_win_get_cursor(0)[1]
+  local node = linemap.node_at(buf, lnum)
+  if not (node and node.id) then
     error("(remora) no indexed node under the cursor: put the cursor in a def or class of an indexed file"
       .. " (save a new one to anchor it)", 0)
   end
-  return { root = state.root, id = node.id, file = panel.file(), node = node }
+  -- CursorMoved only fires once typeahead is empty: make the panel follow this node now.
+  linemap.track(true)
+  return { root = map.root, id = node.id, file = map.path, node = node }
 end
 
 local function ensure_panel()
@@ -50,7 +65,7 @@ local function shown_proposal(ctx)
   if ghost and ghost.proposal then
     return ghost.proposal, ghost.root
   end
-  return require("remora.agent_panel").current_proposal(ctx.id), ctx.root
+  return require("remora.panel.agent").current_proposal(ctx.id), ctx.root
 end
 
 function M.accept()
@@ -77,7 +92,7 @@ function M.reject(feedback)
     return
   end
   local ctx = M.context()
-  local proposal = require("remora.agent_panel").current_proposal(ctx.id)
+  local proposal = require("remora.panel.agent").current_proposal(ctx.id)
   if not proposal then
     agent.notify("no pending proposal for " .. ctx.id, vim.log.levels.WARN)
     return
@@ -97,7 +112,7 @@ end
 
 --- `s` in the panel: skip / keep the hunk under the cursor.
 function M.toggle_hunk()
-  local lnum = require("remora.ui.panel").cursor_line()
+  local lnum = require("remora.panel.view").cursor_line()
   local target = lnum and panel.model.targets[lnum]
   if not (target and target.hunk) then
     agent.notify("put the cursor on a hunk of the proposal", vim.log.levels.WARN)
@@ -117,7 +132,7 @@ local function step(direction)
   end
   vim.api.nvim_win_set_cursor(0, { line, 0 })
   vim.cmd("normal! ^")
-  require("remora.linemap").track(true)
+  linemap.track(true)
 end
 
 function M.next()
@@ -129,27 +144,30 @@ function M.prev()
 end
 
 function M.tools(name)
-  require("remora.tools").open(M.context(), name)
+  require("remora.tools").open(M.context(), name, function()
+    if not panel.is_open() then
+      panel.open()
+    end
+    panel.render()
+  end)
 end
 
 function M.ghost()
   require("remora.ghost").create()
 end
 
---- Replace the "not built yet" stubs of :Remora.
-function M.register()
-  local commands = require("remora.commands")
-  local function rest(args)
-    return table.concat(args, " ")
-  end
-  commands.register("chat", { run = function(args) M.chat(rest(args)) end })
-  commands.register("stop", { run = function() M.stop() end })
-  commands.register("accept", { run = function() M.accept() end })
-  commands.register("reject", { run = function(args) M.reject(rest(args)) end })
-  commands.register("next", { run = function() M.next() end })
-  commands.register("prev", { run = function() M.prev() end })
-  commands.register("ghost", { run = function() M.ghost() end })
-  commands.register("tools", { run = function(args) M.tools(args[1]) end })
+--- The panel keys that act on the node (added to the panel's own <CR> / q / r).
+---@return table[]
+function M.panel_keys()
+  local function call(name) return function() notify.guard(M[name]) end end
+  return {
+    { "c", call("chat"), "Remora: chat with the node" },
+    { "S", call("stop"), "Remora: stop the node's running turn" },
+    { "a", call("accept"), "Remora: accept the proposal (kept hunks)" },
+    { "x", call("reject"), "Remora: reject the proposal with feedback" },
+    { "s", call("toggle_hunk"), "Remora: skip / keep the hunk under the cursor" },
+    { "t", call("tools"), "Remora: the node's tools" },
+  }
 end
 
 return M

@@ -47,8 +47,7 @@ function M.run()
     vim.g.python3_host_prog = python
   end
   run(M.command(python))
-  vim.notify("(remora) installed remora_core into " .. python .. "; restart Neovim, then :checkhealth remora",
-    vim.log.levels.INFO)
+  require("remora.notify").info("installed remora_core into " .. python .. "; restart Neovim, then :checkhealth remora")
 end
 
 return M

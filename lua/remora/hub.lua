@@ -1,5 +1,6 @@
 -- :Remora hub status|start|restart|stop, through the Python host (never blocks Neovim).
 local rpc = require("remora.rpc")
+local notify = require("remora.notify")
 
 local M = {}
 
@@ -14,9 +15,9 @@ function M.run(action, root, callback)
   rpc.request("hub", { root = root, action = action }, function(result, err)
     M.last = result or { error = err }
     if err then
-      vim.notify(err, vim.log.levels.ERROR)
+      notify.error(err)
     else
-      vim.notify("(remora) " .. result.message, vim.log.levels.INFO)
+      notify.info(result.message)
     end
     if callback then
       callback(result, err)

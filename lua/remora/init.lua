@@ -51,12 +51,7 @@ local function create_autocmds()
   })
   au("BufWinEnter", {
     group = group,
-    callback = function(ev)
-      local map = linemap.maps[ev.buf]
-      if map then
-        require("remora.ui.anchors").draw(ev.buf, map.anchors, require("remora.config").options.anchors.mode)
-      end
-    end,
+    callback = function(ev) require("remora.anchors").draw(ev.buf) end,
   })
   au("ColorScheme", {
     group = group,
@@ -74,16 +69,16 @@ end
 
 local function wire()
   local rpc = require("remora.rpc")
+  local notify = require("remora.notify")
   local events = require("remora.events")
   local panel = require("remora.panel")
   local linemap = require("remora.linemap")
+  local agent = require("remora.agent")
   rpc.on("events", events.receive)
   rpc.on("hub", function(payload)
-    vim.notify("(remora) " .. tostring(payload.message), payload.ok and vim.log.levels.INFO or vim.log.levels.ERROR)
+    notify.notify(payload.message, payload.ok and vim.log.levels.INFO or vim.log.levels.ERROR)
   end)
-  rpc.on("error", function(payload)
-    vim.notify("(remora) " .. tostring(payload.message), vim.log.levels.ERROR)
-  end)
+  rpc.on("error", function(payload) notify.error(payload.message) end)
   events.on(function(list, root)
     panel.on_events(list)
     -- Topology changes of a loaded file: its ids may have become known; re-map it.
@@ -99,16 +94,22 @@ local function wire()
     end
   end)
   linemap.on_change(panel.set_node)
+  linemap.on_map(function(buf) require("remora.anchors").draw(buf) end)
+  linemap.on_map(agent.on_map)
+  linemap.on_map(panel.on_map)
+  linemap.on_map(function(buf, map) require("remora.diagnostics").show(buf, map) end)
   -- The agent runtime: chat, proposals, tools, ghost nodes.
-  local agent = require("remora.agent")
   rpc.on("agent", agent.on_agent)
   rpc.on("stream", agent.on_stream)
+  agent.on_agent_event(function(payload) require("remora.ghost").on_agent(payload) end)
   agent.on_change(panel.on_agent)
-  panel.add_section("agent", require("remora.agent_panel").section)
-  require("remora.actions").register()
+  panel.add_section("agent", require("remora.panel.agent").section)
+  panel.add_keys(require("remora.actions").panel_keys())
 end
 
 --- Configure Remora. Raises "(remora) setup: ..." naming a bad option.
+---@param opts? table see |remora-options|
+---@return table options
 function M.setup(opts)
   local options = require("remora.config").set(opts)
   require("remora.ui.highlights").define()
@@ -134,11 +135,15 @@ function M.ensure_setup()
 end
 
 -- Public API (documented in :help remora-lua).
+---@return table? node the line-map entry of the node under the cursor
 function M.current_node()
   local current = require("remora.linemap").current
   return current and current.node or nil
 end
 
+---@param buf integer
+---@param lnum integer
+---@return table? node
 function M.node_at(buf, lnum)
   return (require("remora.linemap").node_at(buf, lnum))
 end

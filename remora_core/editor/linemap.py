@@ -8,6 +8,7 @@ positions so the UI can dim or conceal them without searching the buffer itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,18 @@ from typing import Any
 from remora_core.editor.buffer_ids import buffer_ids
 from remora_core.parsing.anchors import FILE_ANCHOR_RE, NODE_ANCHOR_RE
 from remora_core.store.store import Store
+
+_WHERE = re.compile(r"at line (\d+), column (\d+)")
+
+
+def problem_entries(problems: Sequence[str]) -> list[dict[str, Any]]:
+    """Index problems as diagnostics: 1-based line, 0-based column, message (line 1 when unknown)."""
+    entries: list[dict[str, Any]] = []
+    for problem in problems:
+        found = _WHERE.search(problem)
+        line, col = (int(found.group(1)), int(found.group(2)) - 1) if found else (1, 0)
+        entries.append({"line": line, "col": col, "message": problem})
+    return entries
 
 
 def _anchor_span(line: str, file_anchor: bool) -> tuple[int, int] | None:
@@ -81,4 +94,5 @@ def line_map(lines: Sequence[str], rel_path: str, root: Path, store: Store | Non
         "nodes": nodes,
         "anchors": anchors,
         "syntax_error": parsed.syntax_error,
+        "problems": problem_entries(parsed.problems),
     }

@@ -3,6 +3,10 @@ local M = {}
 
 M.groups = {
   RemoraAnchor = { link = "NonText" }, -- anchor comments when dimmed
+  RemoraAnchorId = { link = "NonText" }, -- the id at the right edge (anchors.mode = "compact")
+  RemoraDiffInlineAdd = { link = "DiffAdd" }, -- inline diff: added lines in the code buffer
+  RemoraDiffInlineDelete = { link = "DiffDelete" }, -- inline diff: removed lines (virtual lines)
+  RemoraDiffInlineHint = { link = "DiagnosticHint" }, -- inline diff: the key hint line
   RemoraPanelId = { link = "Identifier" },
   RemoraPanelTitle = { link = "Title" },
   RemoraPanelHeader = { link = "Label" },

@@ -3,6 +3,7 @@
 -- approval / error). Lines only: remora.ui.panel draws them.
 local agent = require("remora.agent")
 local config = require("remora.config")
+local text = require("remora.text")
 
 local M = {}
 
@@ -13,30 +14,10 @@ local ROLE = {
   proposal = { "· ", "RemoraPanelMuted" },
 }
 
---- Split `text` into display lines of at most `width` characters (newlines kept).
-function M.wrap(text, width)
-  local out = {}
-  for _, line in ipairs(vim.split(text or "", "\n", { plain = true })) do
-    if line == "" then
-      out[#out + 1] = ""
-    end
-    while #line > width do
-      local cut = line:sub(1, width + 1):match("^.*() ") -- the last space that keeps the piece short
-      if not cut or cut <= 1 then
-        cut = width + 1
-      end
-      out[#out + 1] = line:sub(1, cut - 1)
-      line = line:sub(cut):gsub("^ ", "")
-    end
-    if #line > 0 then
-      out[#out + 1] = line
-    end
-  end
-  return out
-end
+M.wrap = text.wrap
 
-local function say(add, prefix, text, group, width)
-  local lines = M.wrap(text, math.max(width - #prefix - 3, 10))
+local function say(add, prefix, said, group, width)
+  local lines = M.wrap(said, math.max(width - #prefix - 3, 10))
   for index, line in ipairs(lines) do
     add("   " .. (index == 1 and prefix or string.rep(" ", vim.fn.strdisplaywidth(prefix))) .. line, group)
   end
@@ -60,7 +41,7 @@ function M.status_of(data)
 end
 
 local function rule(add)
-  add(string.rep("─", 30), "RemoraPanelRule")
+  add(string.rep("─", math.max(config.options.panel.width - 1, 1)), "RemoraPanelRule")
 end
 
 local function proposal_lines(add, proposal)
