@@ -176,3 +176,46 @@ def test_node_under_cursor_from_the_line_map(editor_factory: Callable[..., Edito
     node = editor.lua("return require('remora').current_node()")
     assert node["type"] == "function" and node.get("id") is None  # new, not anchored yet
     editor.assert_no_errors()
+
+
+CURRENT = ("(function() local b = vim.api.nvim_get_current_buf(); local m = require('remora.linemap').maps[b];"
+           " return m ~= nil and m.tick == vim.api.nvim_buf_get_changedtick(b) end)()")
+COUNT_CALLS = """
+local rpc = require('remora.rpc')
+_G.sync_calls = {}
+local call = rpc.call
+rpc.call = function(method, ...) table.insert(_G.sync_calls, method); return call(method, ...) end
+"""
+
+
+def test_save_applies_the_line_maps_edits_without_a_parse(editor_factory: Callable[..., Editor], project: Path) -> None:
+    editor = editor_factory("eager", cwd=project)
+    open_file(editor, project / "models.py")
+    editor.lua(COUNT_CALLS)
+    _type(editor, "Go<CR>def added(x):<CR>return x<Esc>")
+    editor.wait_for(CURRENT)  # the user paused: the map of this text arrived (with its edits)
+    editor.nvim.command("write")
+    added = [line for line in editor.nvim.current.buffer[:] if line.startswith("def added(x):")]
+    assert len(added) == 1 and ANCHOR.search(added[0]), added
+    assert editor.lua("return _G.sync_calls") == []  # no RPC, no parse on BufWritePre
+    assert (project / "models.py").read_text(encoding="utf-8").splitlines() == editor.nvim.current.buffer[:]
+    editor.nvim.command("undo")
+    assert not any(line.startswith("def added") for line in editor.nvim.current.buffer[:])
+    editor.assert_no_errors()
+
+
+def test_a_big_buffer_saved_before_its_map_gets_anchors_after(
+    editor_factory: Callable[..., Editor], project: Path
+) -> None:
+    editor = editor_factory("eager", cwd=project)
+    open_file(editor, project / "models.py")
+    editor.lua(COUNT_CALLS + "require('remora.anchors').SYNC_LINES = 0")  # every buffer counts as big
+    _type(editor, "Go<CR>def later(x):<CR>return x<Esc>")
+    editor.nvim.command("write")  # at once: the map of this text has not arrived yet
+    assert editor.lua("return _G.sync_calls") == []
+    assert any(line.startswith("def later(x):") and "# rm_" not in line
+               for line in (project / "models.py").read_text(encoding="utf-8").splitlines())
+    editor.wait_for("vim.fn.execute('messages'):find('anchors added to models.py after its write', 1, true) ~= nil")
+    added = [line for line in editor.nvim.current.buffer[:] if line.startswith("def later(x):")]
+    assert ANCHOR.search(added[0]) and editor.nvim.current.buffer.options["modified"] is True
+    editor.assert_no_errors()

@@ -149,14 +149,13 @@ def test_reject_with_feedback_reruns_the_agent(editor_factory: Callable[..., Edi
     editor = _start(editor_factory, root, "models.py")
     goto(editor, "class Loader")
     editor.nvim.command("Remora panel")
-    answer(editor, "add type hints")
-    editor.nvim.command("Remora chat")  # asks in a prompt
-    assert editor.lua("return _G.remora_test.prompts[1]") == "Chat with class Loader: "
+    press(editor, ":Remora chat<CR>add type hints<C-s>")  # as typed: the chat box, then <C-s> sends
+    assert editor.lua("return require('remora.input').current") is None
     wait_panel(editor, " Proposal pr_")
     wait_panel(editor, "agent: Done.")  # the turn has ended: the history order below is fixed
     answer(editor, "keep path untyped, it can be a Path")
     editor.nvim.command("Remora reject")
-    assert editor.lua("return _G.remora_test.prompts[2]").startswith("Why reject?")
+    assert editor.lua("return _G.remora_test.prompts[1]").startswith("Why reject?")
     lines = wait_panel(editor, "agent: Understood, I will keep the old")
     assert not any(line.startswith(" Proposal pr_") for line in lines)
     requests = fake_llm.chat_requests()

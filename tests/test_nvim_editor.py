@@ -127,3 +127,50 @@ def test_syntax_errors_are_diagnostics(editor_factory: Callable[..., Editor], pr
     editor.lua("require('remora.linemap').refresh(0)")
     editor.wait_for("#vim.diagnostic.get(0, { namespace = vim.api.nvim_create_namespace('remora') }) == 0")
     editor.assert_no_errors()
+
+
+RECORD_REQUESTS = """
+local rpc = require('remora.rpc')
+_G.sent = {}
+local request = rpc.request
+rpc.request = function(method, params, callback)
+  table.insert(_G.sent, { method = method, params = params })
+  return request(method, params, callback)
+end
+"""
+
+
+def test_chat_new_starts_a_new_conversation(editor_factory: Callable[..., Editor], project: Path) -> None:
+    editor = editor_factory("eager", cwd=project)
+    open_file(editor, project / "models.py")
+    editor.nvim.command("call cursor(search('def parse'), 5)")
+    editor.lua(RECORD_REQUESTS)
+    editor.nvim.command("Remora chat --new start over")
+    editor.nvim.command("Remora chat and go on")
+    chats = editor.lua("return vim.tbl_filter(function(r) return r.method == 'agent_chat' end, _G.sent)")
+    assert [(c["params"]["message"], c["params"].get("new_conversation")) for c in chats] == [
+        ("start over", True), ("and go on", None)]
+    assert editor.nvim.call("getcompletion", "Remora chat ", "cmdline") == ["--new"]
+
+
+def test_chat_box_is_a_multi_line_markdown_buffer(editor_factory: Callable[..., Editor], project: Path) -> None:
+    editor = editor_factory("eager", cwd=project)
+    open_file(editor, project / "models.py")
+    editor.nvim.command("call cursor(search('def parse'), 5)")
+    editor.lua(RECORD_REQUESTS)
+    editor.nvim.input(":Remora chat<CR>")  # typed, as a person would (nvim_input)
+    editor.wait_for("vim.api.nvim_get_mode().mode == 'i'")
+    assert editor.nvim.current.buffer.options["filetype"] == "markdown"
+    config = editor.lua("return vim.api.nvim_win_get_config(0)")
+    assert config["relative"] == "editor" and "Chat with function parse" in str(config["title"])
+    editor.nvim.input("first line<CR>second line<Esc>")
+    editor.wait_for("vim.api.nvim_get_mode().mode == 'n'")
+    assert editor.nvim.current.buffer[:] == ["first line", "second line"]
+    editor.nvim.input("<CR>")  # <CR> in normal mode sends
+    editor.wait_for("require('remora.input').current == nil")
+    chats = editor.lua("return vim.tbl_filter(function(r) return r.method == 'agent_chat' end, _G.sent)")
+    assert [c["params"]["message"] for c in chats] == ["first line\nsecond line"]
+    # q closes without sending.
+    editor.nvim.input(":Remora chat<CR>nothing<Esc>q")
+    editor.wait_for("require('remora.input').current == nil and vim.api.nvim_get_mode().mode == 'n'")
+    assert len(editor.lua("return vim.tbl_filter(function(r) return r.method == 'agent_chat' end, _G.sent)")) == 1

@@ -203,11 +203,22 @@ def test_setup_validates_every_option_and_names_the_bad_one(editor_factory: Call
 def test_remora_command_completion_and_subcommand_errors(editor_factory: Callable[..., Editor]) -> None:
     editor = editor_factory("eager")
     subs = editor.nvim.call("getcompletion", "Remora ", "cmdline")
-    assert subs == ["panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "index", "hub",
-                    "events", "ids", "health"]
+    assert subs == ["panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "diff", "index",
+                    "hub", "events", "ids", "health"]
     assert editor.nvim.call("getcompletion", "Remora hub ", "cmdline") == ["status", "start", "restart", "stop"]
     assert editor.nvim.call("getcompletion", "Remora pa", "cmdline") == ["panel"]
     with pytest.raises(pynvim.NvimError, match=r"^Vim:\(remora\) this buffer is not a Python file of a Remora project"):
         editor.nvim.command("Remora chat")
     with pytest.raises(pynvim.NvimError, match='unknown subcommand "frobnicate"'):
         editor.nvim.command("Remora frobnicate")
+
+
+def test_checkhealth_on_a_fresh_start(editor_factory: Callable[..., Editor], project: Path) -> None:
+    # Nothing used yet: the remote functions are defined on first use, which is fine.
+    editor = editor_factory("eager", cwd=project, opts="{}")
+    assert editor.nvim.call("exists", "*RemoraCall") == 0
+    report = _health(editor)
+    assert "is not defined" not in report and "neither defined" not in report
+    assert "function RemoraCall() is defined on first use" in report or "function RemoraCall() is defined" in report
+    assert f"project root: {project.resolve()}" in report
+    assert "hub.autostart is on" in report and "enable hub.autostart" not in report

@@ -40,19 +40,24 @@ local function ensure_panel()
   end
 end
 
-function M.chat(message)
+--- :Remora chat [--new] [message]: send it; without a message, open the chat box.
+---@param message? string
+---@param new? boolean start a new conversation (the engine forgets the node's history)
+function M.chat(message, new)
   local ctx = M.context()
   ensure_panel()
   if message and message ~= "" then
-    agent.chat(ctx.root, ctx.id, message, ctx.file)
+    agent.chat(ctx.root, ctx.id, message, ctx.file, new)
     return
   end
-  vim.ui.input({ prompt = ("Chat with %s %s: "):format(ctx.node.type, ctx.node.qualname or ctx.node.name) },
-    function(text)
-      if text and vim.trim(text) ~= "" then
-        agent.chat(ctx.root, ctx.id, text, ctx.file)
+  require("remora.input").open({
+    title = ("Chat with %s %s%s"):format(ctx.node.type, ctx.node.qualname or ctx.node.name, new and " (new)" or ""),
+    on_submit = function(text)
+      if vim.trim(text) ~= "" then
+        agent.chat(ctx.root, ctx.id, text, ctx.file, new)
       end
-    end)
+    end,
+  })
 end
 
 function M.stop()
@@ -68,23 +73,51 @@ local function shown_proposal(ctx)
   return require("remora.panel.agent").current_proposal(ctx.id), ctx.root
 end
 
-function M.accept()
-  local ctx = M.context()
-  local proposal, root = shown_proposal(ctx)
-  if not proposal then
-    agent.notify("no pending proposal for " .. ctx.id, vim.log.levels.WARN)
-    return
-  end
+--- Accept `proposal` of `root` (its kept hunks), then refresh the node's data.
+---@param root string
+---@param proposal table
+function M.accept_proposal(root, proposal)
   agent.accept(root, proposal, function(result)
     if result and result.applied then
       require("remora.ghost").accepted(proposal)
     end
-    agent.fetch(ctx.root, ctx.id, ctx.file)
+    agent.fetch(root, proposal.agent_id or proposal.node_id, proposal.file)
   end)
+end
+
+function M.accept()
+  local ctx = M.context()
+  local proposal, root = shown_proposal(ctx)
+  if not proposal then
+    notify.warn("no pending proposal for " .. ctx.id)
+    return
+  end
+  M.accept_proposal(root, proposal)
+end
+
+--- Reject `proposal`; without `feedback`, ask for it (<Esc>: nothing rejected; empty: no re-run).
+---@param root string
+---@param proposal table
+---@param feedback? string
+function M.reject_proposal(root, proposal, feedback)
+  local function send(text)
+    if text == nil then
+      return -- <Esc>: nothing rejected
+    end
+    agent.reject(root, proposal, text, function()
+      agent.fetch(root, proposal.agent_id or proposal.node_id, proposal.file)
+    end)
+  end
+  if feedback and feedback ~= "" then
+    send(feedback)
+  else
+    vim.ui.input({ prompt = "Why reject? (the agent retries with it; empty: just reject) " }, send)
+  end
 end
 
 --- Reject the shown proposal; without `feedback` on the command line, ask for it (empty: no
 --- re-run). With an active ghost node, cancel it instead.
+---@param feedback? string
 function M.reject(feedback)
   local ghost = require("remora.ghost")
   if ghost.active then
@@ -94,20 +127,26 @@ function M.reject(feedback)
   local ctx = M.context()
   local proposal = require("remora.panel.agent").current_proposal(ctx.id)
   if not proposal then
-    agent.notify("no pending proposal for " .. ctx.id, vim.log.levels.WARN)
+    notify.warn("no pending proposal for " .. ctx.id)
     return
   end
-  local function send(text)
-    if text == nil then
-      return -- <Esc>: nothing rejected
-    end
-    agent.reject(ctx.root, proposal, text, function() agent.fetch(ctx.root, ctx.id, ctx.file) end)
+  M.reject_proposal(ctx.root, proposal, feedback)
+end
+
+--- :Remora diff: the full-width view of the proposal shown inline, else of the node's proposal.
+function M.diff()
+  local buf = vim.api.nvim_get_current_buf()
+  local diff = require("remora.diff")
+  if diff.shown[buf] then
+    diff.full(buf)
+    return
   end
-  if feedback and feedback ~= "" then
-    send(feedback)
-  else
-    vim.ui.input({ prompt = "Why reject? (the agent retries with it; empty: just reject) " }, send)
+  local ctx = M.context()
+  local proposal = require("remora.panel.agent").current_proposal(ctx.id)
+  if not proposal then
+    error("(remora) no pending proposal for " .. ctx.id, 0)
   end
+  diff.full(buf, proposal)
 end
 
 --- `s` in the panel: skip / keep the hunk under the cursor.
@@ -115,7 +154,7 @@ function M.toggle_hunk()
   local lnum = require("remora.panel.view").cursor_line()
   local target = lnum and panel.model.targets[lnum]
   if not (target and target.hunk) then
-    agent.notify("put the cursor on a hunk of the proposal", vim.log.levels.WARN)
+    notify.warn("put the cursor on a hunk of the proposal")
     return
   end
   agent.toggle_hunk(target.proposal, target.hunk)
@@ -127,7 +166,7 @@ local function step(direction)
   local lnum = vim.api.nvim_win_get_cursor(0)[1]
   local line = agent.step(agent.lines_in(buf), lnum, direction)
   if not line then
-    agent.notify("no pending proposal in this buffer", vim.log.levels.WARN)
+    notify.warn("no pending proposal in this buffer")
     return
   end
   vim.api.nvim_win_set_cursor(0, { line, 0 })

@@ -73,6 +73,7 @@ function M.fetch(root, id, file)
       if err then
         M.data[id] = { state = { status = "error", error = err }, history = {}, proposals = {} }
       else
+        result.root, result.file = root, file
         M.data[id] = result
         if result.state.status ~= "running" then
           M.stream[id] = nil
@@ -176,9 +177,16 @@ end
 
 -- -- actions ----------------------------------------------------------------------------
 
-function M.chat(root, id, message, file)
+--- Send `message` to `id`'s agent; `new` starts a new conversation (the engine forgets the history).
+---@param root string
+---@param id string
+---@param message string
+---@param file? string
+---@param new? boolean
+function M.chat(root, id, message, file, new)
   M.stream[id] = nil
-  rpc.request("agent_chat", { root = root, id = id, message = message }, function(_, err)
+  local params = { root = root, id = id, message = message, new_conversation = new or nil }
+  rpc.request("agent_chat", params, function(_, err)
     if err then
       notify(err, vim.log.levels.ERROR)
     end

@@ -24,7 +24,20 @@ function M.draw(buf)
   end
 end
 
---- BufWritePre. Never blocks the write: on any failure, warns once and writes as is.
+M.SYNC_LINES = 3000 -- below this, a save whose line map is not current parses synchronously
+M.deferred = {} -- buf -> true: written without anchors, add them when the next map arrives
+
+local function apply(buf, edits)
+  if type(edits) == "table" and #edits > 0 then
+    require("remora.ui.buffer").apply_anchor_edits(buf, edits)
+  end
+end
+
+--- BufWritePre. Never blocks the write for long: the line map (computed asynchronously after
+--- each change) already carries the anchor edits of its text, so a save whose map is current
+--- applies them without any RPC. Otherwise a small buffer asks Python synchronously; a big one
+--- is written as is and gets its anchors when its next line map arrives (then `:w` again).
+--- On any failure: warns once and writes as is.
 ---@param buf integer
 function M.before_write(buf)
   if not config.options.anchors.on_save then
@@ -32,6 +45,15 @@ function M.before_write(buf)
   end
   local root = project.root(buf)
   if not root then
+    return
+  end
+  local map = linemap.maps[buf]
+  if map and map.tick == vim.api.nvim_buf_get_changedtick(buf) and map.edits then
+    apply(buf, map.edits)
+    return
+  end
+  if vim.api.nvim_buf_line_count(buf) > M.SYNC_LINES then
+    M.deferred[buf] = true
     return
   end
   local ok, edits = pcall(rpc.call, "anchors", {
@@ -46,8 +68,21 @@ function M.before_write(buf)
     end
     return
   end
-  if type(edits) == "table" and #edits > 0 then
-    require("remora.ui.buffer").apply_anchor_edits(buf, edits)
+  apply(buf, edits)
+end
+
+--- A new line map arrived: anchors a big buffer's last save skipped are added now.
+---@param buf integer
+---@param map remora.LineMap
+function M.on_map(buf, map)
+  if not M.deferred[buf] or map.tick ~= vim.api.nvim_buf_get_changedtick(buf) then
+    return
+  end
+  M.deferred[buf] = nil
+  if map.edits and #map.edits > 0 then
+    apply(buf, map.edits)
+    notify.info(("anchors added to %s after its write: :w again to save them"):format(
+      vim.fn.fnamemodify(vim.api.nvim_buf_get_name(buf), ":t")))
   end
 end
 

@@ -62,9 +62,10 @@ M.subs = {
   prev = { run = function() actions().prev() end },
   ghost = { run = function() actions().ghost() end },
   tools = { run = function(args) actions().tools(args[1]) end },
+  diff = { run = function() actions().diff() end },
 }
 
-M.ORDER = { "panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "index", "hub",
+M.ORDER = { "panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "diff", "index", "hub",
   "events", "ids", "health" }
 
 --- Add or replace a subcommand.

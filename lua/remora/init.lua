@@ -26,7 +26,9 @@ local function create_autocmds()
     group = group,
     callback = function(ev)
       local map = linemap.maps[ev.buf]
-      if ev.event ~= "BufEnter" or not map or map.tick ~= vim.api.nvim_buf_get_changedtick(ev.buf) then
+      -- A write whose map is current needs no new map (the hub's TopologyChanged re-maps the
+      -- buffer when the index learns its ids).
+      if ev.event == "FileType" or not map or map.tick ~= vim.api.nvim_buf_get_changedtick(ev.buf) then
         attach(ev.buf)
       else
         linemap.track()
@@ -94,7 +96,11 @@ local function wire()
     end
   end)
   linemap.on_change(panel.set_node)
-  linemap.on_map(function(buf) require("remora.anchors").draw(buf) end)
+  linemap.on_map(function(buf, map)
+    local anchors = require("remora.anchors")
+    anchors.draw(buf)
+    anchors.on_map(buf, map)
+  end)
   linemap.on_map(agent.on_map)
   linemap.on_map(panel.on_map)
   linemap.on_map(function(buf, map) require("remora.diagnostics").show(buf, map) end)
@@ -103,8 +109,12 @@ local function wire()
   rpc.on("stream", agent.on_stream)
   agent.on_agent_event(function(payload) require("remora.ghost").on_agent(payload) end)
   agent.on_change(panel.on_agent)
+  agent.on_change(function(id) require("remora.diff").on_agent(id) end)
+  linemap.on_map(function(buf) require("remora.diff").on_map(buf) end)
   panel.add_section("agent", require("remora.panel.agent").section)
-  panel.add_keys(require("remora.actions").panel_keys())
+  local actions = require("remora.actions")
+  panel.add_keys(actions.panel_keys())
+  require("remora.diff").handlers = { accept = actions.accept_proposal, reject = actions.reject_proposal }
 end
 
 --- Configure Remora. Raises "(remora) setup: ..." naming a bad option.

@@ -11,7 +11,7 @@ function M.root_of_path(path)
   if hit == nil then
     hit = vim.fs.root(path, ".remora") or false
     if hit then
-      hit = vim.fn.resolve(hit)
+      hit = (vim.fn.resolve(vim.fn.fnamemodify(hit, ":p")):gsub("/$", ""))
     end
     cache[path] = hit
   end

@@ -137,7 +137,8 @@ class EditorService:
     def linemap(self, params: dict[str, Any]) -> dict[str, Any]:
         root = _root(params)
         rel = _rel(root, str(params.get("path", "")))
-        result = line_map(params.get("lines") or [], rel, root, self.store(root))
+        column = self.config(root).index.anchor_column
+        result = line_map(params.get("lines") or [], rel, root, self.store(root), column)
         result["buf"] = params.get("buf")
         result["tick"] = params.get("tick")
         result["root"] = str(root)

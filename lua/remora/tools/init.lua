@@ -11,6 +11,7 @@ local M = {}
 
 M.current = nil -- { ctx, form }
 M.model = { lines = {}, hls = {}, targets = {} }
+M.MULTILINE = { new_source = true, source = true } -- fields edited in the text box (python)
 
 local function notify(message, level)
   notify_mod.notify(message, level)
@@ -148,6 +149,19 @@ function M.activate(lnum)
           M.render()
         end
       end)
+    elseif M.MULTILINE[field.name] and field.kind == "string" then
+      require("remora.input").open({
+        title = ("%s of %s"):format(field.name, form.tool.name),
+        text = forms.show(field, form.values[field.name]),
+        filetype = "python",
+        on_submit = function(typed)
+          if M.current == current then
+            forms.set(form, field.name, typed)
+            view.focus()
+            M.render()
+          end
+        end,
+      })
     else
       local hint = field.kind == "list" and " (comma-separated)" or ""
       vim.ui.input({ prompt = ("%s (%s)%s: "):format(field.name, field.kind, hint),

@@ -57,6 +57,13 @@ function M.open(model)
   vim.wo[M.win].cursorline = true
 end
 
+--- Put the cursor back into the form (after the text box closed).
+function M.focus()
+  if M.is_open() then
+    api.nvim_set_current_win(M.win)
+  end
+end
+
 function M.close()
   if M.is_open() then
     api.nvim_win_close(M.win, true)
