@@ -174,3 +174,24 @@ def test_chat_box_is_a_multi_line_markdown_buffer(editor_factory: Callable[..., 
     editor.nvim.input(":Remora chat<CR>nothing<Esc>q")
     editor.wait_for("require('remora.input').current == nil and vim.api.nvim_get_mode().mode == 'n'")
     assert len(editor.lua("return vim.tbl_filter(function(r) return r.method == 'agent_chat' end, _G.sent)")) == 1
+
+
+def test_config_changes_apply_without_restart(editor_factory: Callable[..., Editor], project: Path) -> None:
+    editor = editor_factory("eager", cwd=project)
+    open_file(editor, project / "models.py")
+    config = project / ".remora" / "config.toml"
+    editor.wait_for("require('remora.config_watch').watched[vim.fn.resolve(vim.fn.getcwd())] ~= nil")
+    config.write_text(config.read_text(encoding="utf-8") + "[index]\nanchor_column = 100\n", encoding="utf-8")
+    editor.wait_for("(require('remora.config_watch').last or {}).ok == true", 15)
+    assert "configuration of" in editor.messages() and "reloaded" in editor.messages()
+    # The new column is used by the next anchors a save adds.
+    editor.lua("vim.api.nvim_buf_set_lines(0, -1, -1, false, { '', '', 'def added(x):', '    return x' })")
+    editor.nvim.command("write")
+    added = next(line for line in editor.nvim.current.buffer[:] if line.startswith("def added(x):"))
+    assert len(added) == 100, added
+    # A bad edit keeps the last good configuration and says why.
+    editor.lua("require('remora.config_watch').last = nil")
+    config.write_text("[index]\nanchor_column = 'wide'\n", encoding="utf-8")
+    last = editor.wait_for("require('remora.config_watch').last", 15)
+    assert last["ok"] is False and "anchor_column" in last["message"] and "last good configuration" in last["message"]
+    assert "stack traceback" not in editor.messages()

@@ -203,8 +203,8 @@ def test_setup_validates_every_option_and_names_the_bad_one(editor_factory: Call
 def test_remora_command_completion_and_subcommand_errors(editor_factory: Callable[..., Editor]) -> None:
     editor = editor_factory("eager")
     subs = editor.nvim.call("getcompletion", "Remora ", "cmdline")
-    assert subs == ["panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "diff", "index",
-                    "hub", "events", "ids", "health"]
+    assert subs == ["panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "diff",
+                    "proposals", "index", "hub", "events", "ids", "health"]
     assert editor.nvim.call("getcompletion", "Remora hub ", "cmdline") == ["status", "start", "restart", "stop"]
     assert editor.nvim.call("getcompletion", "Remora pa", "cmdline") == ["panel"]
     with pytest.raises(pynvim.NvimError, match=r"^Vim:\(remora\) this buffer is not a Python file of a Remora project"):
@@ -222,3 +222,21 @@ def test_checkhealth_on_a_fresh_start(editor_factory: Callable[..., Editor], pro
     assert "function RemoraCall() is defined on first use" in report or "function RemoraCall() is defined" in report
     assert f"project root: {project.resolve()}" in report
     assert "hub.autostart is on" in report and "enable hub.autostart" not in report
+
+
+def test_build_runs_without_freezing_and_names_a_failure(editor_factory: Callable[..., Editor], tmp_path: Path) -> None:
+    fake = tmp_path / "fake-python"
+    fake.write_text("#!/bin/sh\necho 'Collecting remora'\nsleep 1\necho 'ERROR: no matching distribution' >&2\n"
+                    "exit 1\n", encoding="utf-8")
+    fake.chmod(0o755)
+    editor = editor_factory("eager")
+    editor.nvim.command(f"let g:python3_host_prog = '{fake}'")
+    editor.lua("_G.build_done = nil; require('remora.build').run(function(ok) _G.build_done = { ok } end)")
+    # Neovim answers at once while pip runs.
+    assert editor.lua("return require('remora.build').job ~= nil and _G.build_done == nil")
+    editor.wait_for("_G.build_done ~= nil", 20)
+    assert editor.lua("return _G.build_done[1]") is False
+    messages = editor.messages()
+    assert "(remora) build: installing remora_core into" in messages
+    assert "(remora) build: Collecting remora" in messages
+    assert "failed (exit 1)" in messages and "ERROR: no matching distribution" in messages

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -160,6 +162,23 @@ def test_hub_status_start_stop(editor_factory: Callable[..., Editor], project: P
             last = editor.wait_for("require('remora.hub').last", 15)
             assert last.get("running") is running, last
         assert "is not running" in editor.messages()
+        assert f"remora-hub for {project.resolve()} stopped" in editor.messages()
+    finally:
+        stop_hub(project)
+
+
+def test_a_dead_hub_is_noticed_and_restarted(editor_factory: Callable[..., Editor], project: Path) -> None:
+    editor = editor_factory("eager", cwd=project, opts="{ hub = { autostart = true } }")
+    status = "require('remora.rpc').call('hub', { root = vim.fn.getcwd(), action = 'status' })"
+    try:
+        open_file(editor, project / "models.py")
+        first = editor.wait_for(f"{status}.running and {status}.pid", 15)
+        editor.wait_for("(require('remora.hub').watched[vim.fn.resolve(vim.fn.getcwd())] or {}).running == true", 15)
+        os.kill(first, signal.SIGKILL)
+        editor.wait_for("vim.fn.execute('messages'):find('died; restarting it', 1, true) ~= nil", 15)
+        second = editor.wait_for(f"{status}.running and {status}.pid", 15)
+        assert second != first
+        assert editor.messages().count("died; restarting it") == 1  # said once
     finally:
         stop_hub(project)
 

@@ -161,17 +161,110 @@ function M.toggle_hunk()
   panel.render()
 end
 
-local function step(direction)
-  local buf = vim.api.nvim_get_current_buf()
-  local lnum = vim.api.nvim_win_get_cursor(0)[1]
-  local line = agent.step(agent.lines_in(buf), lnum, direction)
-  if not line then
-    notify.warn("no pending proposal in this buffer")
-    return
+--- Pending proposals of `root` as { {file (absolute), line, mark}, ... } sorted by file and
+--- line; lines come from the line map when the file is loaded (they move with edits).
+local function pending_places(root)
+  local places = {}
+  for _, mark in ipairs(agent.pending[root] or {}) do
+    local path = vim.fn.resolve(root .. "/" .. mark.file)
+    local line = mark.line
+    local buf = agent.buffer_of(root, mark.file)
+    local map = buf and linemap.maps[buf]
+    for _, node in ipairs(map and map.nodes or {}) do
+      if node.id == mark.node_id then
+        line = node.d
+      end
+    end
+    places[#places + 1] = { file = path, line = line, mark = mark }
   end
-  vim.api.nvim_win_set_cursor(0, { line, 0 })
-  vim.cmd("normal! ^")
-  linemap.track(true)
+  table.sort(places, function(a, b)
+    if a.file ~= b.file then
+      return a.file < b.file
+    end
+    return a.line < b.line
+  end)
+  return places
+end
+
+local function project_root()
+  local buf = vim.api.nvim_get_current_buf()
+  local root = require("remora.project").root(buf)
+  if not root then
+    error("(remora) this buffer is not a Python file of a Remora project (no .remora/ above it)", 0)
+  end
+  return root
+end
+
+--- The next (1) / previous (-1) pending proposal of the project after the cursor, across files
+--- (wraps); jumps there.
+local function step(direction)
+  local root = project_root()
+  local function go()
+    local places = pending_places(root)
+    if #places == 0 then
+      notify.warn("no pending proposal in this project")
+      return
+    end
+    local here = vim.fn.resolve(vim.api.nvim_buf_get_name(0))
+    local lnum = vim.api.nvim_win_get_cursor(0)[1]
+    local function after(place)
+      return place.file > here or (place.file == here and place.line > lnum)
+    end
+    local function before(place)
+      return place.file < here or (place.file == here and place.line < lnum)
+    end
+    local target
+    if direction > 0 then
+      for _, place in ipairs(places) do
+        if after(place) then
+          target = place
+          break
+        end
+      end
+      target = target or places[1]
+    else
+      for index = #places, 1, -1 do
+        if before(places[index]) then
+          target = places[index]
+          break
+        end
+      end
+      target = target or places[#places]
+    end
+    if target.file ~= here then
+      vim.cmd.edit(vim.fn.fnameescape(target.file))
+    end
+    vim.api.nvim_win_set_cursor(0, { math.min(target.line, vim.api.nvim_buf_line_count(0)), 0 })
+    vim.cmd("normal! ^")
+    linemap.track(true)
+  end
+  if agent.pending[root] then
+    go()
+  else
+    agent.fetch_pending(root, function() notify.guard(go) end)
+  end
+end
+
+--- :Remora proposals: every pending proposal of the project in the quickfix list.
+function M.proposals()
+  local root = project_root()
+  agent.fetch_pending(root, function(_, err)
+    if err then
+      notify.error(err)
+      return
+    end
+    local items = {}
+    for _, place in ipairs(pending_places(root)) do
+      items[#items + 1] = { filename = place.file, lnum = place.line, col = 1,
+        text = ("%s %s (%s)"):format(place.mark.proposal, place.mark.node_id, place.mark.file) }
+    end
+    vim.fn.setqflist({}, " ", { title = "Remora proposals", items = items })
+    if #items == 0 then
+      notify.info("no pending proposal in this project")
+    else
+      vim.cmd("copen")
+    end
+  end)
 end
 
 function M.next()

@@ -54,6 +54,25 @@ function M.buffer_of(root, file)
   return nil
 end
 
+--- The modified loaded buffers of `root` as { [relative path] = text }: agents read these
+--- instead of the files on disk (the engine's live buffers), so they see what the user sees.
+---@param root string
+---@return table<string, string>
+function M.live_buffers(root)
+  local out = {}
+  local prefix = vim.fn.resolve(root) .. "/"
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(buf) and vim.bo[buf].modified and vim.bo[buf].buftype == "" then
+      local name = vim.fn.resolve(vim.api.nvim_buf_get_name(buf))
+      if name:sub(1, #prefix) == prefix then
+        local text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
+        out[name:sub(#prefix + 1)] = vim.bo[buf].eol and (text .. "\n") or text
+      end
+    end
+  end
+  return vim.tbl_isempty(out) and vim.empty_dict() or out
+end
+
 local function lines_of(buf)
   return buf and vim.api.nvim_buf_get_lines(buf, 0, -1, false) or nil
 end
@@ -127,11 +146,35 @@ function M.draw_signs(root, marks)
 end
 
 --- Pending proposals of `root` (signs, ]r / [r).
+M.seen = {} -- root -> { [proposal id] = true } proposals already known (cross-file notices)
+
+--- Tell about new proposals in files other than the current buffer's (a callee's proposal).
+local function announce(root, marks)
+  local seen = M.seen[root]
+  local first = seen == nil
+  seen = seen or {}
+  M.seen[root] = seen
+  local current = vim.fn.resolve(vim.api.nvim_buf_get_name(0))
+  for _, mark in ipairs(marks) do
+    if not seen[mark.proposal] then
+      seen[mark.proposal] = true
+      if not first and vim.fn.resolve(root .. "/" .. mark.file) ~= current then
+        notify(("%s proposed %s in %s:%d (:Remora proposals lists them all)"):format(mark.node_id, mark.proposal,
+          mark.file, mark.line))
+      end
+    end
+  end
+end
+
+--- Every pending proposal of `root` (signs, :Remora proposals, next / prev across files).
+---@param root string
+---@param callback? fun(result: table[]?, err: string?)
 function M.fetch_pending(root, callback)
   rpc.request("agent_pending", { root = root }, function(result, err)
     if not err then
       M.pending[root] = result
       M.draw_signs(root, result)
+      announce(root, result)
     end
     if callback then
       callback(result, err)
@@ -185,7 +228,8 @@ end
 ---@param new? boolean
 function M.chat(root, id, message, file, new)
   M.stream[id] = nil
-  local params = { root = root, id = id, message = message, new_conversation = new or nil }
+  local params = { root = root, id = id, message = message, new_conversation = new or nil,
+    buffers = M.live_buffers(root) }
   rpc.request("agent_chat", params, function(_, err)
     if err then
       notify(err, vim.log.levels.ERROR)
@@ -269,7 +313,8 @@ end
 
 --- Reject `proposal`; with feedback the agent runs again with it.
 function M.reject(root, proposal, feedback, done)
-  rpc.request("agent_reject", { root = root, proposal = proposal.id, feedback = feedback or "" },
+  rpc.request("agent_reject", { root = root, proposal = proposal.id, feedback = feedback or "",
+    buffers = M.live_buffers(root) },
     function(result, err)
       if err then
         notify(err, vim.log.levels.ERROR)

@@ -63,9 +63,10 @@ M.subs = {
   ghost = { run = function() actions().ghost() end },
   tools = { run = function(args) actions().tools(args[1]) end },
   diff = { run = function() actions().diff() end },
+  proposals = { run = function() actions().proposals() end },
 }
 
-M.ORDER = { "panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "diff", "index", "hub",
+M.ORDER = { "panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "diff", "proposals", "index", "hub",
   "events", "ids", "health" }
 
 --- Add or replace a subcommand.

@@ -83,6 +83,13 @@ local function wire()
   rpc.on("error", function(payload) notify.error(payload.message) end)
   events.on(function(list, root)
     panel.on_events(list)
+    -- Proposals made or settled by another process (the CLI, another Neovim): signs, notices.
+    for _, event in ipairs(list) do
+      if event.type == "RewriteProposal" or event.type == "RewriteApplied" or event.type == "RewriteRejected" then
+        agent.fetch_pending(root)
+        break
+      end
+    end
     -- Topology changes of a loaded file: its ids may have become known; re-map it.
     for _, event in ipairs(list) do
       if event.type == "TopologyChanged" then
@@ -102,6 +109,10 @@ local function wire()
     anchors.on_map(buf, map)
   end)
   linemap.on_map(agent.on_map)
+  linemap.on_map(function(_, map)
+    require("remora.hub").watch(map.root)
+    require("remora.config_watch").watch(map.root)
+  end)
   linemap.on_map(panel.on_map)
   linemap.on_map(function(buf, map) require("remora.diagnostics").show(buf, map) end)
   -- The agent runtime: chat, proposals, tools, ghost nodes.

@@ -154,14 +154,24 @@ function M.refresh(buf, callback)
 end
 M.errors = {} -- buf -> last line-map error
 
---- The map of `buf`, waiting (bounded by `wait_ms`) for the first one when a command comes
---- before it. Raises "(remora) ..." when the buffer has none.
+--- The map of `buf` for its current text, waiting (bounded by `wait_ms`) when a command comes
+--- before the first map or right after an edit (the debounced refresh has not run yet: the old
+--- map's lines would name another node). Raises "(remora) ..." when the buffer has none.
 ---@param buf integer
 ---@return remora.LineMap
 function M.wait(buf)
   local map = M.maps[buf]
-  if map then
+  local tick = vim.api.nvim_buf_get_changedtick(buf)
+  if map and map.tick == tick then
     return map
+  end
+  if map then
+    M.refresh(buf)
+    vim.wait(config.options.wait_ms, function()
+      local now = M.maps[buf]
+      return now ~= nil and now.tick == tick
+    end, 5)
+    return M.maps[buf] or map
   end
   if not project.root(buf) then
     error("(remora) this buffer is not a Python file of a Remora project (no .remora/ above it)", 0)

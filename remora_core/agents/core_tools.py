@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from remora_core import live_buffers
 from remora_core.agents.context import AgentContext
 from remora_core.agents.drafts import draft_new_node, draft_rewrite
 from remora_core.agents.errors import AgentError, ProposalError
@@ -41,6 +42,9 @@ class CoreTools:
         return row
 
     def _file_text(self, row: NodeRow) -> str:
+        live = live_buffers.text(self.context.root, row.file_path)  # the editor's unsaved buffer
+        if live is not None:
+            return live
         path = self.context.root / row.file_path
         try:
             return path.read_bytes().decode("utf-8")

@@ -96,6 +96,7 @@ function M.create()
     rpc.request("agent_ghost", {
       root = ghost.root, target = ghost.target, container = ghost.container,
       insert_after = ghost.insert_after, ghost = id, instruction = instruction,
+      buffers = agent.live_buffers(ghost.root),
     }, function(result, err)
       if not (M.active and M.active.id == id) then
         return
