@@ -109,7 +109,13 @@ def test_anchors_compact_then_dimmed(editor_factory: Callable[..., Editor], proj
     row = next(i for i, line in enumerate(lines) if line.startswith("def parse"))
     mark = next(mark for mark in marks if mark[1] == row)
     anchor = lines[row].split("# ")[-1]
-    assert mark[3]["virt_text"] == [[anchor, "RemoraAnchorId"]] and mark[3]["virt_text_pos"] == "right_align"
+    assert mark[3]["virt_text"] == [[anchor, "RemoraAnchorId"]] and mark[3]["virt_text_pos"] == "eol"
+    editor.lua("require('remora.config').options.anchors.id = 'right'; require('remora.anchors').draw(0)")
+    mark = next(mark for mark in editor.lua("return require('remora.ui.anchors').marks(0)") if mark[1] == row)
+    assert mark[3]["virt_text_pos"] == "right_align"
+    editor.lua("require('remora.config').options.anchors.id = 'none'; require('remora.anchors').draw(0)")
+    mark = next(mark for mark in editor.lua("return require('remora.ui.anchors').marks(0)") if mark[1] == row)
+    assert "virt_text" not in mark[3] and mark[3].get("conceal") == ""
     assert mark[2] == len(lines[row].split("#")[0].rstrip())  # the concealed span starts at the padding
     assert editor.nvim.current.window.options["conceallevel"] == 2
     editor.nvim.command("Remora ids")

@@ -89,7 +89,7 @@ def test_commands_never_act_on_a_node_of_another_buffer(
         for command in ("Remora chat hi", "Remora tools", "Remora stop", "Remora accept"):
             lines = run(editor, command)
             assert len(lines) == 1, (setup, command, lines)
-            assert lines[0].startswith("(remora) this buffer is not a Python file of a Remora project"), lines
+            assert lines[0].startswith("(remora) not a Python buffer of a Remora project"), lines
     assert _human_chats(project) == 0
     editor.nvim.command(f"edit {project / 'models.py'}")
     assert run(editor, "Remora hub bogus") == ['(remora) unknown hub action "bogus" (status, start, restart, stop)']

@@ -77,6 +77,10 @@ def test_ghost_create_and_accept(editor_factory: Callable[..., Editor], tmp_path
     editor.nvim.command("Remora panel")
     lines = wait_panel(editor, "(new node)")
     assert " +def double(x):" in lines
+    # The conversation shows what the user asked, not the request Remora wrote for the agent.
+    lines = wait_panel(editor, "ghost: a function that doubles a number")
+    chat = lines[lines.index(" Chat"): lines.index(" Recent events")]
+    assert not any("placeholder" in line for line in chat if line.startswith("   you:")), chat
     editor.nvim.command("Remora accept")
     editor.wait_for("vim.iter(vim.api.nvim_buf_get_lines(0, 0, -1, false))"
                     ":any(function(l) return l:find('def double(x):', 1, true) ~= nil end)", 10)

@@ -207,7 +207,7 @@ def test_remora_command_completion_and_subcommand_errors(editor_factory: Callabl
                     "proposals", "index", "hub", "events", "ids", "health"]
     assert editor.nvim.call("getcompletion", "Remora hub ", "cmdline") == ["status", "start", "restart", "stop"]
     assert editor.nvim.call("getcompletion", "Remora pa", "cmdline") == ["panel"]
-    with pytest.raises(pynvim.NvimError, match=r"^Vim:\(remora\) this buffer is not a Python file of a Remora project"):
+    with pytest.raises(pynvim.NvimError, match=r"^Vim:\(remora\) not a Python buffer of a Remora project"):
         editor.nvim.command("Remora chat")
     with pytest.raises(pynvim.NvimError, match='unknown subcommand "frobnicate"'):
         editor.nvim.command("Remora frobnicate")

@@ -60,6 +60,7 @@ function M.chat(message, new)
   })
 end
 
+--- :Remora stop: cancel the node's running turn(s).
 function M.stop()
   local ctx = M.context()
   agent.stop(ctx.root, ctx.id, ctx.file)
@@ -85,6 +86,7 @@ function M.accept_proposal(root, proposal)
   end)
 end
 
+--- :Remora accept: accept the shown proposal (its kept hunks).
 function M.accept()
   local ctx = M.context()
   local proposal, root = shown_proposal(ctx)
@@ -190,7 +192,7 @@ local function project_root()
   local buf = vim.api.nvim_get_current_buf()
   local root = require("remora.project").root(buf)
   if not root then
-    error("(remora) this buffer is not a Python file of a Remora project (no .remora/ above it)", 0)
+    error("(remora) not a Python buffer of a Remora project (no .remora/ above it)", 0)
   end
   return root
 end
@@ -267,14 +269,18 @@ function M.proposals()
   end)
 end
 
+--- :Remora next: the next pending proposal of the project.
 function M.next()
   step(1)
 end
 
+--- :Remora prev: the previous pending proposal of the project.
 function M.prev()
   step(-1)
 end
 
+--- :Remora tools [name]: the node's tool list or the form of `name`.
+---@param name string
 function M.tools(name)
   require("remora.tools").open(M.context(), name, function()
     if not panel.is_open() then
@@ -284,6 +290,7 @@ function M.tools(name)
   end)
 end
 
+--- :Remora ghost: a ghost node on the empty line under the cursor.
 function M.ghost()
   require("remora.ghost").create()
 end

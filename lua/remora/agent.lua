@@ -238,6 +238,10 @@ function M.chat(root, id, message, file, new)
   end)
 end
 
+--- Cancel `id`'s queued and running turns.
+---@param root string
+---@param id string
+---@param file string
 function M.stop(root, id, file)
   rpc.request("agent_stop", { root = root, id = id }, function(result, err)
     if err then
@@ -265,6 +269,9 @@ function M.kept_hunks(proposal)
   return (not all) and kept or nil, #kept
 end
 
+--- Skip / keep hunk `index` (0-based) of proposal `proposal_id`.
+---@param proposal_id string
+---@param index integer
 function M.toggle_hunk(proposal_id, index)
   M.skip[proposal_id] = M.skip[proposal_id] or {}
   M.skip[proposal_id][index] = not M.skip[proposal_id][index] or nil

@@ -7,10 +7,12 @@ local notify = require("remora.notify")
 
 local M = {}
 
+--- The plugin's root directory.
 function M.plugin_root()
   return require("remora.host").plugin_root()
 end
 
+--- The venv created when g:python3_host_prog is unset.
 function M.venv_dir()
   return vim.fn.stdpath("data") .. "/remora/venv"
 end

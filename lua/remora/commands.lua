@@ -95,6 +95,9 @@ function M.run(opts)
   notify.guard(sub.run, args)
 end
 
+--- Completion of :Remora.
+---@param arglead string
+---@param cmdline string
 function M.complete(arglead, cmdline, _)
   local words = vim.split(cmdline:sub(1, #cmdline), "%s+", { trimempty = true })
   local completing_first = #words <= 1 or (#words == 2 and arglead ~= "")
@@ -108,6 +111,7 @@ function M.complete(arglead, cmdline, _)
   return vim.tbl_filter(function(item) return item:sub(1, #arglead) == arglead end, candidates)
 end
 
+--- Create the :Remora command.
 function M.create()
   vim.api.nvim_create_user_command("Remora", M.run, {
     nargs = "*",

@@ -52,7 +52,10 @@ local SUBCOMMANDS = { "panel", "chat", "stop", "accept", "reject", "next", "prev
 ---@type remora.Option[]
 M.schema = {
   opt("anchors.mode", "compact", one_of("compact", "conceal", "dim", "none"),
-    "compact: padding + anchor concealed, the id as dim text at the right edge; conceal: hidden; dim: shown dimmed; none"),
+    "compact: padding + anchor concealed, the id as dim virtual text (anchors.id); conceal: hidden; dim: shown dimmed; none"),
+  opt("anchors.id", "eol", one_of("eol", "right", "none"),
+    "compact mode: where the id is shown: after the code (eol), at the right edge of the window (right: covers"
+      .. " code that reaches the edge, e.g. next to the panel), or nowhere"),
   opt("anchors.nowrap", true, boolean(),
     "compact/conceal also set 'nowrap' in windows showing a project buffer (Neovim wraps concealed text)"),
   opt("anchors.on_save", true, boolean(), "add anchors for new nodes on BufWritePre"),

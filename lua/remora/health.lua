@@ -20,6 +20,7 @@ local function python_missing(python)
   return missing
 end
 
+--- :checkhealth remora.
 function M.check()
   local health = vim.health
   local host = require("remora.host")

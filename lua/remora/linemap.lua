@@ -90,6 +90,8 @@ function M.track(force)
   emit()
 end
 
+--- A line map arrived from Python: store it, tell the listeners, track the cursor.
+---@param result any
 function M.receive(result)
   if type(result) ~= "table" then
     return
@@ -174,7 +176,7 @@ function M.wait(buf)
     return M.maps[buf] or map
   end
   if not project.root(buf) then
-    error("(remora) this buffer is not a Python file of a Remora project (no .remora/ above it)", 0)
+    error("(remora) not a Python buffer of a Remora project (no .remora/ above it)", 0)
   end
   M.errors[buf] = nil
   M.refresh(buf)

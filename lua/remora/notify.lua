@@ -23,17 +23,17 @@ function M.message(err)
 end
 
 --- Show `text` (tagged) at `level` (default INFO).
----@param text any
+---@param text string
 ---@param level? integer vim.log.levels
 function M.notify(text, level)
   vim.notify(M.clean(text), level or vim.log.levels.INFO)
 end
 
----@param text any
+---@param text string
 function M.info(text) M.notify(text, vim.log.levels.INFO) end
----@param text any
+---@param text string
 function M.warn(text) M.notify(text, vim.log.levels.WARN) end
----@param text any
+---@param text string
 function M.error(text) M.notify(text, vim.log.levels.ERROR) end
 
 --- Call `fn(...)`; an error becomes one "(remora) ..." line instead of a stack trace.

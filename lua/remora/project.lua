@@ -3,6 +3,8 @@ local M = {}
 
 local cache = {} -- buffer name -> root or false
 
+--- The project root of `path` (the nearest directory holding .remora/), or nil.
+---@param path string
 function M.root_of_path(path)
   if path == nil or path == "" then
     return nil
@@ -26,6 +28,7 @@ function M.root(buf)
   return M.root_of_path(vim.api.nvim_buf_get_name(buf))
 end
 
+--- Forget the cached roots (after :Remora index).
 function M.forget()
   cache = {}
 end

@@ -57,6 +57,10 @@ function M.request(method, params, callback)
   return id
 end
 
+--- Called by Python with the answer to request `id`.
+---@param id string
+---@param result any
+---@param err any
 function M._reply(id, result, err)
   local callback = M.pending[id]
   M.pending[id] = nil
@@ -74,6 +78,9 @@ function M.on(kind, fn)
   table.insert(M.listeners[kind], fn)
 end
 
+--- Called by Python to push `payload` of `kind` to the listeners.
+---@param kind string
+---@param payload any
 function M._push(kind, payload)
   for _, fn in ipairs(M.listeners[kind] or {}) do
     local ok, err = pcall(fn, payload)

@@ -6,6 +6,8 @@ M.by_node = {} -- id -> { summary, ... } oldest first
 M.recent = {} -- every pushed event, oldest first (last 200)
 M.listeners = {}
 
+--- `fn(events, root)` for every batch of pushed events.
+---@param fn function
 function M.on(fn)
   table.insert(M.listeners, fn)
 end

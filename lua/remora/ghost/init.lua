@@ -13,6 +13,7 @@ M.active = nil -- { buf, root, id, lnum, container, target, insert_after, correl
 
 local ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
+--- A fresh ghost id (`ghost_` + 8 characters).
 function M.new_id()
   local out = {}
   for index = 1, 8 do
@@ -61,6 +62,7 @@ local function indent_for(buf, plan)
   return line:match("^%s*") .. "    "
 end
 
+--- :Remora ghost: place a ghost on the empty line under the cursor and ask for its instruction.
 function M.create()
   local ui = view
   local buf = vim.api.nvim_get_current_buf()

@@ -39,6 +39,7 @@ function M.open(opts)
   return current.buf
 end
 
+--- Close the text box without sending.
 function M.close()
   local current = M.current
   M.current = nil

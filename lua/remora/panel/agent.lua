@@ -12,6 +12,7 @@ local ROLE = {
   agent = { "agent: ", "RemoraChatAgent" },
   error = { "error: ", "RemoraPanelError" },
   proposal = { "· ", "RemoraPanelMuted" },
+  ghost = { "ghost: ", "RemoraChatHuman" },
 }
 
 M.wrap = text.wrap
@@ -23,6 +24,21 @@ local function say(add, prefix, said, group, width)
   end
 end
 
+--- How a history item is shown: the internal request a ghost node sends is shown as what the
+--- user typed ("ghost: ..."), not as the prompt Remora wrote for the agent.
+---@param item table { role, text }
+---@return table role { prefix, group }
+---@return string text
+function M.shown_item(item)
+  local text = tostring(item.text or "")
+  if item.role == "you" and text:match("^The human placed a placeholder for a new node") then
+    return ROLE.ghost, text:match("What the new node must do: (.*)$") or text
+  end
+  return ROLE[item.role] or ROLE.agent, text
+end
+
+--- The panel status of a node's agent data: kind, text.
+---@param data any
 function M.status_of(data)
   local state = data and data.state
   if not state then
@@ -89,8 +105,8 @@ function M.section(state, add)
     add("   (none yet: c to chat)", "RemoraPanelMuted")
   else
     for _, item in ipairs(data.history) do
-      local role = ROLE[item.role] or ROLE.agent
-      say(add, role[1], item.text, role[2], width)
+      local role, said = M.shown_item(item)
+      say(add, role[1], said, role[2], width)
     end
   end
   local streamed = agent.stream[node.id]

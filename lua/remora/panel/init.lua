@@ -31,6 +31,9 @@ ui.keys = {
   { "r", function() M.refresh() end, "Remora: refresh the panel" },
 }
 
+--- Add (or replace) a panel section: `fn(state, add)` draws lines between the status and the event log.
+---@param name string
+---@param fn function
 function M.add_section(name, fn)
   for index, section in ipairs(M.sections) do
     if section.name == name then
@@ -134,6 +137,7 @@ function M.build(state)
   return b:model()
 end
 
+--- Build and draw the panel from its state.
 function M.render()
   M.model = M.build(M.state)
   ui.draw(M.model, config.options.panel.width)
@@ -147,6 +151,7 @@ end
 
 --- Status from the agent data of the shown node; a 1 s timer keeps "running Ns" current.
 local ticker = nil
+--- The status line from the shown node's agent data (a 1 s timer keeps "running Ns" current).
 function M.update_status()
   local node = M.state.node
   local data = node and node.id and agent.data[node.id]
@@ -193,6 +198,7 @@ local function fetch_agent()
 end
 M.fetch_agent = fetch_agent
 
+--- True when the panel is open in the current tab page.
 function M.is_open()
   return ui.win() ~= nil
 end
@@ -259,6 +265,7 @@ function M.set_node(current)
   M.render()
 end
 
+--- Ask Python again for everything the panel shows.
 function M.refresh()
   M.state.info_id = nil
   fetch()
@@ -266,6 +273,7 @@ function M.refresh()
   M.render()
 end
 
+--- Open the panel for the node under the cursor.
 function M.open()
   local linemap = require("remora.linemap")
   local from = vim.api.nvim_get_current_win()
@@ -287,10 +295,12 @@ function M.open()
   M.render()
 end
 
+--- Close the panel.
 function M.close()
   ui.close()
 end
 
+--- Open or close the panel.
 function M.toggle()
   if M.is_open() then
     M.close()

@@ -64,10 +64,14 @@ function M.win()
   return nil
 end
 
+--- True when `win` shows the panel.
+---@param win integer
 function M.is_panel_win(win)
   return M.buf ~= nil and api.nvim_win_is_valid(win) and api.nvim_win_get_buf(win) == M.buf
 end
 
+--- Open the panel split (`width` columns) without focusing it; its window.
+---@param width integer
 function M.open(width)
   local win = M.win()
   if win then
@@ -80,6 +84,7 @@ function M.open(width)
   return win
 end
 
+--- Close the panel window (leaving an empty window when it is the last).
 function M.close()
   local win = M.win()
   if not win then

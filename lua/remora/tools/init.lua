@@ -70,6 +70,7 @@ function M.build(current)
   return b:model()
 end
 
+--- Draw the open form again.
 function M.render()
   if not M.current then
     return
@@ -175,6 +176,7 @@ function M.activate(lnum)
   end
 end
 
+--- Validate the form and call the tool as the human; the result goes to the panel.
 function M.execute()
   local current = M.current
   if not current then
@@ -208,6 +210,7 @@ function M.execute()
     end)
 end
 
+--- Close the form.
 function M.close()
   M.current = nil
   view.close()

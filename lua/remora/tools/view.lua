@@ -24,6 +24,7 @@ local function buffer()
   return buf
 end
 
+--- True while the form's float is open.
 function M.is_open()
   return M.win ~= nil and api.nvim_win_is_valid(M.win)
 end
@@ -36,6 +37,8 @@ function M.draw(model)
   end
 end
 
+--- Open (or re-place) the form's float showing `model`.
+---@param model remora.Model
 function M.open(model)
   M.draw(model)
   local height = math.max(#model.lines, 1)
@@ -64,6 +67,7 @@ function M.focus()
   end
 end
 
+--- Close the form's float.
 function M.close()
   if M.is_open() then
     api.nvim_win_close(M.win, true)

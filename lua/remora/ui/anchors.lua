@@ -1,5 +1,5 @@
 -- Drawing anchor comments with extmarks: "compact" (padding + anchor concealed, the id as dim
--- virtual text at the right edge), "conceal" (hidden), "dim" (highlighted in place) or "none".
+-- virtual text after the code or at the right edge), "conceal" (hidden), "dim" (highlighted in place) or "none".
 -- The file anchor (`# remora-file: ...` on its own line) is hidden as a whole line when
 -- concealed (conceal_lines, Neovim 0.11), so it does not show as a blank line.
 local M = {}
@@ -35,7 +35,8 @@ end
 ---@param anchors table[]?
 ---@param mode string "compact" | "conceal" | "dim" | "none"
 ---@param nowrap? boolean
-function M.draw(buf, anchors, mode, nowrap)
+---@param id_position? string "eol" | "right" | "none" (compact mode)
+function M.draw(buf, anchors, mode, nowrap, id_position)
   local api = vim.api
   if not api.nvim_buf_is_valid(buf) then
     return
@@ -54,12 +55,12 @@ function M.draw(buf, anchors, mode, nowrap)
         opts.conceal = ""
         if whole_line then
           opts.conceal_lines = ""
-        elseif mode == "compact" then
+        elseif mode == "compact" and id_position ~= "none" then
           local line = api.nvim_buf_get_lines(buf, row, row + 1, false)[1] or ""
           local id = line:sub(anchor[2] + 1, anchor[3]):match("rm_[a-z0-9]+")
           if id then
             opts.virt_text = { { id, "RemoraAnchorId" } }
-            opts.virt_text_pos = "right_align"
+            opts.virt_text_pos = id_position == "right" and "right_align" or "eol"
             opts.virt_text_hide = true
           end
         end

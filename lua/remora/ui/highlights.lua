@@ -30,6 +30,7 @@ M.groups = {
   RemoraFormButton = { link = "PmenuSel" },
 }
 
+--- Define the highlight groups (default = true: colorschemes win).
 function M.define()
   for name, spec in pairs(M.groups) do
     vim.api.nvim_set_hl(0, name, vim.tbl_extend("force", spec, { default = true }))
