@@ -46,3 +46,26 @@ def test_proposals_of_other_files(editor_factory: Callable[..., Editor], tmp_pat
     assert Path(editor.nvim.current.buffer.name).resolve() == (root / "models.py").resolve()
     assert editor.nvim.current.window.cursor[0] == parse_line
     editor.assert_no_errors()
+
+
+def test_callee_panel_shows_its_callers_request(editor_factory: Callable[..., Editor], tmp_path: Path,
+                                                fake_llm: FakeLLM) -> None:
+    root = agent_project(tmp_path / "proj", fake_llm.base_url)
+    ids = node_ids(root, "models.py")
+    fake_llm.add_tool_calls(("message_node", {"target_id": ids["helper"], "request": "please return lower case"}))
+    fake_llm.add_text("I will.")  # the callee's turn
+    fake_llm.add_text("Asked helper.")  # the caller's turn ends
+    editor = editor_factory("eager", cwd=root)
+    open_file(editor, root / "models.py")
+    editor.nvim.command("call cursor(search('def parse'), 5)")
+    editor.nvim.command("Remora chat ask helper for lower case")
+    editor.wait_for("vim.iter(vim.api.nvim_buf_get_lines(require('remora.panel.view').buf, 0, -1, false))"
+                    ":any(function(l) return l:find('agent: Asked helper.', 1, true) ~= nil end)", 20)
+    editor.nvim.command("call cursor(search('def helper'), 5)")
+    lines = editor.wait_for(
+        "(function() local l = vim.api.nvim_buf_get_lines(require('remora.panel.view').buf, 0, -1, false);"
+        " return vim.iter(l):any(function(x) return x:find('caller: ', 1, true) ~= nil end) and l end)()", 20)
+    chat = lines[lines.index(" Chat") + 1:]
+    assert chat[0] == f"   caller: {ids['parse']} asks: please return lower"  # wrapped at the panel width
+    assert chat[1].strip() == "case" and chat[2] == "   agent: I will."
+    editor.assert_no_errors()

@@ -13,6 +13,7 @@ local ROLE = {
   error = { "error: ", "RemoraPanelError" },
   proposal = { "· ", "RemoraPanelMuted" },
   ghost = { "ghost: ", "RemoraChatHuman" },
+  caller = { "caller: ", "RemoraChatHuman" },
 }
 
 M.wrap = text.wrap
