@@ -5,11 +5,36 @@ local M = {}
 M.did_setup = false
 local group = nil
 
+local waiting = nil -- buffers seen during startup, mapped once the screen is drawn
+
 local function attach(buf)
   local linemap = require("remora.linemap")
-  if require("remora.project").root(buf) then
-    linemap.refresh(buf)
+  if not require("remora.project").root(buf) then
+    return
   end
+  if vim.v.vim_did_enter == 0 then
+    -- `nvim file.py`: the first request starts the Python host (it blocks ~1 s); let Neovim
+    -- draw the file first.
+    if not waiting then
+      waiting = {}
+      vim.api.nvim_create_autocmd("VimEnter", { once = true, callback = function()
+        vim.defer_fn(function()
+          local bufs = waiting or {}
+          waiting = nil
+          for _, b in ipairs(bufs) do
+            if vim.api.nvim_buf_is_valid(b) then
+              linemap.refresh(b)
+            end
+          end
+        end, 1)
+      end })
+    end
+    if not vim.tbl_contains(waiting, buf) then
+      table.insert(waiting, buf)
+    end
+    return
+  end
+  linemap.refresh(buf)
 end
 
 local function create_autocmds()
