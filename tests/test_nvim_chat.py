@@ -137,6 +137,11 @@ def test_per_hunk_accept(editor_factory: Callable[..., Editor], tmp_path: Path, 
     assert any(line.startswith("    def volume(self, w, h, d):") for line in buffer)
     assert not any("def volume(self, w: float" in line for line in buffer)
     assert "(hunks 1 of 2)" in editor.messages()
+    # `u` in the (read-only) panel undoes in the code window: the accept was one undo step.
+    editor.nvim.call("win_gotoid", editor.lua("return require('remora.panel.view').win()"))
+    press(editor, "u")
+    editor.nvim.command("wincmd p")
+    assert not any("def area(self, w: float" in line for line in editor.nvim.current.buffer[:])
     editor.assert_no_errors()
 
 

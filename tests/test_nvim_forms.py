@@ -138,6 +138,10 @@ def test_core_tool_form_read_node(editor_factory: Callable[..., Editor], tmp_pat
     editor.nvim.command("Remora tools read_node")
     editor.wait_for("require('remora.tools.view').is_open()", 15)
     assert " target_id  string, required" in _form(editor)
+    # The whole docstring of the tool, wrapped to the form's width (not only its first line).
+    text = " ".join(line.strip() for line in _form(editor))
+    assert "Read the current source code of another node. Read-only: to request changes, use message_node" in text
+    assert all(len(line) <= 62 for line in _form(editor))
     answer(editor, ids["parse"])
     _activate(editor, " target_id")
     _activate(editor, " [ Execute ]")

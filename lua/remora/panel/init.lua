@@ -29,6 +29,8 @@ ui.keys = {
   { "<CR>", function() M.jump_at_cursor() end, "Remora: jump to the node under the cursor" },
   { "q", function() M.close() end, "Remora: close the panel" },
   { "r", function() M.refresh() end, "Remora: refresh the panel" },
+  -- The panel is read-only (u would be E21): undo in the code window, e.g. the last accept.
+  { "u", function() M.undo_in_code() end, "Remora: undo in the code window" },
 }
 
 --- Add (or replace) a panel section: `fn(state, add)` draws lines between the status and the event log.
@@ -336,6 +338,12 @@ end
 ---@param keys table[]
 function M.add_keys(keys)
   vim.list_extend(ui.keys, keys)
+end
+
+--- `u` in the panel: undo in the code window the panel follows.
+function M.undo_in_code()
+  local win = ui.code_window(M.code_win)
+  vim.api.nvim_win_call(win, function() vim.cmd("silent undo") end)
 end
 
 --- Events pushed from Python: append those about the shown node.
