@@ -311,11 +311,18 @@ function M.accept(root, proposal, done)
       M.skip[proposal.id] = nil
       notify(result.message)
     end
-    M.fetch_pending(root)
-    if done then
-      done(result, err)
-    end
+    M.settled(root, done, result, err)
   end)
+end
+
+--- After accept / reject: the project's pending proposals again, then `done(result, err)`.
+---@param root string
+---@param done? function
+function M.settled(root, done, result, err)
+  M.fetch_pending(root)
+  if done then
+    done(result, err)
+  end
 end
 
 --- Reject `proposal`; with feedback the agent runs again with it.
@@ -330,39 +337,8 @@ function M.reject(root, proposal, feedback, done)
         notify(result.correlation_id ~= vim.NIL and ("rejected; the agent retries with your feedback")
           or "rejected")
       end
-      M.fetch_pending(root)
-      if done then
-        done(result, err)
-      end
+      M.settled(root, done, result, err)
     end)
-end
-
--- -- navigation between nodes with pending proposals ----------------------------------------
-
---- Pending marks of `buf` as sorted 1-based def lines.
-function M.lines_in(buf)
-  return signs.lines(buf)
-end
-
---- The next (direction 1) or previous (-1) line with a pending proposal after `lnum`, wrapping.
-function M.step(lines, lnum, direction)
-  if #lines == 0 then
-    return nil
-  end
-  if direction > 0 then
-    for _, line in ipairs(lines) do
-      if line > lnum then
-        return line
-      end
-    end
-    return lines[1]
-  end
-  for index = #lines, 1, -1 do
-    if lines[index] < lnum then
-      return lines[index]
-    end
-  end
-  return lines[#lines]
 end
 
 return M
