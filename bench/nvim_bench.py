@@ -12,7 +12,14 @@ Prints:
   it. Both ends use the realtime clock: the bench stamps before appending (or the event's own
   timestamp), a hook after the panel's render stamps when the line first appears.
 
-Run: python bench/nvim_bench.py
+Editor figures (issue #11; ``--editor`` prints only these):
+* node under the cursor known after ``nvim file.py`` on a copy of this repository (target <= 1.0 s):
+  from spawning nvim (eager setup, ft=python) to the line map with the node's id;
+* BufWritePre on a 20,000-line file, p95 (target <= 40 ms when no def is new, <= 80 ms when one
+  is), measured inside Neovim around the anchors step of ``:write``;
+* inline diff draw for a 50-line proposal (target <= 20 ms), inside Neovim.
+
+Run: python bench/nvim_bench.py [--editor]
 """
 
 from __future__ import annotations
@@ -77,7 +84,7 @@ return { samples[math.floor(#samples * 0.5)], samples[math.floor(#samples * 0.95
 
 # The panel shows the node under the cursor (its id on line 1) with its relations drawn.
 PANEL_READY = """(function()
-  local buf = require('remora.ui.panel').buf
+  local buf = require('remora.panel.view').buf
   local node = require('remora').current_node()
   if not (buf and node and node.id) then return false end
   local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
@@ -95,7 +102,7 @@ panel.render = function(...)
   render(...)
   local now = vim.uv.clock_gettime('realtime')
   local stamp = now.sec + now.nsec / 1e9
-  for _, line in ipairs(vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false)) do
+  for _, line in ipairs(vim.api.nvim_buf_get_lines(require('remora.panel.view').buf, 0, -1, false)) do
     for marker in line:gmatch('mark[%w_]+') do
       if not _G.remora_bench.times[marker] then
         _G.remora_bench.times[marker] = stamp
@@ -177,7 +184,121 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+SAVE_HOOK = """
+local anchors = require('remora.anchors')
+local original = anchors.before_write
+_G.save_ms = {}
+anchors.before_write = function(buf)
+  local t = vim.uv.hrtime()
+  original(buf)
+  table.insert(_G.save_ms, (vim.uv.hrtime() - t) / 1e6)
+end
+"""
+
+
+def copy_repository(target: Path) -> Path:
+    """This repository's tracked files (no venv, no database) copied to ``target``."""
+    repo = Path(__file__).resolve().parents[1]
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        source = repo / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
+def editor_figures(tmp: Path, manifest_home: Path) -> list[str]:
+    """The issue #11 figures: node known after start, BufWritePre on 20,000 lines, inline diff draw."""
+    from remora_core.config import IndexConfig
+    from remora_core.index.indexer import Indexer
+
+    out: list[str] = []
+    repo = copy_repository(tmp / "repo")
+    store = Store.open(repo)
+    try:
+        Indexer(repo, store, IndexConfig()).index()
+    finally:
+        store.close()
+
+    def fresh(name: str, root: Path):
+        home = tmp / name
+        manifest_path(home).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(manifest_path(manifest_home), manifest_path(home))
+        return start_nvim(home, init_lua("eager"), root)
+
+    known: list[float] = []
+    for attempt in range(3):
+        started = time.perf_counter()
+        editor = fresh(f"start-{attempt}", repo)
+        editor.nvim.command("edit remora_core/editor/service.py | call cursor(120, 9)")
+        editor.wait_for("(require('remora').current_node() or {}).id ~= nil", 30, interval=0.005)
+        known.append(time.perf_counter() - started)
+        editor.close()
+    out.append("node known after `nvim file.py` (this repository, eager setup, host start included): "
+               + " ".join(f"{value * 1000:.0f}" for value in known) + " ms (target <= 1000 ms)")
+
+    big = make_project(tmp / "big", {"big.py": big_module(20000)})
+    editor = fresh("save", big)
+    editor.nvim.command("edit big.py")
+    editor.wait_for("require('remora.linemap').maps[vim.api.nvim_get_current_buf()] ~= nil", 30)
+    editor.lua(SAVE_HOOK)
+    current = ("(function() local b = vim.api.nvim_get_current_buf(); local m = require('remora.linemap').maps[b];"
+               " return m ~= nil and m.tick == vim.api.nvim_buf_get_changedtick(b) end)()")
+    for pause, new_def in ((True, False), (True, True), (False, False), (False, True)):
+        editor.lua("_G.save_ms = {}")
+        for index in range(20):
+            line = 200 + index * 900
+            if new_def:
+                editor.nvim.command(f"call append({line}, ['def fresh_{index}_{int(pause)}(x):', '    return x', ''])")
+            else:
+                editor.nvim.command(f"call setline({line}, getline({line}) . ' ')")
+            if pause:  # the user paused: the line map of the edited text arrived
+                editor.wait_for(current, 60, interval=0.01)
+            editor.nvim.command("silent write")
+        times = sorted(editor.lua("return _G.save_ms"))
+        when = "after the line map caught up" if pause else "right after the edit"
+        out.append(f"BufWritePre, 20,000-line file, {'one new def' if new_def else 'no new def'}, {when}: "
+                   f"p50 {percentile(times, 0.5):.2f} ms  p95 {percentile(times, 0.95):.2f} ms  max {times[-1]:.2f} ms "
+                   f"(target p95 <= {80 if new_def else 40} ms)")
+    times = editor.lua(DIFF_DRAW)
+    out.append(f"inline diff draw, 50-line proposal (layout + extmarks, 20,000-line buffer): p50 "
+               f"{percentile(times, 0.5):.2f} ms  p95 {percentile(times, 0.95):.2f} ms (target <= 20 ms)")
+    editor.close()
+    return out
+
+
+DIFF_DRAW = """
+local view = require('remora.diff.view')
+local lines = { ' context', ' context', ' context' }
+for i = 1, 50 do table.insert(lines, '-        total = value + ' .. i) end
+for i = 1, 50 do table.insert(lines, '+        total = value + ' .. (i * 2) .. '  # changed') end
+table.insert(lines, ' context')
+local proposal = { id = 'pr_bench', hunks = { { index = 0, header = '@@ -1,54 +1,54 @@', lines = lines } } }
+local times = {}
+for _ = 1, 40 do
+  local t = vim.uv.hrtime()
+  view.draw(0, view.layout(proposal, 5000, {}), 'Remora pr_bench: ga accept')
+  table.insert(times, (vim.uv.hrtime() - t) / 1e6)
+end
+view.clear(0)
+table.sort(times)
+return times
+"""
+
+
 def main() -> None:
+    if "--editor" in sys.argv:
+        tmp = Path(tempfile.mkdtemp(prefix="remora-nvim-bench-"))
+        try:
+            update_remote_plugins(tmp / "manifest", "eager")
+            for line in editor_figures(tmp, tmp / "manifest"):
+                print(line)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="remora-nvim-bench-"))
     try:
         root = make_project(tmp / "proj", {"big.py": big_module(5000)})

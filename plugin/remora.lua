@@ -22,10 +22,7 @@ require("remora.commands").create()
 -- The manifest (stdpath("data")/rplugin.vim) is sourced during startup, possibly after this
 -- file: check the registration once startup is over, or now when lazy-loaded later.
 local function check()
-  local ok, err = pcall(require("remora.host").ensure)
-  if not ok then
-    vim.notify(tostring(err), vim.log.levels.ERROR)
-  end
+  require("remora.notify").guard(require("remora.host").ensure)
 end
 if vim.v.vim_did_enter == 1 then
   check()

@@ -30,7 +30,13 @@ def relative_path(root: Path, file: Path) -> str:
 
 
 def node_source(root: Path, node: NodeRow | GraphNode) -> str:
-    """The node's current text on disk (its span, decorators included)."""
+    """The node's current text (its span, decorators included): from the editor's live buffer
+    when it has one (``remora_core.live_buffers``), else from the file on disk."""
+    from remora_core import live_buffers
+
+    live = live_buffers.node_source(root, node)
+    if live is not None:
+        return live
     path = root / node.file_path
     try:
         text = path.read_bytes().decode("utf-8", errors="replace")

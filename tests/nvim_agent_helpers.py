@@ -82,7 +82,7 @@ def goto(editor: Editor, text: str, col: int = 5) -> int:
 
 
 PANEL_HAS = (
-    "require('remora.ui.panel').buf ~= nil and vim.iter(vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false))"
+    "require('remora.panel.view').buf ~= nil and vim.iter(vim.api.nvim_buf_get_lines(require('remora.panel.view').buf, 0, -1, false))"
     ":any(function(l) return l:find({text}, 1, true) ~= nil end)"
 )
 
@@ -100,7 +100,7 @@ def wait_panel_gone(editor: Editor, text: str, timeout: float = 15) -> list[str]
 def panel_groups(editor: Editor) -> list[list[Any]]:
     """[row, hl_group] of the panel's highlights."""
     return editor.lua("""
-      local ui = require('remora.ui.panel')
+      local ui = require('remora.panel.view')
       local out = {}
       for _, m in ipairs(vim.api.nvim_buf_get_extmarks(ui.buf, ui.ns, 0, -1, { details = true })) do
         out[#out + 1] = { m[2], m[4].hl_group }

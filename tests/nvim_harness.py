@@ -110,7 +110,7 @@ class Editor:
         assert not bad, f"errors in :messages:\n{messages}"
 
     def panel_lines(self) -> list[str]:
-        return self.lua("local b = require('remora.ui.panel').buf; return vim.api.nvim_buf_get_lines(b, 0, -1, false)")
+        return self.lua("local b = require('remora.panel.view').buf; return vim.api.nvim_buf_get_lines(b, 0, -1, false)")
 
     def close(self) -> None:
         if self.closed:

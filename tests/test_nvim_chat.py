@@ -72,14 +72,14 @@ def test_chat_diff_accept_undo(editor_factory: Callable[..., Editor], tmp_path: 
     assert [lines.index(" -    def __init__(self, path):"), "RemoraDiffDelete"] in groups
     assert [proposal_row, "RemoraPending"] in groups
     # Python syntax inside the diff: `def` on the added line is a Python keyword.
-    panel_buf = editor.lua("return require('remora.ui.panel').buf")
+    panel_buf = editor.lua("return require('remora.panel.view').buf")
     col = lines[add_row].index("def") + 1
     syntax = editor.lua("local buf, row, col = ...; return vim.api.nvim_buf_call(buf, function() "
                         "return vim.fn.synIDattr(vim.fn.synID(row, col, 1), 'name') end)", panel_buf, add_row + 1, col)
     assert syntax.startswith("python"), syntax
     editor.wait_for("#vim.api.nvim_buf_get_extmarks(0, require('remora.ui.signs').ns, 0, -1, {}) > 0", 10)
     assert pending_signs(editor) == [[class_row, "▍", "RemoraPending"]]
-    panel_win = editor.lua("return require('remora.ui.panel').win()")
+    panel_win = editor.lua("return require('remora.panel.view').win()")
     assert editor.nvim.call("getwinvar", panel_win, "&winhighlight") == "WinSeparator:RemoraPending"
     # The reply was streamed (SSE chunks pushed to Lua as they came) before the turn completed.
     assert "".join(editor.lua("return _G.streamed")) == "Added type hints to both methods."
@@ -122,7 +122,7 @@ def test_per_hunk_accept(editor_factory: Callable[..., Editor], tmp_path: Path, 
     assert any(line.startswith(" [x] hunk 1/2 @@") for line in lines)
     # Skip hunk 2 with `s` on it in the panel, then accept with `a`.
     row = next(i for i, line in enumerate(lines) if line.startswith(" [x] hunk 2/2")) + 1
-    editor.nvim.call("win_gotoid", editor.lua("return require('remora.ui.panel').win()"))
+    editor.nvim.call("win_gotoid", editor.lua("return require('remora.panel.view').win()"))
     editor.nvim.command(f"call cursor({row + 1}, 1)")  # a diff line of hunk 2
     press(editor, "s")
     lines = wait_panel(editor, " [ ] hunk 2/2 @@")
@@ -137,6 +137,11 @@ def test_per_hunk_accept(editor_factory: Callable[..., Editor], tmp_path: Path, 
     assert any(line.startswith("    def volume(self, w, h, d):") for line in buffer)
     assert not any("def volume(self, w: float" in line for line in buffer)
     assert "(hunks 1 of 2)" in editor.messages()
+    # `u` in the (read-only) panel undoes in the code window: the accept was one undo step.
+    editor.nvim.call("win_gotoid", editor.lua("return require('remora.panel.view').win()"))
+    press(editor, "u")
+    editor.nvim.command("wincmd p")
+    assert not any("def area(self, w: float" in line for line in editor.nvim.current.buffer[:])
     editor.assert_no_errors()
 
 
@@ -149,14 +154,13 @@ def test_reject_with_feedback_reruns_the_agent(editor_factory: Callable[..., Edi
     editor = _start(editor_factory, root, "models.py")
     goto(editor, "class Loader")
     editor.nvim.command("Remora panel")
-    answer(editor, "add type hints")
-    editor.nvim.command("Remora chat")  # asks in a prompt
-    assert editor.lua("return _G.remora_test.prompts[1]") == "Chat with class Loader: "
+    press(editor, ":Remora chat<CR>add type hints<C-s>")  # as typed: the chat box, then <C-s> sends
+    assert editor.lua("return require('remora.input').current") is None
     wait_panel(editor, " Proposal pr_")
     wait_panel(editor, "agent: Done.")  # the turn has ended: the history order below is fixed
     answer(editor, "keep path untyped, it can be a Path")
     editor.nvim.command("Remora reject")
-    assert editor.lua("return _G.remora_test.prompts[2]").startswith("Why reject?")
+    assert editor.lua("return _G.remora_test.prompts[1]").startswith("Why reject?")
     lines = wait_panel(editor, "agent: Understood, I will keep the old")
     assert not any(line.startswith(" Proposal pr_") for line in lines)
     requests = fake_llm.chat_requests()

@@ -65,6 +65,8 @@ def test_accept_without_a_buffer_writes_the_file(editor_factory: Callable[..., E
     wait_panel(editor, "+def main() -> str:")
     editor.nvim.command("enew")
     editor.nvim.command(f"bwipeout {root / 'main.py'}")
+    # The panel still shows the node (its file is not loaded): accept from the panel.
+    editor.lua("vim.api.nvim_set_current_win(require('remora.panel.view').win())")
     editor.nvim.command("Remora accept")
     editor.wait_for("vim.iter(vim.fn.readfile(...)):any(function(l) return l:find('def main() -> str:', 1, true) end)",
                     10, str(root / "main.py"))

@@ -44,7 +44,7 @@ class LoaderTools(ExtensionNode):
         return f"path={path} limit={limit} ratio={ratio} strict={strict} mode={mode} tags={tags}"
 '''
 
-FORM_LINES = "vim.api.nvim_buf_get_lines(require('remora.ui.form').buf, 0, -1, false)"
+FORM_LINES = "vim.api.nvim_buf_get_lines(require('remora.tools.view').buf, 0, -1, false)"
 
 
 def _form(editor: Editor) -> list[str]:
@@ -71,7 +71,7 @@ def test_extension_tool_form_validates_and_executes(editor_factory: Callable[...
     code_win = editor.nvim.current.window.handle
     answer(editor, "load_sample")
     editor.nvim.command("Remora tools")
-    editor.wait_for("require('remora.ui.form').is_open()", 15)
+    editor.wait_for("require('remora.tools.view').is_open()", 15)
     # The picker listed core and extension tools (the same schemas the model gets).
     assert editor.lua("return _G.remora_test.prompts[1]") == "Tools of " + ids["Loader"]
     win = editor.nvim.current.window.handle
@@ -112,7 +112,7 @@ def test_extension_tool_form_validates_and_executes(editor_factory: Callable[...
     assert "   ‹safe›  (fast | safe)" in lines and "   a, b" in lines
     assert not any(line.startswith("   !") for line in lines)
     groups = editor.lua("""
-      local ui = require('remora.ui.form')
+      local ui = require('remora.tools.view')
       local out = {}
       for _, m in ipairs(vim.api.nvim_buf_get_extmarks(ui.buf, ui.ns, 0, -1, { details = true })) do
         out[#out + 1] = m[4].hl_group
@@ -121,7 +121,7 @@ def test_extension_tool_form_validates_and_executes(editor_factory: Callable[...
     assert "RemoraFormField" in groups and "RemoraFormButton" in groups
     _activate(editor, " [ Execute ]")
     lines = wait_panel(editor, " Tool load_sample: ok")
-    assert not editor.lua("return require('remora.ui.form').is_open()")
+    assert not editor.lua("return require('remora.tools.view').is_open()")
     result = " ".join(line.strip() for line in lines[lines.index(" Tool load_sample: ok") + 1:])
     assert result.startswith("path=data.csv limit=10 ratio=0.5 strict=True mode=safe tags=['a', 'b']")
     assert fake_llm.chat_requests() == []  # the human called the tool: no model involved
@@ -136,8 +136,12 @@ def test_core_tool_form_read_node(editor_factory: Callable[..., Editor], tmp_pat
     open_file(editor, root / "models.py")
     goto(editor, "def helper")
     editor.nvim.command("Remora tools read_node")
-    editor.wait_for("require('remora.ui.form').is_open()", 15)
+    editor.wait_for("require('remora.tools.view').is_open()", 15)
     assert " target_id  string, required" in _form(editor)
+    # The whole docstring of the tool, wrapped to the form's width (not only its first line).
+    text = " ".join(line.strip() for line in _form(editor))
+    assert "Read the current source code of another node. Read-only: to request changes, use message_node" in text
+    assert all(len(line) <= 62 for line in _form(editor))
     answer(editor, ids["parse"])
     _activate(editor, " target_id")
     _activate(editor, " [ Execute ]")
@@ -149,7 +153,7 @@ def test_core_tool_form_read_node(editor_factory: Callable[..., Editor], tmp_pat
 def test_form_logic_kinds_and_parsing(editor_factory: Callable[..., Editor]) -> None:
     editor = editor_factory("eager")
     result = editor.lua("""
-      local forms = require('remora.forms')
+      local forms = require('remora.tools.forms')
       local schema = { type = 'object', required = { 'n', 'mode' }, properties = {
         n = { type = 'integer' }, x = { type = 'number' }, flag = { type = 'boolean' },
         tags = { type = 'array', items = { type = 'integer' } }, mode = { enum = { 'a', 'b' } },

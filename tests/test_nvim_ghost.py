@@ -14,7 +14,7 @@ from tests.nvim_agent_helpers import SHAPES, agent_project, answer, node_ids, st
 from tests.nvim_harness import Editor, editor_factory, open_file, remora_manifest  # noqa: F401 -- fixtures
 
 GHOST_MARKS = """
-  local ns = require('remora.ui.ghost').ns
+  local ns = require('remora.ghost.view').ns
   local out = {}
   for _, m in ipairs(vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })) do
     local text = {}
@@ -69,7 +69,7 @@ def test_ghost_create_and_accept(editor_factory: Callable[..., Editor], tmp_path
     assert mark[0] == row and mark[1].startswith("# " + ghost_id) and mark[2] == "RemoraGhost"
     # Routed to the file's agent (the container at module level), after the sibling before it.
     assert editor.lua("return require('remora.ghost').active.target") == ids[""]
-    editor.wait_for("(function() local m = vim.api.nvim_buf_get_extmarks(0, require('remora.ui.ghost').ns, 0, -1,"
+    editor.wait_for("(function() local m = vim.api.nvim_buf_get_extmarks(0, require('remora.ghost.view').ns, 0, -1,"
                     " { details = true })[1]; return m and m[4].virt_text[2][1]:find('proposal ready', 1, true) end)()",
                     15)
     request = json.dumps(fake_llm.chat_requests()[0]["messages"])
@@ -77,6 +77,10 @@ def test_ghost_create_and_accept(editor_factory: Callable[..., Editor], tmp_path
     editor.nvim.command("Remora panel")
     lines = wait_panel(editor, "(new node)")
     assert " +def double(x):" in lines
+    # The conversation shows what the user asked, not the request Remora wrote for the agent.
+    lines = wait_panel(editor, "ghost: a function that doubles a number")
+    chat = lines[lines.index(" Chat"): lines.index(" Recent events")]
+    assert not any("placeholder" in line for line in chat if line.startswith("   you:")), chat
     editor.nvim.command("Remora accept")
     editor.wait_for("vim.iter(vim.api.nvim_buf_get_lines(0, 0, -1, false))"
                     ":any(function(l) return l:find('def double(x):', 1, true) ~= nil end)", 10)

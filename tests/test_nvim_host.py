@@ -92,11 +92,11 @@ def test_lazy_loaded_after_foreign_update_remote_plugins(
         editor.nvim.command("Remora panel")  # loads the plugin (lazy), registers, opens the panel
         assert editor.lua("return require('remora.host').how") == "registered"
         assert editor.lua(REGISTRATIONS) == 1
-        editor.wait_for("vim.tbl_contains(require('remora.ui.panel').buf and "
-                        "vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false) or {}, "
+        editor.wait_for("vim.tbl_contains(require('remora.panel.view').buf and "
+                        "vim.api.nvim_buf_get_lines(require('remora.panel.view').buf, 0, -1, false) or {}, "
                         "' method Loader.load')", 15)
         editor.wait_for(  # the panel may draw the node before its graph context arrives
-            "(function() local b = require('remora.ui.panel').buf; if not b then return false end "
+            "(function() local b = require('remora.panel.view').buf; if not b then return false end "
             "for _, l in ipairs(vim.api.nvim_buf_get_lines(b, 0, -1, false)) do "
             "if l:find('Callees (1)', 1, true) then return true end end return false end)()",
             15,
@@ -203,11 +203,40 @@ def test_setup_validates_every_option_and_names_the_bad_one(editor_factory: Call
 def test_remora_command_completion_and_subcommand_errors(editor_factory: Callable[..., Editor]) -> None:
     editor = editor_factory("eager")
     subs = editor.nvim.call("getcompletion", "Remora ", "cmdline")
-    assert subs == ["panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "index", "hub",
-                    "events", "ids", "health", "serve"]
+    assert subs == ["panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "diff",
+                    "proposals", "index", "hub", "events", "ids", "health", "serve"]
     assert editor.nvim.call("getcompletion", "Remora hub ", "cmdline") == ["status", "start", "restart", "stop"]
     assert editor.nvim.call("getcompletion", "Remora pa", "cmdline") == ["panel"]
-    with pytest.raises(pynvim.NvimError, match="no indexed node under the cursor"):
+    with pytest.raises(pynvim.NvimError, match=r"^Vim:\(remora\) not a Python buffer of a Remora project"):
         editor.nvim.command("Remora chat")
     with pytest.raises(pynvim.NvimError, match='unknown subcommand "frobnicate"'):
         editor.nvim.command("Remora frobnicate")
+
+
+def test_checkhealth_on_a_fresh_start(editor_factory: Callable[..., Editor], project: Path) -> None:
+    # Nothing used yet: the remote functions are defined on first use, which is fine.
+    editor = editor_factory("eager", cwd=project, opts="{}")
+    assert editor.nvim.call("exists", "*RemoraCall") == 0
+    report = _health(editor)
+    assert "is not defined" not in report and "neither defined" not in report
+    assert "function RemoraCall() is defined on first use" in report or "function RemoraCall() is defined" in report
+    assert f"project root: {project.resolve()}" in report
+    assert "hub.autostart is on" in report and "enable hub.autostart" not in report
+
+
+def test_build_runs_without_freezing_and_names_a_failure(editor_factory: Callable[..., Editor], tmp_path: Path) -> None:
+    fake = tmp_path / "fake-python"
+    fake.write_text("#!/bin/sh\necho 'Collecting remora'\nsleep 1\necho 'ERROR: no matching distribution' >&2\n"
+                    "exit 1\n", encoding="utf-8")
+    fake.chmod(0o755)
+    editor = editor_factory("eager")
+    editor.nvim.command(f"let g:python3_host_prog = '{fake}'")
+    editor.lua("_G.build_done = nil; require('remora.build').run(function(ok) _G.build_done = { ok } end)")
+    # Neovim answers at once while pip runs.
+    assert editor.lua("return require('remora.build').job ~= nil and _G.build_done == nil")
+    editor.wait_for("_G.build_done ~= nil", 20)
+    assert editor.lua("return _G.build_done[1]") is False
+    messages = editor.messages()
+    assert "(remora) build: installing remora_core into" in messages
+    assert "(remora) build: Collecting remora" in messages
+    assert "failed (exit 1)" in messages and "ERROR: no matching distribution" in messages

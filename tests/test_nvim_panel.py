@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from tests.nvim_harness import (  # noqa: F401 -- fixtures
     remora_manifest,
 )
 
-PANEL_WIN = "require('remora.ui.panel').win()"
+PANEL_WIN = "require('remora.panel.view').win()"
 
 
 def _stored(project: Path) -> dict[str, str]:
@@ -38,7 +40,7 @@ def _goto(editor: Editor, text: str) -> int:
 
 
 def _panel_shows(editor: Editor, line: str, timeout: float = 10) -> list[str]:
-    editor.wait_for(f"vim.tbl_contains(vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false), {line!r})",
+    editor.wait_for(f"vim.tbl_contains(vim.api.nvim_buf_get_lines(require('remora.panel.view').buf, 0, -1, false), {line!r})",
                     timeout)
     return editor.panel_lines()
 
@@ -64,7 +66,7 @@ def test_panel_layout_lines_highlights_and_jump(editor_factory: Callable[..., Ed
     assert lines[-1] == " <CR> jump  r refresh  q close"
     # Highlights a person sees: id, title, link.
     groups = editor.lua("""
-      local ui = require('remora.ui.panel')
+      local ui = require('remora.panel.view')
       local out = {}
       for _, m in ipairs(vim.api.nvim_buf_get_extmarks(ui.buf, ui.ns, 0, -1, { details = true })) do
         out[#out + 1] = { m[2], m[4].hl_group }
@@ -103,7 +105,7 @@ def test_panel_shows_events_pushed_from_python(editor_factory: Callable[..., Edi
         EventLog(store.connection).append(HumanChatEvent(to_agent=ids["parse"], message="not for helper"))
     finally:
         store.close()
-    editor.wait_for("vim.iter(vim.api.nvim_buf_get_lines(require('remora.ui.panel').buf, 0, -1, false))"
+    editor.wait_for("vim.iter(vim.api.nvim_buf_get_lines(require('remora.panel.view').buf, 0, -1, false))"
                     ":any(function(l) return l:find('HumanChat add type hints', 1, true) ~= nil end)", 5)
     assert not any("not for helper" in line for line in editor.panel_lines())
     editor.assert_no_errors()
@@ -160,6 +162,23 @@ def test_hub_status_start_stop(editor_factory: Callable[..., Editor], project: P
             last = editor.wait_for("require('remora.hub').last", 15)
             assert last.get("running") is running, last
         assert "is not running" in editor.messages()
+        assert f"remora-hub for {project.resolve()} stopped" in editor.messages()
+    finally:
+        stop_hub(project)
+
+
+def test_a_dead_hub_is_noticed_and_restarted(editor_factory: Callable[..., Editor], project: Path) -> None:
+    editor = editor_factory("eager", cwd=project, opts="{ hub = { autostart = true } }")
+    status = "require('remora.rpc').call('hub', { root = vim.fn.getcwd(), action = 'status' })"
+    try:
+        open_file(editor, project / "models.py")
+        first = editor.wait_for(f"{status}.running and {status}.pid", 15)
+        editor.wait_for("(require('remora.hub').watched[vim.fn.resolve(vim.fn.getcwd())] or {}).running == true", 15)
+        os.kill(first, signal.SIGKILL)
+        editor.wait_for("vim.fn.execute('messages'):find('died; restarting it', 1, true) ~= nil", 15)
+        second = editor.wait_for(f"{status}.running and {status}.pid", 15)
+        assert second != first
+        assert editor.messages().count("died; restarting it") == 1  # said once
     finally:
         stop_hub(project)
 

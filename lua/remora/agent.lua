@@ -2,6 +2,9 @@
 -- proposals (hunks kept or skipped), chat / stop / accept / reject. Talks to Python only with
 -- notifications + callbacks (agent turns never block Neovim). Drawing is in remora.ui.*.
 local rpc = require("remora.rpc")
+local notify_mod = require("remora.notify")
+local latest = require("remora.latest")
+local signs = require("remora.ui.signs")
 
 local M = {}
 
@@ -10,21 +13,33 @@ M.stream = {} -- node id -> text streamed by the running turn
 M.skip = {} -- proposal id -> { [hunk index] = true } hunks the user skipped
 M.pending = {} -- root -> { { proposal, node_id, file, line }, ... }
 M.tool_result = nil -- { node, tool, ok, text }
-M.listeners = {} -- fn(node_id) when a node's agent data changed
-local inflight, queued = false, nil
+M.listeners = {} -- fn(node_id, refetch) when a node's agent data changed
+M.agent_listeners = {} -- fn(payload) for every "agent" push
+local panel_fetch = latest.new()
 
-function M.on_change(fn)
-  table.insert(M.listeners, fn)
-end
-
+--- Tell the listeners that `id`'s data changed (`refetch`: ask Python again).
+---@param id string
+---@param refetch? boolean
 local function changed(id, refetch)
   for _, fn in ipairs(M.listeners) do
     fn(id, refetch)
   end
 end
+M.changed = changed
+
+---@param fn fun(id: string, refetch: boolean?)
+function M.on_change(fn)
+  table.insert(M.listeners, fn)
+end
+
+--- `fn(payload)` for every agent push (ghost nodes follow their correlation with this).
+---@param fn fun(payload: table)
+function M.on_agent_event(fn)
+  table.insert(M.agent_listeners, fn)
+end
 
 local function notify(text, level)
-  vim.notify((text:match("^%(remora%)") and "" or "(remora) ") .. text, level or vim.log.levels.INFO)
+  notify_mod.notify(text, level)
 end
 M.notify = notify
 
@@ -39,47 +54,127 @@ function M.buffer_of(root, file)
   return nil
 end
 
+--- The modified loaded buffers of `root` as { [relative path] = text }: agents read these
+--- instead of the files on disk (the engine's live buffers), so they see what the user sees.
+---@param root string
+---@return table<string, string>
+function M.live_buffers(root)
+  local out = {}
+  local prefix = vim.fn.resolve(root) .. "/"
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(buf) and vim.bo[buf].modified and vim.bo[buf].buftype == "" then
+      local name = vim.fn.resolve(vim.api.nvim_buf_get_name(buf))
+      if name:sub(1, #prefix) == prefix then
+        local text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
+        out[name:sub(#prefix + 1)] = vim.bo[buf].eol and (text .. "\n") or text
+      end
+    end
+  end
+  return vim.tbl_isempty(out) and vim.empty_dict() or out
+end
+
 local function lines_of(buf)
   return buf and vim.api.nvim_buf_get_lines(buf, 0, -1, false) or nil
 end
 
---- Ask Python for the panel data of `id`. At most one request in flight: a fast-moving cursor
---- must not queue work on the agent thread; the latest request waits its turn.
+--- Ask Python for the panel data of `id` ("latest request wins": a fast-moving cursor must not
+--- queue work on the agent thread).
+---@param root string
+---@param id string
+---@param file? string relative path of the node's file
 function M.fetch(root, id, file)
   if not (root and id) then
     return
   end
-  if inflight then
-    queued = { root, id, file }
-    return
-  end
-  inflight = true
-  local buf = file and M.buffer_of(root, file)
-  rpc.request("agent_panel", { root = root, id = id, lines = lines_of(buf) }, function(result, err)
-    inflight = false
-    if err then
-      M.data[id] = { state = { status = "error", error = err }, history = {}, proposals = {} }
-    else
-      M.data[id] = result
-      if result.state.status ~= "running" then
-        M.stream[id] = nil
+  panel_fetch:run(function(done)
+    local buf = file and M.buffer_of(root, file)
+    rpc.request("agent_panel", { root = root, id = id, lines = lines_of(buf) }, function(result, err)
+      if err then
+        M.data[id] = { state = { status = "error", error = err }, history = {}, proposals = {} }
+      else
+        result.root, result.file = root, file
+        M.data[id] = result
+        if result.state.status ~= "running" then
+          M.stream[id] = nil
+        end
       end
-    end
-    changed(id)
-    if queued then
-      local next_fetch = queued
-      queued = nil
-      M.fetch(next_fetch[1], next_fetch[2], next_fetch[3])
-    end
+      changed(id)
+      done()
+    end)
   end)
 end
 
+--- Store panel data fetched elsewhere (ghost nodes) and tell the listeners.
+---@param id string
+---@param data table
+function M.set_data(id, data)
+  M.data[id] = data
+  changed(id)
+end
+
+--- Def line of each pending mark in `buf` (from its line map when the node is there).
+local function def_lines(buf, marks)
+  local map = require("remora.linemap").maps[buf]
+  local out = {}
+  for _, mark in ipairs(marks) do
+    local line = mark.line
+    for _, node in ipairs(map and map.nodes or {}) do
+      if node.id == mark.node_id then
+        line = node.d
+      end
+    end
+    out[#out + 1] = line
+  end
+  return out
+end
+
+--- Draw the pending `marks` of `root` in every loaded buffer of that project.
+---@param root string
+---@param marks table[]
+function M.draw_signs(root, marks)
+  local prefix = vim.fn.resolve(root) .. "/"
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(buf) then
+      local name = vim.fn.resolve(vim.api.nvim_buf_get_name(buf))
+      if name:sub(1, #prefix) == prefix then
+        local rel = name:sub(#prefix + 1)
+        local mine = vim.tbl_filter(function(mark) return mark.file == rel end, marks or {})
+        signs.draw(buf, def_lines(buf, mine))
+      end
+    end
+  end
+end
+
 --- Pending proposals of `root` (signs, ]r / [r).
+M.seen = {} -- root -> { [proposal id] = true } proposals already known (cross-file notices)
+
+--- Tell about new proposals in files other than the current buffer's (a callee's proposal).
+local function announce(root, marks)
+  local seen = M.seen[root]
+  local first = seen == nil
+  seen = seen or {}
+  M.seen[root] = seen
+  local current = vim.fn.resolve(vim.api.nvim_buf_get_name(0))
+  for _, mark in ipairs(marks) do
+    if not seen[mark.proposal] then
+      seen[mark.proposal] = true
+      if not first and vim.fn.resolve(root .. "/" .. mark.file) ~= current then
+        notify(("%s proposed %s in %s:%d (:Remora proposals lists them all)"):format(mark.node_id, mark.proposal,
+          mark.file, mark.line))
+      end
+    end
+  end
+end
+
+--- Every pending proposal of `root` (signs, :Remora proposals, next / prev across files).
+---@param root string
+---@param callback? fun(result: table[]?, err: string?)
 function M.fetch_pending(root, callback)
   rpc.request("agent_pending", { root = root }, function(result, err)
     if not err then
       M.pending[root] = result
-      require("remora.ui.signs").draw_root(root, result)
+      M.draw_signs(root, result)
+      announce(root, result)
     end
     if callback then
       callback(result, err)
@@ -89,17 +184,12 @@ end
 
 --- A buffer got its line map: draw its pending signs (asking Python once per project).
 M.pending_asked = {}
+---@param buf integer
+---@param map remora.LineMap
 function M.on_map(buf, map)
-  -- The shown node's buffer changed: its pending proposals may have gone stale.
-  local panel = require("remora.panel")
-  local node = panel.state.node
-  local data = node and node.id and M.data[node.id]
-  if data and #data.proposals > 0 and panel.state.path == vim.api.nvim_buf_get_name(buf) then
-    panel.fetch_agent()
-  end
   local marks = M.pending[map.root]
   if marks then
-    require("remora.ui.signs").draw_root(map.root, marks)
+    M.draw_signs(map.root, marks)
   elseif not M.pending_asked[map.root] then
     M.pending_asked[map.root] = true
     M.fetch_pending(map.root)
@@ -116,7 +206,9 @@ function M.on_agent(payload)
   if PROPOSAL_TYPES[payload.type] then
     M.fetch_pending(payload.root)
   end
-  require("remora.ghost").on_agent(payload)
+  for _, fn in ipairs(M.agent_listeners) do
+    fn(payload)
+  end
   changed(payload.node, true)
 end
 
@@ -128,9 +220,17 @@ end
 
 -- -- actions ----------------------------------------------------------------------------
 
-function M.chat(root, id, message, file)
+--- Send `message` to `id`'s agent; `new` starts a new conversation (the engine forgets the history).
+---@param root string
+---@param id string
+---@param message string
+---@param file? string
+---@param new? boolean
+function M.chat(root, id, message, file, new)
   M.stream[id] = nil
-  rpc.request("agent_chat", { root = root, id = id, message = message }, function(_, err)
+  local params = { root = root, id = id, message = message, new_conversation = new or nil,
+    buffers = M.live_buffers(root) }
+  rpc.request("agent_chat", params, function(_, err)
     if err then
       notify(err, vim.log.levels.ERROR)
     end
@@ -138,6 +238,10 @@ function M.chat(root, id, message, file)
   end)
 end
 
+--- Cancel `id`'s queued and running turns.
+---@param root string
+---@param id string
+---@param file string
 function M.stop(root, id, file)
   rpc.request("agent_stop", { root = root, id = id }, function(result, err)
     if err then
@@ -165,6 +269,9 @@ function M.kept_hunks(proposal)
   return (not all) and kept or nil, #kept
 end
 
+--- Skip / keep hunk `index` (0-based) of proposal `proposal_id`.
+---@param proposal_id string
+---@param index integer
 function M.toggle_hunk(proposal_id, index)
   M.skip[proposal_id] = M.skip[proposal_id] or {}
   M.skip[proposal_id][index] = not M.skip[proposal_id][index] or nil
@@ -198,21 +305,30 @@ function M.accept(root, proposal, done)
             vim.log.levels.WARN)
         end
         require("remora.ui.buffer").replace(buf, result.start, result.old_end, result.replacement)
+        result.buf = buf
         require("remora.linemap").refresh(buf)
       end
       M.skip[proposal.id] = nil
       notify(result.message)
     end
-    M.fetch_pending(root)
-    if done then
-      done(result, err)
-    end
+    M.settled(root, done, result, err)
   end)
+end
+
+--- After accept / reject: the project's pending proposals again, then `done(result, err)`.
+---@param root string
+---@param done? function
+function M.settled(root, done, result, err)
+  M.fetch_pending(root)
+  if done then
+    done(result, err)
+  end
 end
 
 --- Reject `proposal`; with feedback the agent runs again with it.
 function M.reject(root, proposal, feedback, done)
-  rpc.request("agent_reject", { root = root, proposal = proposal.id, feedback = feedback or "" },
+  rpc.request("agent_reject", { root = root, proposal = proposal.id, feedback = feedback or "",
+    buffers = M.live_buffers(root) },
     function(result, err)
       if err then
         notify(err, vim.log.levels.ERROR)
@@ -221,39 +337,8 @@ function M.reject(root, proposal, feedback, done)
         notify(result.correlation_id ~= vim.NIL and ("rejected; the agent retries with your feedback")
           or "rejected")
       end
-      M.fetch_pending(root)
-      if done then
-        done(result, err)
-      end
+      M.settled(root, done, result, err)
     end)
-end
-
--- -- navigation between nodes with pending proposals ----------------------------------------
-
---- Pending marks of `buf` as sorted 1-based def lines.
-function M.lines_in(buf)
-  return require("remora.ui.signs").lines(buf)
-end
-
---- The next (direction 1) or previous (-1) line with a pending proposal after `lnum`, wrapping.
-function M.step(lines, lnum, direction)
-  if #lines == 0 then
-    return nil
-  end
-  if direction > 0 then
-    for _, line in ipairs(lines) do
-      if line > lnum then
-        return line
-      end
-    end
-    return lines[1]
-  end
-  for index = #lines, 1, -1 do
-    if lines[index] < lnum then
-      return lines[index]
-    end
-  end
-  return lines[#lines]
 end
 
 return M

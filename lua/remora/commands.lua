@@ -1,14 +1,16 @@
 -- The :Remora command: subcommands, completion, and a registry other features extend
 -- (`require("remora.commands").register(name, { run = fn(args), complete = {...} })`).
+-- A failing subcommand shows ONE "(remora) ..." line, never a stack trace.
+local notify = require("remora.notify")
+
 local M = {}
 
 local function current_root()
-  local project = require("remora.project")
-  return project.root(vim.api.nvim_get_current_buf())
+  return require("remora.project").root(vim.api.nvim_get_current_buf())
 end
 
 local function root_or_cwd()
-  return current_root() or vim.fn.getcwd()
+  return current_root() or vim.fs.root(vim.fn.getcwd(), ".remora") or vim.fn.getcwd()
 end
 
 local function need_root()
@@ -20,14 +22,12 @@ local function need_root()
   return root
 end
 
-local function not_built(name, what)
-  return {
-    run = function()
-      vim.notify(("(remora) :Remora %s is not built yet (%s arrives with the agent runtime)"):format(name, what),
-        vim.log.levels.WARN)
-    end,
-    not_built = true,
-  }
+local function actions()
+  return require("remora.actions")
+end
+
+local function rest(args)
+  return table.concat(args, " ")
 end
 
 M.subs = {
@@ -35,48 +35,43 @@ M.subs = {
   ids = {
     run = function()
       local mode = require("remora.anchors").toggle()
-      vim.notify("(remora) anchors " .. (mode == "conceal" and "concealed" or "dimmed"), vim.log.levels.INFO)
+      notify.info("anchors: " .. mode)
     end,
   },
   hub = {
     run = function(args) require("remora.hub").run(args[1] or "status", need_root()) end,
     complete = { "status", "start", "restart", "stop" },
   },
-  index = {
-    run = function()
-      local root = root_or_cwd()
-      vim.notify("(remora) indexing " .. root .. " …", vim.log.levels.INFO)
-      require("remora.rpc").request("index", { root = root }, function(result, err)
-        if err then
-          vim.notify(err, vim.log.levels.ERROR)
-          return
-        end
-        vim.notify("(remora) " .. result.message, vim.log.levels.INFO)
-        require("remora.project").forget()
-        local linemap = require("remora.linemap")
-        for _, buf in ipairs(vim.api.nvim_list_bufs()) do
-          if vim.api.nvim_buf_is_loaded(buf) then
-            linemap.refresh(buf)
-          end
-        end
-      end)
-    end,
-  },
-  events = { run = function() require("remora.ui.events").show(need_root()) end },
+  index = { run = function() require("remora.index").run(root_or_cwd()) end },
+  events = { run = function() require("remora.events").show(need_root()) end },
   health = { run = function() vim.cmd("checkhealth remora") end },
-  chat = not_built("chat", "chatting with a node"),
-  stop = not_built("stop", "cancelling an agent turn"),
-  accept = not_built("accept", "diff approval"),
-  reject = not_built("reject", "diff approval"),
-  next = not_built("next", "proposal navigation"),
-  prev = not_built("prev", "proposal navigation"),
-  ghost = not_built("ghost", "ghost nodes"),
-  tools = not_built("tools", "tool forms"),
+  chat = {
+    run = function(args)
+      local new = args[1] == "--new"
+      if new then
+        table.remove(args, 1)
+      end
+      actions().chat(rest(args), new)
+    end,
+    complete = { "--new" },
+  },
+  stop = { run = function() actions().stop() end },
+  accept = { run = function() actions().accept() end },
+  reject = { run = function(args) actions().reject(rest(args)) end },
+  next = { run = function() actions().next() end },
+  prev = { run = function() actions().prev() end },
+  ghost = { run = function() actions().ghost() end },
+  tools = { run = function(args) actions().tools(args[1]) end },
+  diff = { run = function() actions().diff() end },
+  proposals = { run = function() actions().proposals() end },
 }
 
-M.ORDER = { "panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "index", "hub",
+M.ORDER = { "panel", "chat", "stop", "accept", "reject", "next", "prev", "ghost", "tools", "diff", "proposals", "index", "hub",
   "events", "ids", "health" }
 
+--- Add or replace a subcommand.
+---@param name string
+---@param spec table { run = fun(args: string[]), complete? = string[] }
 function M.register(name, spec)
   M.subs[name] = spec
   if not vim.tbl_contains(M.ORDER, name) then
@@ -84,22 +79,25 @@ function M.register(name, spec)
   end
 end
 
+--- :Remora {sub} [args]
+---@param opts table the user-command callback's argument
 function M.run(opts)
   local args = vim.deepcopy(opts.fargs)
   local name = table.remove(args, 1) or "panel"
   local sub = M.subs[name]
   if not sub then
-    vim.notify(("(remora) unknown subcommand %q; one of: %s"):format(name, table.concat(M.ORDER, ", ")),
-      vim.log.levels.ERROR)
+    notify.error(("unknown subcommand %q; one of: %s"):format(name, table.concat(M.ORDER, ", ")))
     return
   end
-  require("remora").ensure_setup()
-  local ok, err = pcall(sub.run, args)
-  if not ok then
-    vim.notify(tostring(err), vim.log.levels.ERROR)
+  if not notify.guard(require("remora").ensure_setup) then
+    return
   end
+  notify.guard(sub.run, args)
 end
 
+--- Completion of :Remora.
+---@param arglead string
+---@param cmdline string
 function M.complete(arglead, cmdline, _)
   local words = vim.split(cmdline:sub(1, #cmdline), "%s+", { trimempty = true })
   local completing_first = #words <= 1 or (#words == 2 and arglead ~= "")
@@ -113,11 +111,12 @@ function M.complete(arglead, cmdline, _)
   return vim.tbl_filter(function(item) return item:sub(1, #arglead) == arglead end, candidates)
 end
 
+--- Create the :Remora command.
 function M.create()
   vim.api.nvim_create_user_command("Remora", M.run, {
     nargs = "*",
     complete = M.complete,
-    desc = "Remora: panel, chat, stop, accept, reject, next, prev, ghost, tools, index, hub, events, ids, health",
+    desc = "Remora: " .. table.concat(M.ORDER, ", "),
   })
 end
 

@@ -20,6 +20,7 @@ local function python_missing(python)
   return missing
 end
 
+--- :checkhealth remora.
 function M.check()
   local health = vim.health
   local host = require("remora.host")
@@ -65,8 +66,15 @@ function M.check()
       "Remora registers itself when it loads; restart Neovim, or run :UpdateRemotePlugins with Remora loaded" })
   end
   for _, spec in ipairs(host.SPECS) do
-    if vim.fn.exists("*" .. spec.name) == 0 then
-      health.error("function " .. spec.name .. "() is not defined")
+    -- A registered remote function is defined on first use (a FuncUndefined autocommand starts
+    -- the host): both states are fine.
+    local lazy = #vim.api.nvim_get_autocmds({ event = "FuncUndefined", pattern = spec.name }) > 0
+    if vim.fn.exists("*" .. spec.name) == 1 then
+      health.ok("function " .. spec.name .. "() is defined")
+    elseif lazy then
+      health.ok("function " .. spec.name .. "() is defined on first use (the Python host starts then)")
+    elseif registered_host then
+      health.error("function " .. spec.name .. "() is neither defined nor registered")
     end
   end
 
@@ -79,6 +87,7 @@ function M.check()
       { "run :Remora index in the project root" })
     return
   end
+  root = vim.fn.fnamemodify(root, ":p"):gsub("/$", "")
   health.info("project root: " .. root)
   if not (python_ok and registered_host) then
     health.error("cannot ask the Python host about the project (see above)")
@@ -93,7 +102,10 @@ function M.check()
   if hub.running then
     health.ok(("remora-hub is running (pid %d, %s)"):format(hub.pid, tostring(hub.state)))
   else
-    health.warn("remora-hub is not running for " .. root, { ":Remora hub start (or enable hub.autostart)" })
+    local autostart = require("remora.config").options.hub.autostart
+    health.warn("remora-hub is not running for " .. root, autostart
+      and { "hub.autostart is on: it starts when a Python buffer of the project is opened (or :Remora hub start)" }
+      or { ":Remora hub start (or set hub.autostart = true)" })
   end
   local schema = report.schema
   if schema.error ~= vim.NIL and schema.error then

@@ -19,11 +19,13 @@ M.SPECS = {
 M.host = nil -- host name once registered
 M.how = nil -- "manifest" | "registered" | "clone"
 
+--- The plugin's root directory (resolved).
 function M.plugin_root()
   local source = debug.getinfo(1, "S").source:sub(2)
   return vim.fn.fnamemodify(vim.fn.resolve(source), ":p:h:h:h")
 end
 
+--- The remote plugin's directory (rplugin/python3/remora_host).
 function M.plugin_path()
   return M.plugin_root() .. M.SUFFIX
 end

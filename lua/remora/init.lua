@@ -5,11 +5,36 @@ local M = {}
 M.did_setup = false
 local group = nil
 
+local waiting = nil -- buffers seen during startup, mapped once the screen is drawn
+
 local function attach(buf)
   local linemap = require("remora.linemap")
-  if require("remora.project").root(buf) then
-    linemap.refresh(buf)
+  if not require("remora.project").root(buf) then
+    return
   end
+  if vim.v.vim_did_enter == 0 then
+    -- `nvim file.py`: the first request starts the Python host (it blocks ~1 s); let Neovim
+    -- draw the file first.
+    if not waiting then
+      waiting = {}
+      vim.api.nvim_create_autocmd("VimEnter", { once = true, callback = function()
+        vim.defer_fn(function()
+          local bufs = waiting or {}
+          waiting = nil
+          for _, b in ipairs(bufs) do
+            if vim.api.nvim_buf_is_valid(b) then
+              linemap.refresh(b)
+            end
+          end
+        end, 1)
+      end })
+    end
+    if not vim.tbl_contains(waiting, buf) then
+      table.insert(waiting, buf)
+    end
+    return
+  end
+  linemap.refresh(buf)
 end
 
 local function create_autocmds()
@@ -26,7 +51,9 @@ local function create_autocmds()
     group = group,
     callback = function(ev)
       local map = linemap.maps[ev.buf]
-      if ev.event ~= "BufEnter" or not map or map.tick ~= vim.api.nvim_buf_get_changedtick(ev.buf) then
+      -- A write whose map is current needs no new map (the hub's TopologyChanged re-maps the
+      -- buffer when the index learns its ids).
+      if ev.event == "FileType" or not map or map.tick ~= vim.api.nvim_buf_get_changedtick(ev.buf) then
         attach(ev.buf)
       else
         linemap.track()
@@ -51,12 +78,7 @@ local function create_autocmds()
   })
   au("BufWinEnter", {
     group = group,
-    callback = function(ev)
-      local map = linemap.maps[ev.buf]
-      if map then
-        require("remora.ui.anchors").draw(ev.buf, map.anchors, require("remora.config").options.anchors.mode)
-      end
-    end,
+    callback = function(ev) require("remora.anchors").draw(ev.buf) end,
   })
   au("ColorScheme", {
     group = group,
@@ -74,18 +96,25 @@ end
 
 local function wire()
   local rpc = require("remora.rpc")
+  local notify = require("remora.notify")
   local events = require("remora.events")
   local panel = require("remora.panel")
   local linemap = require("remora.linemap")
+  local agent = require("remora.agent")
   rpc.on("events", events.receive)
   rpc.on("hub", function(payload)
-    vim.notify("(remora) " .. tostring(payload.message), payload.ok and vim.log.levels.INFO or vim.log.levels.ERROR)
+    notify.notify(payload.message, payload.ok and vim.log.levels.INFO or vim.log.levels.ERROR)
   end)
-  rpc.on("error", function(payload)
-    vim.notify("(remora) " .. tostring(payload.message), vim.log.levels.ERROR)
-  end)
+  rpc.on("error", function(payload) notify.error(payload.message) end)
   events.on(function(list, root)
     panel.on_events(list)
+    -- Proposals made or settled by another process (the CLI, another Neovim): signs, notices.
+    for _, event in ipairs(list) do
+      if event.type == "RewriteProposal" or event.type == "RewriteApplied" or event.type == "RewriteRejected" then
+        agent.fetch_pending(root)
+        break
+      end
+    end
     -- Topology changes of a loaded file: its ids may have become known; re-map it.
     for _, event in ipairs(list) do
       if event.type == "TopologyChanged" then
@@ -99,16 +128,34 @@ local function wire()
     end
   end)
   linemap.on_change(panel.set_node)
+  linemap.on_map(function(buf, map)
+    local anchors = require("remora.anchors")
+    anchors.draw(buf)
+    anchors.on_map(buf, map)
+  end)
+  linemap.on_map(agent.on_map)
+  linemap.on_map(function(_, map)
+    require("remora.hub").watch(map.root)
+    require("remora.config_watch").watch(map.root)
+  end)
+  linemap.on_map(panel.on_map)
+  linemap.on_map(function(buf, map) require("remora.diagnostics").show(buf, map) end)
   -- The agent runtime: chat, proposals, tools, ghost nodes.
-  local agent = require("remora.agent")
   rpc.on("agent", agent.on_agent)
   rpc.on("stream", agent.on_stream)
+  agent.on_agent_event(function(payload) require("remora.ghost").on_agent(payload) end)
   agent.on_change(panel.on_agent)
-  panel.add_section("agent", require("remora.agent_panel").section)
-  require("remora.actions").register()
+  agent.on_change(function(id) require("remora.diff").on_agent(id) end)
+  linemap.on_map(function(buf) require("remora.diff").on_map(buf) end)
+  panel.add_section("agent", require("remora.panel.agent").section)
+  local actions = require("remora.actions")
+  panel.add_keys(actions.panel_keys())
+  require("remora.diff").handlers = { accept = actions.accept_proposal, reject = actions.reject_proposal }
 end
 
 --- Configure Remora. Raises "(remora) setup: ..." naming a bad option.
+---@param opts? table see |remora-options|
+---@return table options
 function M.setup(opts)
   local options = require("remora.config").set(opts)
   require("remora.ui.highlights").define()
@@ -134,11 +181,15 @@ function M.ensure_setup()
 end
 
 -- Public API (documented in :help remora-lua).
+---@return table? node the line-map entry of the node under the cursor
 function M.current_node()
   local current = require("remora.linemap").current
   return current and current.node or nil
 end
 
+---@param buf integer
+---@param lnum integer
+---@return table? node
 function M.node_at(buf, lnum)
   return (require("remora.linemap").node_at(buf, lnum))
 end

@@ -3,6 +3,8 @@ local M = {}
 
 local cache = {} -- buffer name -> root or false
 
+--- The project root of `path` (the nearest directory holding .remora/), or nil.
+---@param path string
 function M.root_of_path(path)
   if path == nil or path == "" then
     return nil
@@ -11,7 +13,7 @@ function M.root_of_path(path)
   if hit == nil then
     hit = vim.fs.root(path, ".remora") or false
     if hit then
-      hit = vim.fn.resolve(hit)
+      hit = (vim.fn.resolve(vim.fn.fnamemodify(hit, ":p")):gsub("/$", ""))
     end
     cache[path] = hit
   end
@@ -26,6 +28,7 @@ function M.root(buf)
   return M.root_of_path(vim.api.nvim_buf_get_name(buf))
 end
 
+--- Forget the cached roots (after :Remora index).
 function M.forget()
   cache = {}
 end

@@ -1,6 +1,7 @@
 -- Lua <-> Python: synchronous calls for quick requests, notifications + callbacks for the
 -- rest, and events pushed from Python. Never parses JSON, never spawns curl.
 local host = require("remora.host")
+local notify = require("remora.notify")
 
 local M = {}
 
@@ -15,6 +16,9 @@ local function nilify(value)
   return value
 end
 
+---@param method string
+---@param params? table
+---@return any
 --- Synchronous request (only for what takes a few ms). Raises "(remora) ..." on failure.
 function M.call(method, params)
   host.ensure()
@@ -32,6 +36,10 @@ function M.call(method, params)
 end
 
 --- Asynchronous request: `callback(result, err)` runs when Python replies.
+---@param method string
+---@param params? table
+---@param callback fun(result: any, err: string?)
+---@return integer? id
 function M.request(method, params, callback)
   local ok, err = pcall(host.ensure)
   if not ok then
@@ -49,6 +57,10 @@ function M.request(method, params, callback)
   return id
 end
 
+--- Called by Python with the answer to request `id`.
+---@param id string
+---@param result any
+---@param err any
 function M._reply(id, result, err)
   local callback = M.pending[id]
   M.pending[id] = nil
@@ -58,17 +70,22 @@ function M._reply(id, result, err)
   end
 end
 
---- Listen to pushes of `kind` ("events", "hub", "error").
+--- Listen to pushes of `kind` ("events", "hub", "error", "agent", "stream").
+---@param kind string
+---@param fn fun(payload: table)
 function M.on(kind, fn)
   M.listeners[kind] = M.listeners[kind] or {}
   table.insert(M.listeners[kind], fn)
 end
 
+--- Called by Python to push `payload` of `kind` to the listeners.
+---@param kind string
+---@param payload any
 function M._push(kind, payload)
   for _, fn in ipairs(M.listeners[kind] or {}) do
     local ok, err = pcall(fn, payload)
     if not ok then
-      vim.notify("(remora) " .. kind .. " listener failed: " .. tostring(err), vim.log.levels.ERROR)
+      notify.error(kind .. " listener failed: " .. notify.message(err))
     end
   end
 end

@@ -1,6 +1,8 @@
 -- :Remora serve [start|stop|open|status]: the HTTP + SSE service and dashboard (`remora serve`)
 -- of the current project, run as a job of this Neovim; the dashboard opens with vim.ui.open.
 -- Registered into :Remora by plugin/remora_serve.lua (commands.register).
+local notify = require("remora.notify")
+
 local M = {}
 
 M.ACTIONS = { "toggle", "start", "stop", "open", "status" }
@@ -56,11 +58,11 @@ function M.start(root, opts)
       if data and data:find("remora: serving", 1, true) and not entry.ready then
         entry.ready = true
         vim.schedule(function()
-          vim.notify("(remora) dashboard: http://127.0.0.1:" .. port .. "/", vim.log.levels.INFO)
+          notify.notify("(remora) dashboard: http://127.0.0.1:" .. port .. "/", vim.log.levels.INFO)
           if opts.open ~= false then
             local ok, err = pcall(M.open, root)
             if not ok then
-              vim.notify(tostring(err), vim.log.levels.ERROR)
+              notify.notify(tostring(err), vim.log.levels.ERROR)
             end
           end
         end)
@@ -71,7 +73,7 @@ function M.start(root, opts)
       if M.jobs[root] == entry then
         M.jobs[root] = nil
         if done.code ~= 0 and not entry.stopping then
-          vim.notify(("(remora) remora serve exited %d: %s"):format(done.code, vim.trim(done.stderr or "")),
+          notify.notify(("(remora) remora serve exited %d: %s"):format(done.code, vim.trim(done.stderr or "")),
             vim.log.levels.ERROR)
         end
       end
@@ -82,13 +84,13 @@ end
 function M.stop(root)
   local entry = M.jobs[root]
   if not entry then
-    vim.notify("(remora) the service of " .. root .. " is not running", vim.log.levels.INFO)
+    notify.notify("(remora) the service of " .. root .. " is not running", vim.log.levels.INFO)
     return
   end
   entry.stopping = true
   entry.job:kill(15)
   M.jobs[root] = nil
-  vim.notify("(remora) service stopped", vim.log.levels.INFO)
+  notify.notify("(remora) service stopped", vim.log.levels.INFO)
 end
 
 function M.run(action, root)
@@ -107,7 +109,7 @@ function M.run(action, root)
     M.open(root)
   else
     local entry = M.jobs[root]
-    vim.notify(entry and ("(remora) serving on http://127.0.0.1:" .. entry.port .. "/") or "(remora) not serving",
+    notify.notify(entry and ("(remora) serving on http://127.0.0.1:" .. entry.port .. "/") or "(remora) not serving",
       vim.log.levels.INFO)
   end
 end

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
+from remora_core import live_buffers
 from remora_core.agents.context import AgentContext, AsyncProposalSink
 from remora_core.agents.drafts import draft_new_node, draft_rewrite
 from remora_core.agents.errors import AgentError, ProposalError
@@ -48,6 +49,9 @@ class CoreTools:
         return row
 
     def _file_text(self, row: NodeRow) -> str:
+        live = live_buffers.text(self.context.root, row.file_path)  # the editor's unsaved buffer
+        if live is not None:
+            return live
         path = self.context.root / row.file_path
         try:
             return path.read_bytes().decode("utf-8")

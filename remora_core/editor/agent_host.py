@@ -103,6 +103,15 @@ class AgentHost:
             task.cancel()
         self.services.clear()
 
+    def forget(self, root: Path) -> None:
+        """Drop ``root``'s runtime (its configuration changed): the next request builds it again.
+        Turns already running finish with the old one."""
+        stop = self.stops.pop(root, None)
+        if stop is not None:
+            stop.set()
+        self.services.pop(root, None)
+        self.models.pop(root, None)
+
     # -- services ----------------------------------------------------------------------
     def service(self, params: dict[str, Any]) -> AgentService:
         raw = params.get("root")
@@ -150,8 +159,17 @@ class AgentHost:
         self._spawn(service.wait(correlation_id))
 
     # -- requests (the host's loop) --------------------------------------------------------
+    def _live(self, service: AgentService, params: dict[str, Any]) -> None:
+        """The editor's modified buffers become the project's current text for agents."""
+        if "buffers" in params:
+            from remora_core import live_buffers
+
+            buffers = params.get("buffers")
+            live_buffers.replace(service.root, buffers if isinstance(buffers, dict) else None)
+
     async def do_chat(self, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service(params)
+        self._live(service, params)
         correlation_id = await service.achat(str(params.get("id", "")), str(params.get("message", "")))
         self._run(service, correlation_id)
         return {"correlation_id": correlation_id}
@@ -193,6 +211,7 @@ class AgentHost:
         from remora_core.editor.agent_views import reject
 
         service = self.service(params)
+        self._live(service, params)
         result = reject(service, str(params.get("proposal", "")), str(params.get("feedback", "")))
         if result["correlation_id"]:
             self._run(service, result["correlation_id"])
@@ -227,6 +246,7 @@ class AgentHost:
         engine places the new node; the older form names ``target`` / ``container`` /
         ``insert_after`` itself."""
         service = self.service(params)
+        self._live(service, params)
         if "target" not in params:
             lines = params.get("lines")
             ghost = service.ghost(

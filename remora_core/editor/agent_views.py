@@ -23,6 +23,7 @@ HISTORY_TYPES = (
     "RewriteProposal",
     "RewriteApplied",
     "RewriteRejected",
+    "AgentMessage",  # a caller's request to this node (its agent_id is the receiver)
 )
 HISTORY_LIMIT = 30
 
@@ -64,6 +65,8 @@ def history(service: AgentService, node_id: str, limit: int = HISTORY_LIMIT) -> 
             role, text = "proposal", f"{getattr(event, 'proposal_id', '')} proposed"
         elif event_type == "RewriteApplied":
             role, text = "proposal", f"{getattr(event, 'proposal_id', '')} applied"
+        elif event_type == "AgentMessage":
+            role, text = "caller", f"{getattr(event, 'from_agent', '')} asks: {getattr(event, 'message', '')}"
         else:
             role, text = (
                 "you",

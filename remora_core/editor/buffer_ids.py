@@ -96,7 +96,12 @@ def anchor_line_edits(
     Replacements come bottom-up first; the file-anchor insertion, if any, comes last.
     """
     data = "\n".join(lines).encode("utf-8")
-    result = buffer_ids(data, rel_path, root, store)
+    return edits_for(buffer_ids(data, rel_path, root, store), lines, column)
+
+
+def edits_for(result: BufferIds, lines: Sequence[str], column: int = DEFAULT_ANCHOR_COLUMN) -> list[LineEdit]:
+    """The anchor edits of an already parsed buffer (``result`` from ``buffer_ids`` of ``lines``):
+    the line map computes them with its own parse, so a save needs no parse at all."""
     parsed = result.parsed
     if parsed.syntax_error or not result.ids.edits:
         return []

@@ -3,18 +3,32 @@
 One entry per node, in document order (parents before children): 1-based start line
 (decorators included), def line, end line, id (``None`` for a new node that has no anchor
 and no stored match yet), type, name, qualname, parent index. Plus the anchor comments'
-positions so the UI can dim or conceal them without searching the buffer itself.
+positions so the UI can dim or conceal them without searching the buffer itself, the index
+problems (syntax errors) as diagnostics, and the anchor edits a save must apply.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from remora_core.editor.buffer_ids import buffer_ids
-from remora_core.parsing.anchors import FILE_ANCHOR_RE, NODE_ANCHOR_RE
+from remora_core.editor.buffer_ids import buffer_ids, edits_for
+from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN, FILE_ANCHOR_RE, NODE_ANCHOR_RE
 from remora_core.store.store import Store
+
+_WHERE = re.compile(r"at line (\d+), column (\d+)")
+
+
+def problem_entries(problems: Sequence[str]) -> list[dict[str, Any]]:
+    """Index problems as diagnostics: 1-based line, 0-based column, message (line 1 when unknown)."""
+    entries: list[dict[str, Any]] = []
+    for problem in problems:
+        found = _WHERE.search(problem)
+        line, col = (int(found.group(1)), int(found.group(2)) - 1) if found else (1, 0)
+        entries.append({"line": line, "col": col, "message": problem})
+    return entries
 
 
 def _anchor_span(line: str, file_anchor: bool) -> tuple[int, int] | None:
@@ -32,8 +46,11 @@ def _anchor_span(line: str, file_anchor: bool) -> tuple[int, int] | None:
     return start, found[-1].end()
 
 
-def line_map(lines: Sequence[str], rel_path: str, root: Path, store: Store | None) -> dict[str, Any]:
-    """The line map of a buffer (see the module docstring); plain data, ready for msgpack."""
+def line_map(
+    lines: Sequence[str], rel_path: str, root: Path, store: Store | None, column: int = DEFAULT_ANCHOR_COLUMN
+) -> dict[str, Any]:
+    """The line map of a buffer (see the module docstring); plain data, ready for msgpack. Also the
+    anchor edits the buffer lacks (``edits``), so BufWritePre applies them without a parse."""
     data = "\n".join(lines).encode("utf-8")
     result = buffer_ids(data, rel_path, root, store)
     parsed, ids, known = result.parsed, result.ids, result.known
@@ -81,4 +98,6 @@ def line_map(lines: Sequence[str], rel_path: str, root: Path, store: Store | Non
         "nodes": nodes,
         "anchors": anchors,
         "syntax_error": parsed.syntax_error,
+        "problems": problem_entries(parsed.problems),
+        "edits": [edit.as_dict() for edit in edits_for(result, lines, column)],
     }

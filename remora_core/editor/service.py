@@ -71,6 +71,7 @@ class EditorService:
             "events": self.events,
             "hub": self.hub,
             "index": self.index,
+            "reload_config": self.reload_config,
         }
         self.agents: AgentHost | None = None
         self.push: Push = lambda kind, payload: None
@@ -156,7 +157,8 @@ class EditorService:
     def linemap(self, params: dict[str, Any]) -> dict[str, Any]:
         root = _root(params)
         rel = _rel(root, str(params.get("path", "")))
-        result = line_map(params.get("lines") or [], rel, root, self.store(root))
+        column = self.config(root).index.anchor_column
+        result = line_map(params.get("lines") or [], rel, root, self.store(root), column)
         result["buf"] = params.get("buf")
         result["tick"] = params.get("tick")
         result["root"] = str(root)
@@ -220,6 +222,19 @@ class EditorService:
         self.configs.pop(root, None)
         first = output.splitlines()[0] if output else "indexed"
         return {"code": done.returncode, "output": output, "message": first}
+
+    def reload_config(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Read ``.remora/config.toml`` again (it changed). A bad edit keeps the last good config and
+        says why; a good one replaces it, and the agent runtime of the root starts over with it."""
+        root = _root(params)
+        try:
+            config = load_config(root)
+        except RemoraError as error:
+            return {"ok": False, "message": f"{error} (the last good configuration stays in use)"}
+        self.configs[root] = config
+        if self.agents is not None:
+            self.agents.forget(root)
+        return {"ok": True, "message": f"configuration of {str(root)!r} reloaded"}
 
     def needs_hub(self, root: Path) -> bool:
         """True the first time a root is seen while its hub is not running."""

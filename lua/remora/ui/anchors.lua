@@ -1,10 +1,42 @@
--- Drawing anchors dimmed (highlight RemoraAnchor) or concealed, with extmarks.
+-- Drawing anchor comments with extmarks: "compact" (padding + anchor concealed, the id as dim
+-- virtual text after the code or at the right edge), "conceal" (hidden), "dim" (highlighted in place) or "none".
+-- The file anchor (`# remora-file: ...` on its own line) is hidden as a whole line when
+-- concealed (conceal_lines, Neovim 0.11), so it does not show as a blank line.
 local M = {}
 
 M.ns = vim.api.nvim_create_namespace("remora.anchors")
 
---- `anchors`: { {lnum (1-based), start_col, end_col}, ... } byte columns.
-function M.draw(buf, anchors, mode)
+local HIDES = { compact = true, conceal = true }
+
+--- Set the window options a hiding mode needs in every window showing `buf`.
+---@param buf integer
+---@param mode string
+---@param nowrap boolean
+function M.set_window_options(buf, mode, nowrap)
+  if not HIDES[mode] then
+    return
+  end
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_buf(win) == buf then
+      if vim.wo[win].conceallevel < 2 then
+        vim.wo[win][0].conceallevel = 2
+      end
+      -- Neovim 0.11 still lays concealed text out (neovim#14409): a def line whose hidden
+      -- anchor ends at column 150 would take two screen lines in a narrower window.
+      if nowrap and vim.wo[win].wrap then
+        vim.wo[win][0].wrap = false
+      end
+    end
+  end
+end
+
+--- `anchors`: { {lnum (1-based), start_col, end_col, id?, file?}, ... } byte columns.
+---@param buf integer
+---@param anchors table[]?
+---@param mode string "compact" | "conceal" | "dim" | "none"
+---@param nowrap? boolean
+---@param id_position? string "eol" | "right" | "none" (compact mode)
+function M.draw(buf, anchors, mode, nowrap, id_position)
   local api = vim.api
   if not api.nvim_buf_is_valid(buf) then
     return
@@ -18,22 +50,29 @@ function M.draw(buf, anchors, mode)
     local row = anchor[1] - 1
     if row < line_count then
       local opts = { end_col = anchor[3], hl_group = "RemoraAnchor", priority = 90, strict = false }
-      if mode == "conceal" then
+      local whole_line = anchor[2] == 0
+      if HIDES[mode] then
         opts.conceal = ""
+        if whole_line then
+          opts.conceal_lines = ""
+        elseif mode == "compact" and id_position ~= "none" then
+          local line = api.nvim_buf_get_lines(buf, row, row + 1, false)[1] or ""
+          local id = line:sub(anchor[2] + 1, anchor[3]):match("rm_[a-z0-9]+")
+          if id then
+            opts.virt_text = { { id, "RemoraAnchorId" } }
+            opts.virt_text_pos = id_position == "right" and "right_align" or "eol"
+            opts.virt_text_hide = true
+          end
+        end
       end
       pcall(api.nvim_buf_set_extmark, buf, M.ns, row, anchor[2], opts)
     end
   end
-  if mode == "conceal" then
-    for _, win in ipairs(api.nvim_list_wins()) do
-      if api.nvim_win_get_buf(win) == buf and vim.wo[win].conceallevel < 2 then
-        vim.wo[win][0].conceallevel = 2
-      end
-    end
-  end
+  M.set_window_options(buf, mode, nowrap ~= false)
 end
 
 --- Marks currently drawn in `buf` (tests and the health check read this).
+---@param buf integer
 function M.marks(buf)
   return vim.api.nvim_buf_get_extmarks(buf, M.ns, 0, -1, { details = true })
 end

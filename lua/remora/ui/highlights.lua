@@ -3,6 +3,10 @@ local M = {}
 
 M.groups = {
   RemoraAnchor = { link = "NonText" }, -- anchor comments when dimmed
+  RemoraAnchorId = { link = "NonText" }, -- the id at the right edge (anchors.mode = "compact")
+  RemoraDiffInlineAdd = { link = "DiffAdd" }, -- inline diff: added lines in the code buffer
+  RemoraDiffInlineDelete = { link = "DiffDelete" }, -- inline diff: removed lines (virtual lines)
+  RemoraDiffInlineHint = { link = "DiagnosticHint" }, -- inline diff: the key hint line
   RemoraPanelId = { link = "Identifier" },
   RemoraPanelTitle = { link = "Title" },
   RemoraPanelHeader = { link = "Label" },
@@ -26,6 +30,7 @@ M.groups = {
   RemoraFormButton = { link = "PmenuSel" },
 }
 
+--- Define the highlight groups (default = true: colorschemes win).
 function M.define()
   for name, spec in pairs(M.groups) do
     vim.api.nvim_set_hl(0, name, vim.tbl_extend("force", spec, { default = true }))

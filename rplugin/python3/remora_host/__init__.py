@@ -55,8 +55,10 @@ class RemoraHost:
         self.service = EditorService()
         self.follower = RootsFollower(self._events, self._follow_error)
         self.poller: asyncio.Task[None] | None = None
-        # The agent runtime: imported now in a background thread (openai is slow to import).
-        self.service.start_agents(lambda kind, payload: nvim.async_call(self._push, kind, payload))
+        # The agent runtime imports openai (~1 s) in a background thread. It starts after the first
+        # line map is answered (or with the first agent request): at start-up the import would
+        # compete for the GIL with the line map the user waits for.
+        self.service.push = lambda kind, payload: nvim.async_call(self._push, kind, payload)
 
     # -- entry points -------------------------------------------------------------------
     @pynvim.function("RemoraCall", sync=True)
@@ -86,6 +88,8 @@ class RemoraHost:
         self._reply(request, result, None)
         if method == "linemap":
             self._watch(Path(result["root"]), bool(params.get("hub_autostart")))
+            if self.service.agents is None:
+                self.service.start_agents(self.service.push)
 
     # -- helpers -------------------------------------------------------------------------
     def _reply(self, request: Any, result: Any, error: str | None) -> None:

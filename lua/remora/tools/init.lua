@@ -1,16 +1,27 @@
 -- :Remora tools: pick one of the node's tools (core + extension), fill the form generated from
 -- its JSON schema, Execute calls it as the human; the result goes to the panel.
-local forms = require("remora.forms")
+local forms = require("remora.tools.forms")
 local rpc = require("remora.rpc")
+local text = require("remora.text")
+local agent = require("remora.agent")
+local notify_mod = require("remora.notify")
+local view = require("remora.tools.view")
 
 local M = {}
 
 M.current = nil -- { ctx, form }
 M.model = { lines = {}, hls = {}, targets = {} }
+M.MULTILINE = { new_source = true, source = true } -- fields edited in the text box (python)
 
-local function notify(text, level)
-  require("remora.agent").notify(text, level)
+local function notify(message, level)
+  notify_mod.notify(message, level)
 end
+
+view.keys = {
+  { "<CR>", function() M.activate(vim.api.nvim_win_get_cursor(0)[1]) end, "Remora: edit the field / run" },
+  { "q", function() M.close() end, "Remora: close the form" },
+  { "<Esc>", function() M.close() end, "Remora: close the form" },
+}
 
 local function first_line(text)
   return vim.split(text or "", "\n", { plain = true })[1]
@@ -19,16 +30,10 @@ end
 --- The render model of the open form.
 function M.build(current)
   local form, ctx = current.form, current.ctx
-  local lines, hls, targets = {}, {}, {}
-  local function add(text, group, target)
-    lines[#lines + 1] = text
-    if group then
-      hls[#hls + 1] = { #lines - 1, 0, #text, group }
-    end
-    targets[#lines] = target
-  end
+  local b = text.builder(view.WIDTH)
+  local add = b:adder()
   add((" Tool %s of %s"):format(form.tool.name, ctx.id), "RemoraPanelTitle")
-  for _, line in ipairs(require("remora.agent_panel").wrap(first_line(form.tool.description), 58)) do
+  for _, line in ipairs(text.wrap(form.tool.description, 58)) do
     add(" " .. line, "RemoraPanelMuted")
   end
   add("")
@@ -47,8 +52,8 @@ function M.build(current)
       shown = value ~= nil and ("‹" .. tostring(value) .. "›  (" .. table.concat(vim.tbl_map(tostring, field.choices), " | ") .. ")")
         or ("(choose: " .. table.concat(vim.tbl_map(tostring, field.choices), " | ") .. ")")
     else
-      local text = forms.show(field, value)
-      shown = text ~= "" and text or "(empty)"
+      local typed = forms.show(field, value)
+      shown = typed ~= "" and typed or "(empty)"
     end
     add("   " .. shown, value == nil and "RemoraPanelMuted" or nil, target)
     if form.errors[field.name] then
@@ -62,25 +67,30 @@ function M.build(current)
     add(" " .. form.message, form.message:match("^fix") and "RemoraFormError" or "RemoraPanelMuted")
   end
   add(" <CR> edit / toggle / run   q cancel", "RemoraPanelHint")
-  return { lines = lines, hls = hls, targets = targets }
+  return b:model()
 end
 
+--- Draw the open form again.
 function M.render()
   if not M.current then
     return
   end
   M.model = M.build(M.current)
-  require("remora.ui.form").draw(M.model)
+  view.draw(M.model)
 end
 
 local function open_form(ctx, tool)
   M.current = { ctx = ctx, form = forms.new(tool) }
   M.model = M.build(M.current)
-  require("remora.ui.form").open(M.model)
+  view.open(M.model)
 end
 
 --- Open the tool list (or the form of `name`) for the node of `ctx` ({ root, id }).
-function M.open(ctx, name)
+---@param ctx table { root, id }
+---@param name? string
+---@param on_result? fun() called after a tool ran (the result is in remora.agent.tool_result)
+function M.open(ctx, name, on_result)
+  M.on_result = on_result
   rpc.request("agent_tools", { root = ctx.root, id = ctx.id }, function(list, err)
     if err then
       notify(err, vim.log.levels.ERROR)
@@ -140,12 +150,25 @@ function M.activate(lnum)
           M.render()
         end
       end)
+    elseif M.MULTILINE[field.name] and field.kind == "string" then
+      require("remora.input").open({
+        title = ("%s of %s"):format(field.name, form.tool.name),
+        text = forms.show(field, form.values[field.name]),
+        filetype = "python",
+        on_submit = function(typed)
+          if M.current == current then
+            forms.set(form, field.name, typed)
+            view.focus()
+            M.render()
+          end
+        end,
+      })
     else
       local hint = field.kind == "list" and " (comma-separated)" or ""
       vim.ui.input({ prompt = ("%s (%s)%s: "):format(field.name, field.kind, hint),
-        default = forms.show(field, form.values[field.name]) }, function(text)
-        if text ~= nil and M.current == current then
-          forms.set(form, field.name, text)
+        default = forms.show(field, form.values[field.name]) }, function(typed)
+        if typed ~= nil and M.current == current then
+          forms.set(form, field.name, typed)
           M.render()
         end
       end)
@@ -153,6 +176,7 @@ function M.activate(lnum)
   end
 end
 
+--- Validate the form and call the tool as the human; the result goes to the panel.
 function M.execute()
   local current = M.current
   if not current then
@@ -169,7 +193,6 @@ function M.execute()
   M.render()
   rpc.request("agent_tool_call", { root = ctx.root, id = ctx.id, tool = form.tool.name, arguments = args },
     function(result, err)
-      local agent = require("remora.agent")
       if err then
         agent.tool_result = { node = ctx.id, tool = form.tool.name, ok = false, text = err }
       else
@@ -178,19 +201,19 @@ function M.execute()
       if M.current == current then
         M.close()
       end
-      local panel = require("remora.panel")
-      if not panel.is_open() then
-        panel.open()
+      if M.on_result then
+        M.on_result()
       end
-      panel.render()
+      agent.changed(ctx.id)
       notify(("tool %s: %s"):format(form.tool.name, agent.tool_result.ok and "done (see the panel)" or "failed"),
         agent.tool_result.ok and vim.log.levels.INFO or vim.log.levels.WARN)
     end)
 end
 
+--- Close the form.
 function M.close()
   M.current = nil
-  require("remora.ui.form").close()
+  view.close()
 end
 
 return M

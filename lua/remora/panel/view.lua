@@ -1,5 +1,7 @@
--- The side panel's window and buffer: create, draw a render model, close, jump. No decisions.
+-- The side panel's window and buffer: create, draw a render model, close, jump. No decisions,
+-- no RPC: the keys and what they do are handed in by the controller (remora.panel).
 local api = vim.api
+local text = require("remora.text")
 
 local M = {}
 
@@ -21,6 +23,10 @@ local WIN_OPTIONS = {
   colorcolumn = "",
 }
 
+M.keys = {} -- { {lhs, fn, desc}, ... } set by the controller before the first draw
+
+--- The panel's scratch buffer (created on first use, with the keys in `M.keys`).
+---@return integer
 function M.buffer()
   if M.buf and api.nvim_buf_is_valid(M.buf) then
     return M.buf
@@ -40,19 +46,7 @@ function M.buffer()
       syntax region RemoraDiffCode start=/^ [+-]\zs/ end=/$/ oneline keepend contains=@RemoraPython
     ]])
   end)
-  local function map(lhs, fn, desc)
-    vim.keymap.set("n", lhs, fn, { buffer = buf, nowait = true, silent = true, desc = desc })
-  end
-  map("<CR>", function() require("remora.panel").jump_at_cursor() end, "Remora: jump to the node under the cursor")
-  map("q", function() require("remora.panel").close() end, "Remora: close the panel")
-  map("r", function() require("remora.panel").refresh() end, "Remora: refresh the panel")
-  local actions = function(name) return function() require("remora.actions")[name]() end end
-  map("c", actions("chat"), "Remora: chat with the node")
-  map("S", actions("stop"), "Remora: stop the node's running turn")
-  map("a", actions("accept"), "Remora: accept the proposal (kept hunks)")
-  map("x", actions("reject"), "Remora: reject the proposal with feedback")
-  map("s", actions("toggle_hunk"), "Remora: skip / keep the hunk under the cursor")
-  map("t", actions("tools"), "Remora: the node's tools")
+  text.map_keys(buf, M.keys)
   M.buf = buf
   return buf
 end
@@ -70,10 +64,14 @@ function M.win()
   return nil
 end
 
+--- True when `win` shows the panel.
+---@param win integer
 function M.is_panel_win(win)
   return M.buf ~= nil and api.nvim_win_is_valid(win) and api.nvim_win_get_buf(win) == M.buf
 end
 
+--- Open the panel split (`width` columns) without focusing it; its window.
+---@param width integer
 function M.open(width)
   local win = M.win()
   if win then
@@ -86,6 +84,7 @@ function M.open(width)
   return win
 end
 
+--- Close the panel window (leaving an empty window when it is the last).
 function M.close()
   local win = M.win()
   if not win then
@@ -98,17 +97,11 @@ function M.close()
   api.nvim_win_close(win, false)
 end
 
---- model: { lines = {string}, hls = {{row, col_start, col_end, group}} }.
+--- Draw `model` (see remora.text) and keep the panel `width` columns wide.
+---@param model remora.Model
+---@param width? integer
 function M.draw(model, width)
-  local buf = M.buffer()
-  vim.bo[buf].modifiable = true
-  api.nvim_buf_set_lines(buf, 0, -1, false, model.lines)
-  vim.bo[buf].modifiable = false
-  vim.bo[buf].modified = false
-  api.nvim_buf_clear_namespace(buf, M.ns, 0, -1)
-  for _, hl in ipairs(model.hls) do
-    api.nvim_buf_set_extmark(buf, M.ns, hl[1], hl[2], { end_col = hl[3], hl_group = hl[4], strict = false })
-  end
+  text.draw(M.buffer(), M.ns, model)
   local win = M.win()
   if win and width and api.nvim_win_get_width(win) ~= width and #api.nvim_tabpage_list_wins(0) > 1 then
     api.nvim_win_set_width(win, width)

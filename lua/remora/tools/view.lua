@@ -1,11 +1,13 @@
--- The tool form's floating window: draw a render model, <CR> / q keys. No decisions.
+-- The tool form's floating window: draw a render model; the keys come from the controller.
 local api = vim.api
+local text = require("remora.text")
 
 local M = {}
 
 M.ns = api.nvim_create_namespace("remora.form")
 M.buf, M.win = nil, nil
 M.WIDTH = 62
+M.keys = {} -- { {lhs, fn, desc}, ... } set by remora.tools
 
 local function buffer()
   if M.buf and api.nvim_buf_is_valid(M.buf) then
@@ -17,35 +19,26 @@ local function buffer()
   vim.bo[buf].swapfile = false
   vim.bo[buf].modifiable = false
   vim.bo[buf].filetype = "remora-form"
-  local function map(lhs, fn, desc)
-    vim.keymap.set("n", lhs, fn, { buffer = buf, nowait = true, silent = true, desc = desc })
-  end
-  map("<CR>", function() require("remora.tools").activate(api.nvim_win_get_cursor(0)[1]) end,
-    "Remora: edit the field / run")
-  map("q", function() require("remora.tools").close() end, "Remora: close the form")
-  map("<Esc>", function() require("remora.tools").close() end, "Remora: close the form")
+  text.map_keys(buf, M.keys)
   M.buf = buf
   return buf
 end
 
+--- True while the form's float is open.
 function M.is_open()
   return M.win ~= nil and api.nvim_win_is_valid(M.win)
 end
 
+---@param model remora.Model
 function M.draw(model)
-  local buf = buffer()
-  vim.bo[buf].modifiable = true
-  api.nvim_buf_set_lines(buf, 0, -1, false, model.lines)
-  vim.bo[buf].modifiable = false
-  api.nvim_buf_clear_namespace(buf, M.ns, 0, -1)
-  for _, hl in ipairs(model.hls) do
-    api.nvim_buf_set_extmark(buf, M.ns, hl[1], hl[2], { end_col = hl[3], hl_group = hl[4], strict = false })
-  end
+  text.draw(buffer(), M.ns, model)
   if M.is_open() then
     api.nvim_win_set_height(M.win, math.max(#model.lines, 1))
   end
 end
 
+--- Open (or re-place) the form's float showing `model`.
+---@param model remora.Model
 function M.open(model)
   M.draw(model)
   local height = math.max(#model.lines, 1)
@@ -67,6 +60,14 @@ function M.open(model)
   vim.wo[M.win].cursorline = true
 end
 
+--- Put the cursor back into the form (after the text box closed).
+function M.focus()
+  if M.is_open() then
+    api.nvim_set_current_win(M.win)
+  end
+end
+
+--- Close the form's float.
 function M.close()
   if M.is_open() then
     api.nvim_win_close(M.win, true)

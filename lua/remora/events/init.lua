@@ -6,6 +6,8 @@ M.by_node = {} -- id -> { summary, ... } oldest first
 M.recent = {} -- every pushed event, oldest first (last 200)
 M.listeners = {}
 
+--- `fn(events, root)` for every batch of pushed events.
+---@param fn function
 function M.on(fn)
   table.insert(M.listeners, fn)
 end
@@ -33,8 +35,29 @@ function M.receive(payload)
   end
 end
 
+---@param event table a summary { seq, time, type, text, nodes }
+---@return string
 function M.format(event)
   return ("%s %s %s"):format(os.date("%H:%M:%S", math.floor(event.time or 0)), event.type or "?", event.text or "")
+end
+
+--- :Remora events: the project's last 100 events in a scratch split.
+---@param root string
+function M.show(root)
+  require("remora.rpc").request("events", { root = root, limit = 100 }, function(events, err)
+    if err then
+      require("remora.notify").error(err)
+      return
+    end
+    local lines = {}
+    for _, event in ipairs(events or {}) do
+      lines[#lines + 1] = M.format(event)
+    end
+    if #lines == 0 then
+      lines = { "(no events yet)" }
+    end
+    require("remora.events.view").show(lines)
+  end)
 end
 
 return M

@@ -3,6 +3,9 @@
 -- can create the node there: the file's agent at module level, inside a class the agent of the
 -- method before the placeholder (a method's `propose_new_node` inserts into its class).
 local rpc = require("remora.rpc")
+local notify = require("remora.notify")
+local agent = require("remora.agent")
+local view = require("remora.ghost.view")
 
 local M = {}
 
@@ -10,6 +13,7 @@ M.active = nil -- { buf, root, id, lnum, container, target, insert_after, correl
 
 local ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
+--- A fresh ghost id (`ghost_` + 8 characters).
 function M.new_id()
   local out = {}
   for index = 1, 8 do
@@ -58,18 +62,16 @@ local function indent_for(buf, plan)
   return line:match("^%s*") .. "    "
 end
 
+--- :Remora ghost: place a ghost on the empty line under the cursor and ask for its instruction.
 function M.create()
-  local ui = require("remora.ui.ghost")
+  local ui = view
   local buf = vim.api.nvim_get_current_buf()
   local lnum = vim.api.nvim_win_get_cursor(0)[1]
   local text = vim.api.nvim_buf_get_lines(buf, lnum - 1, lnum, false)[1] or ""
   if vim.trim(text) ~= "" then
     error("(remora) :Remora ghost needs the cursor on an empty line", 0)
   end
-  local map = require("remora.linemap").maps[buf]
-  if not map then
-    error("(remora) this buffer is not a Python file of an indexed Remora project", 0)
-  end
+  local map = require("remora.linemap").wait(buf)
   local plan = M.plan(map, lnum)
   if not (plan.container.id and plan.target) then
     error("(remora) the enclosing node has no id yet: save the file so it gets anchored", 0)
@@ -96,12 +98,13 @@ function M.create()
     rpc.request("agent_ghost", {
       root = ghost.root, target = ghost.target, container = ghost.container,
       insert_after = ghost.insert_after, ghost = id, instruction = instruction,
+      buffers = agent.live_buffers(ghost.root),
     }, function(result, err)
       if not (M.active and M.active.id == id) then
         return
       end
       if err then
-        vim.notify(err, vim.log.levels.ERROR)
+        notify.error(err)
         M.cancel()
         return
       end
@@ -111,7 +114,6 @@ function M.create()
 end
 
 local function load_proposal(ghost, give_up)
-  local agent = require("remora.agent")
   rpc.request("agent_panel", {
     root = ghost.root, id = ghost.container,
     lines = vim.api.nvim_buf_is_valid(ghost.buf) and vim.api.nvim_buf_get_lines(ghost.buf, 0, -1, false) or nil,
@@ -122,15 +124,13 @@ local function load_proposal(ghost, give_up)
     for _, proposal in ipairs(result.proposals) do
       if proposal.correlation_id == ghost.correlation_id then
         ghost.proposal = proposal
-        require("remora.ui.ghost").status(ghost.buf, "proposal ready: :Remora accept / :Remora reject")
-        agent.data[ghost.container] = result
-        require("remora.panel").on_agent(ghost.container)
+        view.status(ghost.buf, "proposal ready: :Remora accept / :Remora reject")
+        agent.set_data(ghost.container, result)
         return
       end
     end
     if give_up then
-      vim.notify("(remora) the agent answered without proposing the new node; the ghost is removed",
-        vim.log.levels.WARN)
+      notify.warn("the agent answered without proposing the new node; the ghost is removed")
       M.cancel()
     end
   end)
@@ -155,7 +155,7 @@ function M.accepted(proposal)
   local ghost = M.active
   if ghost and ghost.proposal and ghost.proposal.id == proposal.id then
     M.active = nil
-    require("remora.ui.ghost").clear(ghost.buf)
+    view.clear(ghost.buf)
   end
 end
 
@@ -166,11 +166,11 @@ function M.cancel()
     return
   end
   M.active = nil
-  require("remora.ui.ghost").clear(ghost.buf)
+  view.clear(ghost.buf)
   if ghost.correlation_id then
     rpc.request("agent_cancel", { root = ghost.root, correlation_id = ghost.correlation_id }, function()
-      require("remora.agent").fetch_pending(ghost.root)
-      require("remora.panel").fetch_agent()
+      agent.fetch_pending(ghost.root)
+      agent.changed(ghost.container, true)
     end)
   end
 end

@@ -3,6 +3,7 @@
 -- approval / error). Lines only: remora.ui.panel draws them.
 local agent = require("remora.agent")
 local config = require("remora.config")
+local text = require("remora.text")
 
 local M = {}
 
@@ -11,37 +12,34 @@ local ROLE = {
   agent = { "agent: ", "RemoraChatAgent" },
   error = { "error: ", "RemoraPanelError" },
   proposal = { "· ", "RemoraPanelMuted" },
+  ghost = { "ghost: ", "RemoraChatHuman" },
+  caller = { "caller: ", "RemoraChatHuman" },
 }
 
---- Split `text` into display lines of at most `width` characters (newlines kept).
-function M.wrap(text, width)
-  local out = {}
-  for _, line in ipairs(vim.split(text or "", "\n", { plain = true })) do
-    if line == "" then
-      out[#out + 1] = ""
-    end
-    while #line > width do
-      local cut = line:sub(1, width + 1):match("^.*() ") -- the last space that keeps the piece short
-      if not cut or cut <= 1 then
-        cut = width + 1
-      end
-      out[#out + 1] = line:sub(1, cut - 1)
-      line = line:sub(cut):gsub("^ ", "")
-    end
-    if #line > 0 then
-      out[#out + 1] = line
-    end
-  end
-  return out
-end
+M.wrap = text.wrap
 
-local function say(add, prefix, text, group, width)
-  local lines = M.wrap(text, math.max(width - #prefix - 3, 10))
+local function say(add, prefix, said, group, width)
+  local lines = M.wrap(said, math.max(width - #prefix - 3, 10))
   for index, line in ipairs(lines) do
     add("   " .. (index == 1 and prefix or string.rep(" ", vim.fn.strdisplaywidth(prefix))) .. line, group)
   end
 end
 
+--- How a history item is shown: the internal request a ghost node sends is shown as what the
+--- user typed ("ghost: ..."), not as the prompt Remora wrote for the agent.
+---@param item table { role, text }
+---@return table role { prefix, group }
+---@return string text
+function M.shown_item(item)
+  local text = tostring(item.text or "")
+  if item.role == "you" and text:match("^The human placed a placeholder for a new node") then
+    return ROLE.ghost, text:match("What the new node must do: (.*)$") or text
+  end
+  return ROLE[item.role] or ROLE.agent, text
+end
+
+--- The panel status of a node's agent data: kind, text.
+---@param data any
 function M.status_of(data)
   local state = data and data.state
   if not state then
@@ -60,7 +58,7 @@ function M.status_of(data)
 end
 
 local function rule(add)
-  add(string.rep("─", 30), "RemoraPanelRule")
+  add(string.rep("─", math.max(config.options.panel.width - 1, 1)), "RemoraPanelRule")
 end
 
 local function proposal_lines(add, proposal)
@@ -108,8 +106,8 @@ function M.section(state, add)
     add("   (none yet: c to chat)", "RemoraPanelMuted")
   else
     for _, item in ipairs(data.history) do
-      local role = ROLE[item.role] or ROLE.agent
-      say(add, role[1], item.text, role[2], width)
+      local role, said = M.shown_item(item)
+      say(add, role[1], said, role[2], width)
     end
   end
   local streamed = agent.stream[node.id]

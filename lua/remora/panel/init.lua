@@ -3,7 +3,11 @@
 -- seams): a section is fn(state, add) called between the status and the event log.
 local config = require("remora.config")
 local rpc = require("remora.rpc")
-local ui = require("remora.ui.panel")
+local latest = require("remora.latest")
+local text = require("remora.text")
+local agent = require("remora.agent")
+local agent_section = require("remora.panel.agent")
+local ui = require("remora.panel.view")
 
 local M = {}
 
@@ -21,6 +25,17 @@ M.model = { lines = {}, hls = {}, targets = {} }
 M.sections = {}
 M.code_win = nil -- the code window the panel was opened from / last used
 
+ui.keys = {
+  { "<CR>", function() M.jump_at_cursor() end, "Remora: jump to the node under the cursor" },
+  { "q", function() M.close() end, "Remora: close the panel" },
+  { "r", function() M.refresh() end, "Remora: refresh the panel" },
+  -- The panel is read-only (u would be E21): undo in the code window, e.g. the last accept.
+  { "u", function() M.undo_in_code() end, "Remora: undo in the code window" },
+}
+
+--- Add (or replace) a panel section: `fn(state, add)` draws lines between the status and the event log.
+---@param name string
+---@param fn function
 function M.add_section(name, fn)
   for index, section in ipairs(M.sections) do
     if section.name == name then
@@ -45,24 +60,18 @@ local function short_path(state)
 end
 
 --- Build the render model (lines, highlights, jump targets) from the state.
+---@param state table
+---@return remora.Model
 function M.build(state)
-  local lines, hls, targets = {}, {}, {}
-  local function add(text, group, target)
-    lines[#lines + 1] = text
-    if group then
-      hls[#hls + 1] = { #lines - 1, 0, #text, group }
-    end
-    if target then
-      targets[#lines] = target
-    end
-  end
+  local b = text.builder(config.options.panel.width)
+  local add = b:adder()
   local function rule()
-    add(string.rep("─", 30), "RemoraPanelRule")
+    b:rule()
   end
   local function ref_line(prefix, ref)
-    local text = ("%s%s  %s %s"):format(prefix, ref.id, ref.type, ref.qualname or ref.name)
-    add(text, "RemoraPanelLink", { root = state.root, file = ref.file, line = ref.line, id = ref.id })
-    hls[#hls + 1] = { #lines - 1, #prefix, #prefix + #ref.id, "RemoraPanelId" }
+    local line = ("%s%s  %s %s"):format(prefix, ref.id, ref.type, ref.qualname or ref.name)
+    add(line, "RemoraPanelLink", { root = state.root, file = ref.file, line = ref.line, id = ref.id })
+    b:hl(#prefix, #prefix + #ref.id, "RemoraPanelId")
   end
 
   local node = state.node
@@ -116,7 +125,7 @@ function M.build(state)
     if #events == 0 or limit == 0 then
       add("   (none)", "RemoraPanelMuted")
     else
-      local format = require("remora.events").format
+      local format = require("remora.events").format -- a pure formatter
       for index = math.max(1, #events - limit + 1), #events do
         add("   " .. format(events[index]))
       end
@@ -127,9 +136,10 @@ function M.build(state)
     add(" c chat  S stop  t tools  a accept  x reject", "RemoraPanelHint")
   end
   add(" <CR> jump  r refresh  q close", "RemoraPanelHint")
-  return { lines = lines, hls = hls, targets = targets }
+  return b:model()
 end
 
+--- Build and draw the panel from its state.
 function M.render()
   M.model = M.build(M.state)
   ui.draw(M.model, config.options.panel.width)
@@ -143,11 +153,12 @@ end
 
 --- Status from the agent data of the shown node; a 1 s timer keeps "running Ns" current.
 local ticker = nil
+--- The status line from the shown node's agent data (a 1 s timer keeps "running Ns" current).
 function M.update_status()
   local node = M.state.node
-  local data = node and node.id and require("remora.agent").data[node.id]
-  local status, text = require("remora.agent_panel").status_of(data)
-  M.state.status, M.state.status_text = status, text
+  local data = node and node.id and agent.data[node.id]
+  local status, status_text = agent_section.status_of(data)
+  M.state.status, M.state.status_text = status, status_text
   if status == "running" and not ticker then
     ticker = vim.uv.new_timer()
     ticker:start(1000, 1000, vim.schedule_wrap(function()
@@ -184,45 +195,49 @@ end
 local function fetch_agent()
   local node = M.state.node
   if node and node.id and M.state.root then
-    require("remora.agent").fetch(M.state.root, node.id, short_path(M.state))
+    agent.fetch(M.state.root, node.id, short_path(M.state))
   end
 end
 M.fetch_agent = fetch_agent
 
+--- True when the panel is open in the current tab page.
 function M.is_open()
   return ui.win() ~= nil
 end
 
--- At most one node_info request in flight: a fast-moving cursor must not flood the host.
-local inflight = nil -- id being fetched
+-- "Latest request wins": at most one node_info request in flight; a fast-moving cursor must not
+-- flood the host, and a reply for a node no longer shown is dropped.
+local info_fetch = latest.new()
 local function fetch()
   local state = M.state
   local node = state.node
   if not (node and node.id and state.root) then
     return
   end
-  if inflight then
-    return -- the reply handler fetches again if the node changed meanwhile
-  end
-  local id = node.id
-  inflight = id
-  rpc.request("node_info", { root = state.root, id = id, limit = math.max(config.options.panel.events, 1) },
-    function(info, err)
-      inflight = nil
-      local now = M.state.node
-      if not (now and now.id == id) then
-        fetch()
-        return
-      end
-      M.state.info_id = id
-      if err then
-        M.state.info, M.state.error, M.state.events = nil, err, {}
-      else
-        M.state.info, M.state.error = info, nil
-        M.state.events = info.events or {}
-      end
-      M.render()
-    end)
+  info_fetch:run(function(done)
+    local now = M.state.node
+    if not (now and now.id and M.state.root) then
+      done()
+      return
+    end
+    local id = now.id
+    rpc.request("node_info", { root = M.state.root, id = id, limit = math.max(config.options.panel.events, 1) },
+      function(info, err)
+        done()
+        local shown = M.state.node
+        if not (shown and shown.id == id) then
+          return
+        end
+        M.state.info_id = id
+        if err then
+          M.state.info, M.state.error, M.state.events = nil, err, {}
+        else
+          M.state.info, M.state.error = info, nil
+          M.state.events = info.events or {}
+        end
+        M.render()
+      end)
+  end)
 end
 
 --- The node under the cursor changed (from remora.linemap).
@@ -252,6 +267,7 @@ function M.set_node(current)
   M.render()
 end
 
+--- Ask Python again for everything the panel shows.
 function M.refresh()
   M.state.info_id = nil
   fetch()
@@ -259,6 +275,7 @@ function M.refresh()
   M.render()
 end
 
+--- Open the panel for the node under the cursor.
 function M.open()
   local linemap = require("remora.linemap")
   local from = vim.api.nvim_get_current_win()
@@ -280,10 +297,12 @@ function M.open()
   M.render()
 end
 
+--- Close the panel.
 function M.close()
   ui.close()
 end
 
+--- Open or close the panel.
 function M.toggle()
   if M.is_open() then
     M.close()
@@ -302,6 +321,29 @@ function M.jump_at_cursor()
   local win = ui.code_window(M.code_win)
   M.code_win = win
   ui.jump(win, target.root .. "/" .. target.file, target.line)
+end
+
+--- A buffer got a new line map: when it is the shown node's, its pending proposals may have
+--- gone stale (ask again).
+---@param buf integer
+function M.on_map(buf)
+  local node = M.state.node
+  local data = node and node.id and agent.data[node.id]
+  if data and #data.proposals > 0 and M.state.path == vim.api.nvim_buf_get_name(buf) then
+    fetch_agent()
+  end
+end
+
+--- Keys of the panel buffer added by other features: { {lhs, fn, desc}, ... }.
+---@param keys table[]
+function M.add_keys(keys)
+  vim.list_extend(ui.keys, keys)
+end
+
+--- `u` in the panel: undo in the code window the panel follows.
+function M.undo_in_code()
+  local win = ui.code_window(M.code_win)
+  vim.api.nvim_win_call(win, function() vim.cmd("silent undo") end)
 end
 
 --- Events pushed from Python: append those about the shown node.

@@ -16,12 +16,20 @@ local function draw(buf, row, text, status)
   }), text = text }
 end
 
+--- Show the ghost placeholder `text` with `status` on 0-based `row`.
+---@param buf integer
+---@param row integer
+---@param text string
+---@param status string
 function M.show(buf, row, text, status)
   api.nvim_buf_clear_namespace(buf, M.ns, 0, -1)
   marks[buf] = nil
   draw(buf, row, text, status)
 end
 
+--- Change the ghost's status text.
+---@param buf integer
+---@param status string
 function M.status(buf, status)
   local mark = marks[buf]
   if not (mark and api.nvim_buf_is_valid(buf)) then
@@ -33,6 +41,8 @@ function M.status(buf, status)
   end
 end
 
+--- Remove the ghost placeholder of `buf`.
+---@param buf integer
 function M.clear(buf)
   marks[buf] = nil
   if api.nvim_buf_is_valid(buf) then

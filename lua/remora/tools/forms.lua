@@ -160,6 +160,9 @@ function M.set(form, name, text)
   return "no field " .. name
 end
 
+--- Flip a boolean field.
+---@param form any
+---@param name string
 function M.toggle(form, name)
   form.values[name] = not form.values[name]
   form.errors[name] = nil
