@@ -16,7 +16,7 @@ from remora_core.agents.proposals import ApplyResult, splice_proposal
 from remora_core.agents.service import AgentService
 from remora_core.editor.hunks import diff_hunks, partial_source
 from remora_core.events.models import event_from_json
-from remora_core.fileio import bytes_hash, replace_checked
+from remora_core.fileio import bytes_hash, inside_root, replace_checked
 
 HISTORY_TYPES = (
     "HumanChat",
@@ -200,9 +200,9 @@ def accept(
     claim.start, claim.old_end, claim.replacement = spliced.start, spliced.old_end, spliced.replacement
     claim.message += f" (hunks {', '.join(str(i + 1) for i in sorted(keep or []))} of {count})"
     if lines is None:
-        path = service.root / proposal.file_path
+        path = inside_root(service.root, proposal.file_path)
         data = text.encode("utf-8", errors="surrogateescape")
-        replace_checked(path, spliced.text.encode("utf-8", errors="surrogateescape"), bytes_hash(data))
+        replace_checked(path, spliced.text.encode("utf-8", errors="surrogateescape"), bytes_hash(data), root=service.root)
         service.reindex(proposal.file_path)
     return _result(claim)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from remora_core.config import IndexConfig
-from remora_core.errors import FileChangedError
-from remora_core.fileio import bytes_hash, replace_checked
+from remora_core.errors import FileChangedError, WriteRefusedError
+from remora_core.fileio import bytes_hash, link_on_path, replace_checked, sweep_stale_temps
 from remora_core.index.discovery import FoundFile, IgnoreRules, discover, is_skipped_dir
 from remora_core.index.lock import index_lock
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
@@ -25,7 +25,7 @@ from remora_core.index.parse_pool import ParseResult, SourceParser, parse_files,
 from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode, SymbolTable, module_names
 from remora_core.parsing.anchors import apply_anchor_edits
 from remora_core.parsing.model import ParsedFile
-from remora_core.parsing.python_source import parse_python
+from remora_core.parsing.python_source import compiles, parse_python
 from remora_core.store.store import FileRow, NodeRow, Store
 
 REEXPORT_HOPS = 5
@@ -278,6 +278,7 @@ class Indexer:
     ) -> IndexReport:
         started = time.perf_counter()
         inject = self.config.inject if inject is None else inject
+        sweep_stale_temps(self.root)  # of a pass killed while writing anchors
         store_empty = self.store.connection.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
         if paths is None:
             known = self.store.file_rows()
@@ -301,6 +302,7 @@ class Indexer:
                     [item.size for item in to_parse],
                     worker_count(self.config.workers),
                     self.source_parser,
+                    inject,
                 )
             )
             anchors_added, orphaned_count, changes = self._apply(
@@ -353,7 +355,13 @@ class Indexer:
                 for depth, part in enumerate(parts[:-1])
             )
             full = self.root / path
-            if skipped or not path.endswith(".py") or rules.ignored(path, False) or not full.is_file():
+            if (
+                skipped
+                or not path.endswith(".py")
+                or rules.ignored(path, False)
+                or link_on_path(self.root, path) is not None  # a link is never followed
+                or not full.is_file()
+            ):
                 if path in known:
                     deleted.append(path)
                 continue
@@ -665,6 +673,9 @@ class Indexer:
                 raise FileChangedError(
                     f"{str(full)!r} changed on disk while it was indexed; anchors not written"
                 )
+            if parsed.compiles is None and not compiles(parsed, data):
+                errors.append({"path": result.path, "message": parsed.problems[0]})
+                return None
             new_data = apply_anchor_edits(data, ids.edits, self.config.anchor_column)
             reparsed = parse_python(new_data)
             shift = sum(1 for edit in ids.edits if edit.is_file_anchor and edit.replaces is None)
@@ -672,9 +683,9 @@ class Indexer:
                 raise FileChangedError(
                     f"{str(full)!r}: writing anchors would change its structure; not written"
                 )
-            stat = replace_checked(full, new_data, result.content_hash)
-        except (FileChangedError, OSError) as error:
-            message = str(error) if isinstance(error, FileChangedError) else f"cannot write anchors: {error}"
+            stat = replace_checked(full, new_data, result.content_hash, root=self.root)
+        except (FileChangedError, WriteRefusedError, OSError) as error:
+            message = f"cannot write anchors: {error}" if isinstance(error, OSError) else str(error)
             errors.append({"path": result.path, "message": message})
             return None
         return reparsed, ParseResult(
