@@ -169,7 +169,16 @@ class AgentService:
 
     def cancel(self, correlation_id: str) -> CancelReport:
         """Cancel everything under ``correlation_id``: queued triggers, running turns (here now,
-        in other runner processes at their next heartbeat) and its pending proposals."""
+        in other runner processes at their next heartbeat) and its pending proposals. An id
+        that no trigger, event or proposal carries is an error."""
+        known = self.store.connection.execute(
+            "SELECT 1 FROM triggers WHERE correlation_id = ?1 UNION ALL "
+            "SELECT 1 FROM events WHERE correlation_id = ?1 UNION ALL "
+            "SELECT 1 FROM proposals WHERE correlation_id = ?1 LIMIT 1",
+            (correlation_id,),
+        ).fetchone()
+        if known is None:
+            raise AgentError(f"no correlation {correlation_id!r}: nothing to cancel")
         queued, running = self.queue.request_cancel(correlation_id)
         tasks = self.runner.cancel_local(correlation_id)
         cancelled = 0
@@ -254,6 +263,8 @@ class AgentService:
     ) -> list[BaseEvent]:
         """Stored events with ``seq > after_seq``, oldest first, about ``node_id`` (as agent,
         target or sender) and/or in ``correlation_id``."""
+        if not -(2**63) <= after_seq < 2**63:
+            raise AgentError(f"event sequence number {after_seq!r} is out of range (at most {2**63 - 1})")
         query = "SELECT seq, event_type, payload FROM events WHERE seq > ?"
         args: list[object] = [after_seq]
         if node_id is not None:

@@ -45,8 +45,12 @@ def spawn_hub(root: Path, extra_args: list[str] | None = None) -> subprocess.Pop
     root = root.resolve()
     create_state_dir(root)  # 0700; a read-only tree is one clear ProjectError
     log = log_path(root)
-    _rotate_log(log)
-    with open(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE), "ab") as handle:
+    try:
+        _rotate_log(log)
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    except OSError as error:
+        raise HubError(f"cannot open the hub log {str(log)!r}: {error.strerror}") from None
+    with open(fd, "ab") as handle:
         return subprocess.Popen(
             [sys.executable, "-m", "remora_core.hub_cli", "--watch", str(root), *(extra_args or [])],
             stdin=subprocess.DEVNULL,

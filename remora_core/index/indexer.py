@@ -490,7 +490,12 @@ class Indexer:
         edge_owners = changed_paths - unchanged
         affected = (edge_owners | importers) - set(deleted)
         if deleted or any(path not in known for path in changed_paths):
-            affected |= self._module_dependents({*deleted, *(p for p in changed_paths if p not in known)})
+            came_or_went = {*deleted, *(p for p in changed_paths if p not in known)}
+            affected |= self._module_dependents(came_or_went)
+            if any(path.rsplit("/", 1)[-1] == "__init__.py" for path in came_or_went):
+                # A package became a namespace package or back: the module names of everything
+                # below it changed, and any file may have spelled one of them.
+                affected |= set(symbols.files)
         affected &= set(symbols.files)
         resolved: list[tuple[str, str, str, str]] = []
         for path in sorted(affected):
@@ -567,6 +572,16 @@ class Indexer:
         parsed = result.parsed
         assert parsed is not None and self.symbols is not None
         ids = assign_ids(result.path, parsed, old_rows, verdict, winners, taken)  # type: ignore[arg-type]
+        if inject and not parsed.syntax_error:
+            errors.extend(
+                {
+                    "path": result.path,
+                    "message": f"{d.qualname!r} (line {d.def_line}): no line of its header can take an anchor "
+                    "without changing the program (type comment, backslash or string); matched by name",
+                }
+                for d in parsed.defs
+                if d.anchor is None and d.inject_line is None
+            )
         if inject and ids.edits and not parsed.syntax_error:
             written = self._write_anchors(result, parsed, ids, errors)
             if written is not None:

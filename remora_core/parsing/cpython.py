@@ -54,7 +54,7 @@ def cpython_tree(raw: bytes) -> ast.Module | str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            tree = compile(raw, "<remora>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            tree = ast.parse(raw, "<remora>")
             compile(tree, "<remora>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError, UnicodeError, MemoryError, RecursionError) as error:
             return _problem(error)

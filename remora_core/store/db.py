@@ -76,7 +76,7 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     return connection
 
 
-def _read_only(path: Path, error: sqlite3.DatabaseError) -> bool:
+def _read_only(path: Path, error: sqlite3.Error) -> bool:
     message = str(error).lower()
     if "readonly" in message or "read-only" in message:
         return True
