@@ -157,6 +157,18 @@ def _edge_state(root: Path) -> set[tuple[str, str, str]]:
     return {tuple(row) for row in rows}  # type: ignore[misc]
 
 
+def _fresh_edge_state(live: Path, fresh: Path) -> set[tuple[str, str, str]]:
+    """The edges of indexing a copy of ``live``'s files from scratch."""
+    from remora_core.config import IndexConfig
+    from remora_core.index.indexer import Indexer
+
+    shutil.copytree(live, fresh, ignore=shutil.ignore_patterns(".remora"))
+    fresh_store = Store.open(fresh)
+    Indexer(fresh, fresh_store, IndexConfig(inject=False)).index()
+    fresh_store.close()
+    return _edge_state(fresh)
+
+
 def _random_interface_edit(root: Path, rng: random.Random, names: list[str]) -> str:
     """One edit that changes a module's interface: a definition added, removed or renamed,
     a class's bases changed, an import added, a class with a base added. Returns the edited file."""
@@ -217,12 +229,9 @@ def test_incremental_edges_equal_a_fresh_index_after_interface_edits(tmp_path: P
     for number in range(12):
         path = _random_interface_edit(live, rng, names)
         indexer.index(paths=[path], totals=False)
-        fresh = tmp_path / f"fresh-{number}"
-        shutil.copytree(live, fresh, ignore=shutil.ignore_patterns(".remora"))
-        fresh_store = Store.open(fresh)
-        Indexer(fresh, fresh_store, IndexConfig(inject=False)).index()
-        fresh_store.close()
-        assert _edge_state(live) == _edge_state(fresh), f"edit {number} of {path} (seed {seed})"
+        assert _edge_state(live) == _fresh_edge_state(live, tmp_path / f"fresh-{number}"), (
+            f"edit {number} of {path} (seed {seed})"
+        )
     store.close()
 
 
@@ -314,12 +323,9 @@ def test_incremental_edges_equal_a_fresh_index_after_package_structure_edits(tmp
         if not paths:
             continue
         indexer.index(paths=paths, totals=False)
-        fresh = tmp_path / f"fresh-{number}"
-        shutil.copytree(live, fresh, ignore=shutil.ignore_patterns(".remora"))
-        fresh_store = Store.open(fresh)
-        Indexer(fresh, fresh_store, IndexConfig(inject=False)).index()
-        fresh_store.close()
-        assert _edge_state(live) == _edge_state(fresh), f"edit {number}: {paths} (seed {seed})"
+        assert _edge_state(live) == _fresh_edge_state(live, tmp_path / f"fresh-{number}"), (
+            f"edit {number}: {paths} (seed {seed})"
+        )
     store.close()
 
 
