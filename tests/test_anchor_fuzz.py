@@ -146,8 +146,7 @@ def _anchor_comments(data: bytes) -> tuple[int, int]:
     data = re.sub(rb"\r\n?", b"\n", data)  # tokenize's readline splits at b"\n" only
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     text = data.decode(encoding)
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     nodes = files = 0
     for token in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
         if token.type == tokenize.COMMENT:

@@ -125,5 +125,5 @@ def test_a_command_waiting_for_the_index_lock_says_what_it_waits_for(tmp_path: P
         assert proc.stderr is not None
         line = proc.stderr.readline()
         assert "waiting for the index lock" in line and f"held by pid {os.getpid()}" in line, line
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "got the index lock" in err, err
