@@ -243,6 +243,14 @@ def test_state_directory_is_owner_only_and_the_database_private(tmp_path: Path) 
     assert stat.S_IMODE((tmp_path / ".remora").stat().st_mode) == 0o700
     for name in ("remora.db", "index.lock"):
         assert stat.S_IMODE((tmp_path / ".remora" / name).stat().st_mode) == 0o600, name
+    hub = subprocess.run(
+        ["sh", "-c", f"umask 000; {sys.executable} -m remora_core.hub_cli --once {tmp_path}"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert hub.returncode == 0, hub.stderr
+    for name in ("hub.lock", "hub.pid"):
+        if (tmp_path / ".remora" / name).exists():
+            assert stat.S_IMODE((tmp_path / ".remora" / name).stat().st_mode) == 0o600, name
     for extra in ("remora.db-wal", "remora.db-shm"):
         if (tmp_path / ".remora" / extra).exists():
             assert stat.S_IMODE((tmp_path / ".remora" / extra).stat().st_mode) & 0o077 == 0, extra

@@ -110,7 +110,8 @@ class HubLock:
         assert self.info is not None
         target = pid_path(self.root)
         temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps(asdict(self.info)), encoding="utf-8")
+        with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE_FILE_MODE), "w") as handle:
+            handle.write(json.dumps(asdict(self.info)))
         os.replace(temp, target)
 
     def release(self) -> None:
