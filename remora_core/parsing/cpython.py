@@ -126,7 +126,7 @@ class Lexicon:
 
 def extract_from_ast(extractor: Extractor, tree: ast.Module, lexicon: Lexicon) -> None:
     """Fill ``extractor`` (definitions, imports, calls, in document order) from CPython's tree."""
-    from remora_core.parsing.python_source import locate_anchor
+    from remora_core.parsing.python_source import Callee, locate_anchor
 
     view = extractor.data
     lines = lexicon.line_starts
@@ -214,7 +214,7 @@ def extract_from_ast(extractor: Extractor, tree: ast.Module, lexicon: Lexicon) -
     visit(tree, -1)
 
     imports: list[tuple[int, ParsedImport]] = []
-    calls: list[tuple[int, int, int, bool]] = []  # (start, end, line, is attribute)
+    calls: list[Callee] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -228,10 +228,11 @@ def extract_from_ast(extractor: Extractor, tree: ast.Module, lexicon: Lexicon) -
                 )
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
             func = node.func
-            calls.append((at(func), end(func), func.lineno, isinstance(func, ast.Attribute)))
+            kind = "attribute" if isinstance(func, ast.Attribute) else "identifier"
+            calls.append(Callee(at(func), end(func), kind, (func.lineno - 1, func.col_offset)))
     imports.sort(key=lambda item: item[0])
     extractor.imports.extend(item for _, item in imports)
     extractor.import_bytes.extend(position for position, _ in imports)
-    calls.sort(key=lambda item: (item[0], item[1]))
-    extractor.assign_calls(calls)
+    calls.sort(key=lambda item: (item.start_byte, item.end_byte))
+    extractor.add_calls(calls)
 

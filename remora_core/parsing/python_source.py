@@ -11,7 +11,7 @@ import hashlib
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
@@ -103,6 +103,15 @@ def locate_anchor(
             continue
         parsed.inject_line = number
         return
+
+
+class Callee(NamedTuple):
+    """A callee found in CPython's ``ast``, shaped like the tree-sitter node of one."""
+
+    start_byte: int
+    end_byte: int
+    type: str  # "attribute" | "identifier"
+    start_point: tuple[int, int]
 
 
 class Extractor:
@@ -297,15 +306,9 @@ class Extractor:
                 self.imports.append(ParsedImport(module, level, name, name, line))
 
     # -- calls -------------------------------------------------------------------------
-    def add_calls(self, nodes: list[Node]) -> None:
-        """Call sites among ``nodes`` (callee captures in document order) that lie in the body of
-        a function or method found so far."""
-        if self.defs:
-            self.assign_calls([(n.start_byte, n.end_byte, n.start_point[0] + 1, n.type == "attribute") for n in nodes])
-
-    def assign_calls(self, callees: Sequence[tuple[int, int, int, bool]]) -> None:
-        """Call sites among ``callees`` ((start byte, end byte, line, is an attribute) of each
-        callee, in document order) that lie in the body of a function or method found so far."""
+    def add_calls(self, nodes: Sequence[Node | Callee]) -> None:
+        """Call sites among ``nodes`` (callee captures in document order, or the same facts from
+        CPython's ``ast``) that lie in the body of a function or method found so far."""
         defs = self.defs
         if not defs:
             return
@@ -315,7 +318,8 @@ class Extractor:
         found = self.found_calls
         positions = self.call_bytes
         first_body = body_starts[0]
-        for position, end, line, is_attribute in callees:
+        for node in nodes:
+            position = node.start_byte
             if position < first_body:
                 continue
             index = bisect_right(starts, position) - 1
@@ -323,15 +327,15 @@ class Extractor:
                 index = defs[index].parent
             if index < 0 or defs[index].node_type == "class":
                 continue
-            raw = data[position:end].decode("utf-8", errors="replace")
-            if is_attribute:
+            raw = data[position : node.end_byte].decode("utf-8", errors="replace")
+            if node.type == "attribute":
                 if " " in raw or "\n" in raw or "\t" in raw:
                     raw = "".join(raw.split())
                 if raw.startswith("super(") and not raw.startswith("super()"):
                     raw = _SUPER_ARGS_RE.sub("super()", raw, count=1)  # super(Cls, self).m
                 if _CALLEE_RE.fullmatch(raw) is None:
                     continue
-            found.append(ParsedCall(index, raw, line))
+            found.append(ParsedCall(index, raw, node.start_point[0] + 1))
             positions.append(position)
 
     def finish(self, problems: list[str], tree_errors: bool = True) -> ParsedFile:
