@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from remora_core.config import IndexConfig
 from remora_core.index.indexer import Indexer
+from remora_core.parsing.python_source import parse_python
 from remora_core.store.store import Store
 
 EXAMPLES = int(os.environ.get("REMORA_FUZZ_EXAMPLES", "300"))
@@ -163,32 +164,63 @@ def _defs(data: bytes) -> int:
     )
 
 
+class FuzzProject:
+    """One project for every example of a run (a store per example would cost more than the
+    example): each example is a new file, indexed alone as the hub indexes a saved file."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="remora-fuzz-"))
+        self.store = Store.open(self.root)
+        self.indexer = Indexer(self.root, self.store, IndexConfig())
+        self.count = 0
+
+    def index(self, source: bytes) -> tuple[bytes, list[dict[str, str]], int]:
+        """(the file after indexing, the pass's errors, anchors a second pass adds)."""
+        self.count += 1
+        name = f"m{self.count}.py"
+        (self.root / name).write_bytes(source)
+        report = self.indexer.index(paths=[name], totals=False)
+        after = (self.root / name).read_bytes()
+        again = self.indexer.index(paths=[name], totals=False)
+        assert (self.root / name).read_bytes() == after
+        return after, report.errors, again.anchors_added
+
+    def close(self) -> None:
+        self.store.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+_project: FuzzProject | None = None
+
+
 def check_file(source: bytes) -> None:
-    directory = Path(tempfile.mkdtemp(prefix="remora-fuzz-"))
-    try:
-        (directory / "m.py").write_bytes(source)
-        store = Store.open(directory)
-        try:
-            report = Indexer(directory, store, IndexConfig()).index(totals=False)
-            after = (directory / "m.py").read_bytes()
-            again = Indexer(directory, store, IndexConfig()).index(totals=False)
-        finally:
-            store.close()
-        before_ok = _compiles(source)
-        assert _compiles(after) == before_ok, (source, after)
-        if not before_ok:
-            assert after == source
-            return
-        inserted = len(after.splitlines()) - len(source.splitlines())
-        assert inserted in (0, 1)
-        assert _dump(after, inserted) == _dump(source, 0), (source, after)
-        unanchorable = sum("no line of its header can take an anchor" in e["message"] for e in report.errors)
-        nodes, files = _anchor_comments(after)
-        assert files == 1, after
-        assert nodes == _defs(after) - unanchorable, (source, after, report.errors)
-        assert again.anchors_added == 0 and (directory / "m.py").read_bytes() == after
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+    global _project
+    if _project is None:
+        _project = FuzzProject()
+    after, errors, added_again = _project.index(source)
+    before_ok = _compiles(source)
+    assert _compiles(after) == before_ok, (source, after)
+    if not before_ok:
+        assert after == source
+        return
+    inserted = len(after.splitlines()) - len(source.splitlines())
+    assert inserted in (0, 1)
+    assert _dump(after, inserted) == _dump(source, 0), (source, after)
+    unanchorable = sum("no line of its header can take an anchor" in e["message"] for e in errors)
+    nodes, files = _anchor_comments(after)
+    assert files == 1, after
+    assert nodes == _defs(after) - unanchorable, (source, after, errors)
+    parsed = parse_python(after)  # Remora finds every anchor it wrote, each on its own def
+    found = [d.anchor for d in parsed.defs if d.anchor is not None]
+    assert parsed.file_anchor is not None and len(found) == nodes == len(set(found)), (after, found)
+    assert added_again == 0
+
+
+def teardown_module() -> None:
+    global _project
+    if _project is not None:
+        _project.close()
+        _project = None
 
 
 @settings(
