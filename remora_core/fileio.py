@@ -89,9 +89,11 @@ def state_dir(root: Path) -> Path:
 
 
 def private_file(path: Path) -> None:
-    """Make ``path`` owner-only (0600) if it exists: database, logs, conversations."""
-    with contextlib.suppress(FileNotFoundError):
-        os.chmod(path, PRIVATE_FILE_MODE)
+    """Make ``path`` owner-only (0600) when it is more open (a database an older Remora made
+    0644); a file that is missing or not ours to change is left alone."""
+    with contextlib.suppress(OSError):
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, PRIVATE_FILE_MODE)
 
 
 def pid_alive(pid: int) -> bool:

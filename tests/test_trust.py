@@ -251,6 +251,9 @@ def test_state_directory_is_owner_only_and_the_database_private(tmp_path: Path) 
     for name in ("hub.lock", "hub.pid"):
         if (tmp_path / ".remora" / name).exists():
             assert stat.S_IMODE((tmp_path / ".remora" / name).stat().st_mode) == 0o600, name
+    os.chmod(tmp_path / ".remora/remora.db", 0o644)  # as an older Remora left it
+    assert run_cli("index", str(tmp_path)).returncode == 0
+    assert stat.S_IMODE((tmp_path / ".remora/remora.db").stat().st_mode) == 0o600
     for extra in ("remora.db-wal", "remora.db-shm"):
         if (tmp_path / ".remora" / extra).exists():
             assert stat.S_IMODE((tmp_path / ".remora" / extra).stat().st_mode) & 0o077 == 0, extra

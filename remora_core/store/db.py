@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from remora_core.errors import StoreError
-from remora_core.fileio import PRIVATE_FILE_MODE, STATE_DIR, state_dir
+from remora_core.fileio import PRIVATE_FILE_MODE, STATE_DIR, private_file, state_dir
 from remora_core.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 DB_NAME = "remora.db"
@@ -34,6 +34,8 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         state_dir(path.parent.parent)  # 0700; a read-only tree is one clear error
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        private_file(existing)
     if not path.exists():
         # Created owner-only before SQLite sees it (it holds conversations and keys); SQLite
         # gives the -wal and -shm files the database file's mode.
