@@ -19,6 +19,11 @@ class FileChangedError(RemoraError):
     """A file changed on disk between the moment it was read and the moment it was written."""
 
 
+class WriteRefusedError(RemoraError):
+    """Remora will not write this file: outside the project root, through a symbolic link, a
+    link itself, or read-only."""
+
+
 class NodeNotFoundError(RemoraError):
     """No node with the given id (or in the given file) is known."""
 

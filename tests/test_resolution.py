@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import random
 import re
 import shutil
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from remora_core.store.store import Store
-from tests.conftest import index_project
+from tests.conftest import index_project, write_files
 
 
 def call_edges(root: Path) -> set[tuple[str, str]]:
@@ -156,6 +157,18 @@ def _edge_state(root: Path) -> set[tuple[str, str, str]]:
     return {tuple(row) for row in rows}  # type: ignore[misc]
 
 
+def _fresh_edge_state(live: Path, fresh: Path) -> set[tuple[str, str, str]]:
+    """The edges of indexing a copy of ``live``'s files from scratch."""
+    from remora_core.config import IndexConfig
+    from remora_core.index.indexer import Indexer
+
+    shutil.copytree(live, fresh, ignore=shutil.ignore_patterns(".remora"))
+    fresh_store = Store.open(fresh)
+    Indexer(fresh, fresh_store, IndexConfig(inject=False)).index()
+    fresh_store.close()
+    return _edge_state(fresh)
+
+
 def _random_interface_edit(root: Path, rng: random.Random, names: list[str]) -> str:
     """One edit that changes a module's interface: a definition added, removed or renamed,
     a class's bases changed, an import added, a class with a base added. Returns the edited file."""
@@ -216,12 +229,9 @@ def test_incremental_edges_equal_a_fresh_index_after_interface_edits(tmp_path: P
     for number in range(12):
         path = _random_interface_edit(live, rng, names)
         indexer.index(paths=[path], totals=False)
-        fresh = tmp_path / f"fresh-{number}"
-        shutil.copytree(live, fresh, ignore=shutil.ignore_patterns(".remora"))
-        fresh_store = Store.open(fresh)
-        Indexer(fresh, fresh_store, IndexConfig(inject=False)).index()
-        fresh_store.close()
-        assert _edge_state(live) == _edge_state(fresh), f"edit {number} of {path} (seed {seed})"
+        assert _edge_state(live) == _fresh_edge_state(live, tmp_path / f"fresh-{number}"), (
+            f"edit {number} of {path} (seed {seed})"
+        )
     store.close()
 
 
@@ -247,3 +257,89 @@ def test_a_name_bound_in_a_package_re_resolves_who_imported_its_submodule(projec
     indexer.index(paths=["pkg/__init__.py"], totals=False)
     store.close()
     assert ("user.py:u", "pkg/sub.py:f") not in call_edges(root)
+
+
+def _random_structure_edit(root: Path, rng: random.Random) -> list[str]:
+    """One edit of the package structure: an ``__init__.py`` added or removed (a package
+    becomes a namespace package or back), a module moved to another directory, a nested
+    package of the same name (``x/x/__init__.py``) with relative imports, or a module with a
+    relative import added. Returns the paths it touched (what the hub would be told)."""
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py") if ".remora" not in p.parts)
+    directories = sorted({path.rsplit("/", 1)[0] for path in files if "/" in path})
+    roll = rng.random()
+    if roll < 0.25 and directories:
+        init = f"{rng.choice(directories)}/__init__.py"
+        if (root / init).exists():
+            (root / init).unlink()
+        else:
+            (root / init).write_text("from . import *\n" if rng.random() < 0.3 else "")
+        return [init]
+    if roll < 0.5:
+        source = rng.choice([path for path in files if not path.endswith("__init__.py")] or files)
+        target_dir = rng.choice(["", *directories])
+        target = f"{target_dir}/{source.rsplit('/', 1)[-1]}" if target_dir else source.rsplit("/", 1)[-1]
+        if target == source or (root / target).exists():
+            return []
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(root / source, root / target)
+        return [source, target]
+    if roll < 0.75:
+        base = rng.choice(directories) if directories else "x"
+        name = base.rsplit("/", 1)[-1]
+        made = [f"{base}/{name}/__init__.py", f"{base}/{name}/core.py", f"{base}/core.py"]
+        write_files(
+            root,
+            {
+                made[0]: "from .core import run\n\ndef nested():\n    return run()\n",
+                made[1]: "def run():\n    return 1\n",
+                made[2]: "def run():\n    return 2\n",
+            },
+        )
+        return made
+    directory = rng.choice(directories) if directories else ""
+    sibling = rng.choice([p for p in files if p.startswith(directory)] or files)
+    module = sibling.rsplit("/", 1)[-1][:-3]
+    path = f"{directory}/rel_{rng.randrange(1000)}.py" if directory else f"rel_{rng.randrange(1000)}.py"
+    write_files(root, {path: f"from . import {module}\nfrom .{module} import *\n\ndef user():\n    return {module}.main()\n"})
+    return [path]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_incremental_edges_equal_a_fresh_index_after_package_structure_edits(tmp_path: Path, seed: int) -> None:
+    """Adding or removing ``__init__.py``, moving modules between packages, namespace packages
+    and ``x/x/__init__.py`` relative imports: the hub's incremental passes and a fresh index
+    must give the same edges after every edit."""
+    from remora_core.config import IndexConfig
+    from remora_core.index.indexer import Indexer
+
+    rng = random.Random(seed)
+    live = tmp_path / "live"
+    shutil.copytree(GRAPH_FIXTURE, live)
+    store = Store.open(live)
+    indexer = Indexer(live, store, IndexConfig(inject=False))
+    indexer.index()
+    for number in range(12):
+        paths = _random_structure_edit(live, rng)
+        if not paths:
+            continue
+        indexer.index(paths=paths, totals=False)
+        assert _edge_state(live) == _fresh_edge_state(live, tmp_path / f"fresh-{number}"), (
+            f"edit {number}: {paths} (seed {seed})"
+        )
+    store.close()
+
+
+def test_relative_import_in_a_nested_package_of_the_same_name_is_its_sibling(project) -> None:  # type: ignore[no-untyped-def]
+    """``from .core import run`` in x/x/__init__.py is x/x/core.py, also when x/ (no
+    ``__init__.py``) holds a core.py of its own: relative imports follow the directories."""
+    root = project(
+        {
+            "x/core.py": "def run():\n    return 2\n",
+            "x/x/__init__.py": "from .core import run\n\ndef nested():\n    return run()\n",
+            "x/x/core.py": "def run():\n    return 1\n",
+        }
+    )
+    index_project(root, inject=False)
+    edges = _edge_state(root)
+    assert ("x/x/__init__.py:nested", "x/x/core.py:run", "calls") in edges
+    assert ("x/x/__init__.py:nested", "x/core.py:run", "calls") not in edges

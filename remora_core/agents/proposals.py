@@ -20,7 +20,7 @@ from remora_core.agents import source_edit as edit
 from remora_core.agents.errors import ProposalError
 from remora_core.agents.hunks import diff_hunks, partial_source
 from remora_core.agents.proposal_model import PROPOSAL_COLUMNS, Proposal, ProposalStatus
-from remora_core.fileio import bytes_hash, replace_checked
+from remora_core.fileio import bytes_hash, inside_root, replace_checked
 from remora_core.store.store import Store
 
 _COLUMNS = ", ".join(PROPOSAL_COLUMNS)
@@ -174,7 +174,7 @@ class ProposalStore:
             if proposal.status != "pending":
                 return self._not_pending(proposal)
             proposal, note = _with_hunks(proposal, hunks)
-            path = self.root / proposal.file_path
+            path = inside_root(self.root, proposal.file_path)  # never outside the root, never through a link
             try:
                 data = path.read_bytes()
             except OSError as error:
@@ -186,7 +186,7 @@ class ProposalStore:
                     (time.time(), proposal_id),
                 )
                 return ApplyResult(proposal_id, "stale", False, result, proposal.file_path)
-            replace_checked(path, result.text.encode("utf-8", errors="surrogateescape"), bytes_hash(data))
+            replace_checked(path, result.text.encode("utf-8", errors="surrogateescape"), bytes_hash(data), root=self.root)
             connection.execute(
                 "UPDATE proposals SET status = 'applied', resolved_at = ? WHERE id = ?",
                 (time.time(), proposal_id),

@@ -117,6 +117,18 @@ class TriggerQueue:
         )
         return [row[0] for row in rows]
 
+    def knows_correlation(self, correlation_id: str) -> bool:
+        """True when a trigger, an event or a proposal carries ``correlation_id``."""
+        return (
+            self.connection.execute(
+                "SELECT 1 FROM triggers WHERE correlation_id = ?1 UNION ALL "
+                "SELECT 1 FROM events WHERE correlation_id = ?1 UNION ALL "
+                "SELECT 1 FROM proposals WHERE correlation_id = ?1 LIMIT 1",
+                (correlation_id,),
+            ).fetchone()
+            is not None
+        )
+
     def next_depth(self, correlation_id: str) -> int:
         """The depth a new trigger of ``correlation_id`` gets: one below its deepest (0: the first)."""
         return int(

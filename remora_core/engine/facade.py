@@ -292,7 +292,10 @@ class Engine:
 
     def cancel(self, correlation_id: str) -> CancelReport:
         """Cancel everything under ``correlation_id``: queued triggers, running turns (here now,
-        in other runner processes at their next heartbeat) and its pending proposals."""
+        in other runner processes at their next heartbeat) and its pending proposals. An id
+        that no trigger, event or proposal carries is an error."""
+        if not self.queue.knows_correlation(correlation_id):
+            raise AgentError(f"no correlation {correlation_id!r}: nothing to cancel")
         queued, running = self.queue.request_cancel(correlation_id)
         tasks = self._runner.cancel_local(correlation_id) if self._runner is not None else 0
         cancelled = 0
@@ -502,6 +505,8 @@ class Engine:
     ) -> list[BaseEvent]:
         """Stored events with ``seq > after_seq``, oldest first, about ``node_id`` (as agent,
         target or sender) and/or in ``correlation_id``."""
+        if not -(2**63) <= after_seq < 2**63:
+            raise AgentError(f"event sequence number {after_seq!r} is out of range (at most {2**63 - 1})")
         return self.bus.log.query(after_seq, node_id=node_id, correlation_id=correlation_id, limit=limit)
 
     def agent_events(self, node_id: str, event_types: Sequence[str], limit: int = 100) -> list[BaseEvent]:

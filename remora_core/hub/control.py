@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 from remora_core.errors import RemoraError
+from remora_core.fileio import PRIVATE_FILE_MODE
+from remora_core.fileio import state_dir as create_state_dir
 from remora_core.hub.lock import lock_held, read_pid_info
-from remora_core.hub.paths import log_path, state_dir
+from remora_core.hub.paths import log_path
 from remora_core.hub.status import HubStatus, hub_status
 
 LOG_ROTATE_BYTES = 5_000_000
@@ -41,10 +43,14 @@ def _tail(path: Path, lines: int = 5) -> str:
 def spawn_hub(root: Path, extra_args: list[str] | None = None) -> subprocess.Popen[bytes]:
     """Start ``remora-hub --watch ROOT`` detached: new session, stdin from /dev/null, output to the log."""
     root = root.resolve()
-    state_dir(root).mkdir(parents=True, exist_ok=True)
+    create_state_dir(root)  # 0700; a read-only tree is one clear ProjectError
     log = log_path(root)
-    _rotate_log(log)
-    with open(log, "ab") as handle:
+    try:
+        _rotate_log(log)
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    except OSError as error:
+        raise HubError(f"cannot open the hub log {str(log)!r}: {error.strerror}") from None
+    with open(fd, "ab") as handle:
         return subprocess.Popen(
             [sys.executable, "-m", "remora_core.cli.hub", "--watch", str(root), *(extra_args or [])],
             stdin=subprocess.DEVNULL,

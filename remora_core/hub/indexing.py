@@ -11,6 +11,7 @@ from remora_core.config import IndexConfig
 from remora_core.events.models import TopologyChangedEvent
 from remora_core.events.store import EventLog
 from remora_core.events.topology import index_with_events
+from remora_core.fileio import link_on_path
 from remora_core.index.discovery import discover
 from remora_core.index.indexer import Indexer, IndexReport
 from remora_core.parsing.incremental import IncrementalParser
@@ -56,7 +57,9 @@ class HubIndexer:
                 result.add(rel)
                 continue
             full = self.root / rel
-            if os.path.isdir(full):
+            # The rule of discovery: a symbolic link is never followed (a linked directory would
+            # show the same files twice, or files outside the root).
+            if link_on_path(self.root, rel) is None and os.path.isdir(full):
                 result.update(f"{rel}/{item.path}" for item in discover(full, ()))
             rows = self.store.connection.execute(
                 "SELECT path FROM files WHERE substr(path, 1, ?) = ?", (len(rel) + 1, rel + "/")

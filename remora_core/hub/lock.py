@@ -14,7 +14,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from remora_core.hub.paths import lock_path, pid_path, state_dir
+from remora_core.errors import ProjectError
+from remora_core.fileio import PRIVATE_FILE_MODE, pid_alive  # noqa: F401 (hub.status imports it from here)
+from remora_core.fileio import state_dir as create_state_dir
+from remora_core.hub.paths import lock_path, pid_path
 
 ACQUIRE_RETRY_S = 0.3  # a status probe holds a shared lock for microseconds: retry past it
 
@@ -35,16 +38,6 @@ def read_pid_info(root: Path) -> PidInfo | None:
         return PidInfo(**data)
     except (OSError, ValueError, TypeError):
         return None
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def lock_held(root: Path) -> bool:
@@ -79,8 +72,11 @@ class HubLock:
 
     def acquire(self) -> bool:
         """Take the lock; False when another live hub holds it."""
-        state_dir(self.root).mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path(self.root), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        create_state_dir(self.root)  # 0700; a read-only tree is one clear ProjectError
+        try:
+            fd = os.open(lock_path(self.root), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+        except OSError as error:
+            raise ProjectError(f"cannot open the hub lock {str(lock_path(self.root))!r}: {error.strerror}") from None
         deadline = time.monotonic() + ACQUIRE_RETRY_S
         while True:
             try:
@@ -114,7 +110,8 @@ class HubLock:
         assert self.info is not None
         target = pid_path(self.root)
         temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps(asdict(self.info)), encoding="utf-8")
+        with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE_FILE_MODE), "w") as handle:
+            handle.write(json.dumps(asdict(self.info)))
         os.replace(temp, target)
 
     def release(self) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pathspec
 
+from remora_core.fileio import remove_stale_temp
+
 # Directory names never descended into.
 SKIPPED_DIRS = frozenset(
     {
@@ -109,10 +111,14 @@ def _walk(top: str, rel: str, rules: IgnoreRules) -> Iterator[FoundFile]:
                 if is_skipped_dir(name, entry.path) or rules.ignored(rel_path, True):
                     continue
                 yield from _walk(top, rel_path, rules)
-            elif name.endswith(PYTHON_SUFFIX) and entry.is_file(follow_symlinks=True):
+            elif name.endswith(PYTHON_SUFFIX) and entry.is_file(follow_symlinks=False):
+                # A symbolic link (to a file or a directory) is never followed: a file is
+                # indexed once, under its real path, when that path is inside the root.
                 if rules.ignored(rel_path, False):
                     continue
                 stat = entry.stat()
                 yield FoundFile(rel_path, stat.st_mtime_ns, stat.st_size)
+            elif name.endswith(".tmp") and ".remora-" in name:
+                remove_stale_temp(directory, name)  # left next to a file by a killed writer
         except OSError:
             continue

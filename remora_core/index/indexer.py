@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from remora_core.config import IndexConfig
-from remora_core.errors import FileChangedError
-from remora_core.fileio import bytes_hash, replace_checked
+from remora_core.errors import FileChangedError, WriteRefusedError
+from remora_core.fileio import bytes_hash, link_on_path, replace_checked, sweep_stale_temps
 from remora_core.index.changes import Batch, FileChange, OnChanges, changed_rows, compare_refs, orphans
 from remora_core.index.discovery import FoundFile, IgnoreRules, discover, is_skipped_dir
 from remora_core.index.lock import index_lock
@@ -30,7 +30,7 @@ from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode, Symbol
 from remora_core.index.write import edge_diff, write_pass
 from remora_core.parsing.anchors import apply_anchor_edits
 from remora_core.parsing.model import ParsedFile
-from remora_core.parsing.python_source import parse_python
+from remora_core.parsing.python_source import compiles, parse_python
 from remora_core.store.store import FileRow, NodeRow, Store
 
 __all__ = ["FileChange", "IndexReport", "Indexer", "OnChanges"]  # FileChange / OnChanges: from changes
@@ -148,6 +148,7 @@ class Indexer:
     ) -> IndexReport:
         started = time.perf_counter()
         inject = self.config.inject if inject is None else inject
+        sweep_stale_temps(self.root)  # of a pass killed while writing anchors
         store_empty = not self.store.has_files()
         if paths is None:
             known = self.store.file_rows()
@@ -171,6 +172,7 @@ class Indexer:
                     [item.size for item in to_parse],
                     worker_count(self.config.workers),
                     self.source_parser,
+                    inject,
                 )
             )
             anchors_added, orphaned_count, changes = self._apply(
@@ -223,7 +225,13 @@ class Indexer:
                 for depth, part in enumerate(parts[:-1])
             )
             full = self.root / path
-            if skipped or not path.endswith(".py") or rules.ignored(path, False) or not full.is_file():
+            if (
+                skipped
+                or not path.endswith(".py")
+                or rules.ignored(path, False)
+                or link_on_path(self.root, path) is not None  # a link is never followed
+                or not full.is_file()
+            ):
                 if path in known:
                     deleted.append(path)
                 continue
@@ -327,7 +335,12 @@ class Indexer:
         edge_owners = changed_paths - unchanged
         affected = (edge_owners | importers) - set(deleted)
         if deleted or any(path not in known for path in changed_paths):
-            affected |= self._module_dependents({*deleted, *(p for p in changed_paths if p not in known)})
+            came_or_went = {*deleted, *(p for p in changed_paths if p not in known)}
+            affected |= self._module_dependents(came_or_went)
+            if any(path.rsplit("/", 1)[-1] == "__init__.py" for path in came_or_went):
+                # A package became a namespace package or back: the module names of everything
+                # below it changed, and any file may have spelled one of them.
+                affected |= set(symbols.files)
         affected &= set(symbols.files)
         resolved: list[tuple[str, str, str, str]] = []
         for path in sorted(affected):
@@ -398,6 +411,16 @@ class Indexer:
         parsed = result.parsed
         assert parsed is not None and self.symbols is not None
         ids = assign_ids(result.path, parsed, old_rows, verdict, winners, taken)  # type: ignore[arg-type]
+        if inject and not parsed.syntax_error:
+            errors.extend(
+                {
+                    "path": result.path,
+                    "message": f"{d.qualname!r} (line {d.def_line}): no line of its header can take an anchor "
+                    "without changing the program (type comment, backslash or string); matched by name",
+                }
+                for d in parsed.defs
+                if d.anchor is None and d.inject_line is None
+            )
         if inject and ids.edits and not parsed.syntax_error:
             written = self._write_anchors(result, parsed, ids, errors)
             if written is not None:
@@ -504,6 +527,9 @@ class Indexer:
                 raise FileChangedError(
                     f"{str(full)!r} changed on disk while it was indexed; anchors not written"
                 )
+            if parsed.compiles is None and not compiles(parsed, data):
+                errors.append({"path": result.path, "message": parsed.problems[0]})
+                return None
             new_data = apply_anchor_edits(data, ids.edits, self.config.anchor_column)
             reparsed = parse_python(new_data)
             shift = sum(1 for edit in ids.edits if edit.is_file_anchor and edit.replaces is None)
@@ -511,9 +537,9 @@ class Indexer:
                 raise FileChangedError(
                     f"{str(full)!r}: writing anchors would change its structure; not written"
                 )
-            stat = replace_checked(full, new_data, result.content_hash)
-        except (FileChangedError, OSError) as error:
-            message = str(error) if isinstance(error, FileChangedError) else f"cannot write anchors: {error}"
+            stat = replace_checked(full, new_data, result.content_hash, root=self.root)
+        except (FileChangedError, WriteRefusedError, OSError) as error:
+            message = f"cannot write anchors: {error}" if isinstance(error, OSError) else str(error)
             errors.append({"path": result.path, "message": message})
             return None
         return reparsed, ParseResult(

@@ -10,8 +10,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from remora_core.fileio import bytes_hash
+from remora_core.hub.parent import die_with_parent
+from remora_core.index.lock import close_inherited_locks
 from remora_core.parsing.model import ParsedFile
-from remora_core.parsing.python_source import parse_python
+from remora_core.parsing.python_source import compiles, parse_python
 
 # Below this much source, worker start-up costs more than it saves.
 PARALLEL_MIN_BYTES = 1_500_000
@@ -47,8 +49,15 @@ def references_json(parsed: ParsedFile) -> str:
 SourceParser = Callable[[str, bytes], ParsedFile]
 
 
-def parse_one(root: str, path: str, parse: SourceParser | None = None) -> ParseResult:
-    """Read and parse one file; an unreadable file becomes a result with ``error``."""
+def needs_anchors(parsed: ParsedFile) -> bool:
+    """Whether the file lacks its file anchor or the anchor of some definition."""
+    return parsed.file_anchor is None or any(parsed_def.anchor is None for parsed_def in parsed.defs)
+
+
+def parse_one(root: str, path: str, parse: SourceParser | None = None, check: bool = False) -> ParseResult:
+    """Read and parse one file; an unreadable file becomes a result with ``error``. With
+    ``check``, a file that needs anchors is compiled by CPython too (anchors are only written
+    into files it compiles): here, so that it runs in the worker processes."""
     try:
         with open(os.path.join(root, path), "rb") as handle:
             stat = os.fstat(handle.fileno())
@@ -56,11 +65,20 @@ def parse_one(root: str, path: str, parse: SourceParser | None = None) -> ParseR
     except OSError as error:
         return ParseResult(path, "", 0, 0, None, f"cannot read: {error.strerror}")
     parsed = parse_python(data) if parse is None else parse(path, data)
+    if check and not parsed.syntax_error and needs_anchors(parsed):
+        compiles(parsed, data)
     return ParseResult(path, bytes_hash(data), stat.st_mtime_ns, stat.st_size, parsed, None, references_json(parsed))
 
 
-def _parse_batch(root: str, paths: Sequence[str]) -> list[ParseResult]:
-    return [parse_one(root, path) for path in paths]
+def _worker_start(parent_pid: int) -> None:
+    """A parser process dies with the process that started it (a ``kill -9`` of ``remora
+    index`` leaves no orphans) and never holds that process's index lock."""
+    die_with_parent(parent_pid)
+    close_inherited_locks()
+
+
+def _parse_batch(root: str, paths: Sequence[str], check: bool) -> list[ParseResult]:
+    return [parse_one(root, path, None, check) for path in paths]
 
 
 def _batches(paths: Sequence[str], sizes: Sequence[int], count: int) -> list[list[str]]:
@@ -85,17 +103,25 @@ def worker_count(configured: int) -> int:
 
 
 def parse_files(
-    root: str, paths: Sequence[str], sizes: Sequence[int], workers: int, parse: SourceParser | None = None
+    root: str,
+    paths: Sequence[str],
+    sizes: Sequence[int],
+    workers: int,
+    parse: SourceParser | None = None,
+    check: bool = False,
 ) -> Iterator[ParseResult]:
     """Parse ``paths`` (relative to ``root``); results come in completion order. ``parse``
-    replaces ``parse_python`` when the files are parsed in this process (a small batch)."""
+    replaces ``parse_python`` when the files are parsed in this process (a small batch);
+    ``check``: see ``parse_one``."""
     if workers <= 1 or sum(sizes) < PARALLEL_MIN_BYTES or len(paths) < 2 * workers:
         for path in paths:
-            yield parse_one(root, path, parse)
+            yield parse_one(root, path, parse, check)
         return
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     batches = _batches(paths, sizes, workers * BATCHES_PER_WORKER)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_parse_batch, root, batch) for batch in batches]
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+    ) as pool:
+        futures = [pool.submit(_parse_batch, root, batch, check) for batch in batches]
         for future in as_completed(futures):
             yield from future.result()

@@ -88,7 +88,13 @@ def module_names(paths: Iterable[str]) -> dict[str, str]:
     packages = {
         path.rsplit("/", 1)[0] if "/" in path else "" for path in path_set if path.endswith("__init__.py")
     }
+    # The full dotted path of a file wins over another file's short name: it is unique, and
+    # relative imports are resolved to it (``full_module``).
     names: dict[str, str] = {}
+    for path in sorted(path_set):
+        full = full_module(path)
+        if full:
+            names[full] = path
     for path in sorted(path_set):
         parts = path[:-3].split("/")
         if parts[-1] == "__init__":
@@ -105,6 +111,14 @@ def module_names(paths: Iterable[str]) -> dict[str, str]:
         names.setdefault(short, path)
         names.setdefault(full, path)
     return names
+
+
+def full_module(path: str) -> str:
+    """The root-relative dotted name of a file (``a/b/__init__.py`` -> ``a.b``)."""
+    parts = path[:-3].split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
 
 
 def _namespaces(modules: Iterable[str]) -> set[str]:
@@ -261,9 +275,9 @@ class SymbolTable:
         """The dotted module an import names, relative imports made absolute."""
         if ref.level == 0:
             return ref.module
-        module = self.path_to_module.get(path)
-        if module is None:
-            return None
+        # Relative to the file's directory, as Python resolves it (``__package__``): the full
+        # dotted path, never a shorter module name another file may share.
+        module = full_module(path)
         package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
         parts = package.split(".") if package else []
         up = ref.level - 1

@@ -3,8 +3,9 @@
 Node anchor: ``# rm_xxxxxxxx`` at the end of the line holding the ``def``/``class``
 keyword. A formatter may move it to another line of the same header (a wrapped
 signature); it is still found there. File anchor: ``# remora-file: rm_xxxxxxxx`` on
-line 1, or right after the shebang / encoding lines. Everything here works on bytes so
-that files that are not valid UTF-8 are handled too.
+line 1 (after a UTF-8 BOM), or right after the shebang / PEP 263 encoding lines. Everything
+here works on bytes so that files that are not valid UTF-8 are handled too, and lines end
+as Python's tokenizer ends them: at ``\r\n``, ``\n`` or a lone ``\r``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 NODE_ANCHOR_RE = re.compile(rb"#[ \t]*(rm_[a-z0-9]{8})(?![a-z0-9_])")
-FILE_ANCHOR_RE = re.compile(rb"^[ \t]*#[ \t]*remora-file:[ \t]*(rm_[a-z0-9]{8})[ \t]*\r?$")
+FILE_ANCHOR_RE = re.compile(rb"^(?:\xef\xbb\xbf)?[ \t]*#[ \t]*remora-file:[ \t]*(rm_[a-z0-9]{8})[ \t]*\r?$")
 # An anchor comment without the blanks before it; those are added by hand (``_strip_spans``):
 # a pattern that starts with a literal '#' is ten times faster to scan for than one that
 # starts with ``[ \t]*``.
 _STRIP_RE = re.compile(rb"#[ \t]*(?:remora-file:[ \t]*)?rm_[a-z0-9]{8}(?![a-z0-9_])")
 _ENCODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+# A line 1 after which CPython still reads a coding declaration on line 2 (PEP 263).
+_BLANK_OR_COMMENT_RE = re.compile(rb"^[ \t\f]*(?:#.*)?\r?$")
+# A PEP 484 type comment (CPython's tokenizer: '#', blanks, 'type', ':').
+TYPE_COMMENT_RE = re.compile(rb"#[ \t]*type[ \t]*:")
+_NEWLINE_RE = re.compile(rb"(\r\n|\r|\n)")
+BOM = b"\xef\xbb\xbf"
 
 DEFAULT_ANCHOR_COLUMN = 150
 MIN_ANCHOR_GAP = 4
@@ -104,23 +111,45 @@ def find_node_anchor(line: bytes) -> str | None:
 
 
 def file_anchor_insert_line(lines: Sequence[bytes]) -> int:
-    """1-based line before which a new file anchor goes: after the shebang and encoding lines."""
-    index = 0
-    if lines and lines[0].startswith(b"#!"):
-        index = 1
-    # PEP 263: the encoding declaration must be on line 1 or 2.
-    while index < min(2, len(lines)) and _ENCODING_RE.match(lines[index]):
-        index += 1
-    return index + 1
+    """1-based line before which a new file anchor goes: after the shebang and the PEP 263
+    encoding declaration wherever Python reads one (line 1, or line 2 when line 1 is blank or
+    a comment), so that the declaration never moves. A BOM stays first (``apply_anchor_edits``)."""
+    if not lines:
+        return 1
+    first = lines[0][3:] if lines[0].startswith(BOM) else lines[0]
+    if _ENCODING_RE.match(first):
+        return 2
+    if len(lines) > 1 and _BLANK_OR_COMMENT_RE.match(first) and _ENCODING_RE.match(lines[1]):
+        return 3
+    return 2 if first.startswith(b"#!") else 1
 
 
 def declared_encoding(data: bytes) -> str | None:
-    """The PEP 263 coding declaration of the first two lines, if any."""
-    for line in data.split(b"\n", 2)[:2]:
-        match = _ENCODING_RE.match(line)
-        if match:
-            return match.group(1).decode("ascii", errors="replace")
-    return None
+    """The PEP 263 coding declaration of line 1, or of line 2 after a blank or comment line 1."""
+    lines = _NEWLINE_RE.split(data[:4096], 2)[0::2][:2]
+    first = lines[0][3:] if lines[0].startswith(BOM) else lines[0]
+    match = _ENCODING_RE.match(first)
+    if match is None and len(lines) > 1 and _BLANK_OR_COMMENT_RE.match(first):
+        match = _ENCODING_RE.match(lines[1])
+    return match.group(1).decode("ascii", errors="replace") if match else None
+
+
+def split_lines(data: bytes) -> tuple[list[bytes], list[bytes]]:
+    """(line texts, line endings) as Python's tokenizer splits lines (``\r\n``, ``\r``, ``\n``);
+    the last ending is ``b""``."""
+    if b"\r" not in data:
+        bodies = data.split(b"\n")
+        return bodies, [b"\n"] * (len(bodies) - 1) + [b""]
+    parts = _NEWLINE_RE.split(data)
+    return parts[0::2], [*parts[1::2], b""]
+
+
+def lone_cr_as_lf(data: bytes) -> bytes:
+    """``data`` with every lone ``\r`` (a line end to Python) turned into ``\n``: same length,
+    same offsets, and the lines tree-sitter sees are Python's lines."""
+    if b"\r" not in data:
+        return data
+    return re.sub(rb"\r(?!\n)", b"\n", data)
 
 
 def find_file_anchor(lines: Sequence[bytes]) -> tuple[str, int] | None:
@@ -176,8 +205,7 @@ def apply_anchor_edits(data: bytes, edits: Iterable[AnchorEdit], column: int = D
     edits = list(edits)
     if not edits:
         return data
-    lines = data.split(b"\n")
-    newline = b"\r\n" if b"\r\n" in data[:4096] else b"\n"
+    lines, ends = split_lines(data)
     file_edit: AnchorEdit | None = None
     for edit in edits:
         if edit.is_file_anchor and edit.replaces is None:
@@ -193,7 +221,16 @@ def apply_anchor_edits(data: bytes, edits: Iterable[AnchorEdit], column: int = D
         lines[index] = anchored_line(lines[index], edit.node_id, column)
     if file_edit is not None and file_edit.replaces is None:
         text = file_anchor_text(file_edit.node_id).encode("ascii")
-        if newline == b"\r\n":
-            text += b"\r"
-        lines.insert(file_edit.line - 1, text)
-    return b"\n".join(lines)
+        index = min(file_edit.line - 1, len(lines))
+        newline = next((end for end in ends if end), b"\n")
+        if index == 0 and lines[0].startswith(BOM):
+            lines[0] = lines[0][len(BOM) :]
+            text = BOM + text  # the BOM stays the first bytes of the file
+        if index == len(lines):  # after a last line without a newline: end it first
+            ends[-1] = newline
+            lines.append(text)
+            ends.append(b"")
+        else:
+            lines.insert(index, text)
+            ends.insert(index, newline)
+    return b"".join(line + end for line, end in zip(lines, ends, strict=True))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from remora_core.parsing.anchors import lone_cr_as_lf
 from remora_core.parsing.model import ParsedCall, ParsedDef, ParsedFile, ParsedImport
 from remora_core.parsing.python_source import (
     Chunk,
@@ -32,6 +33,7 @@ from remora_core.parsing.python_source import (
     parse_python,
     parse_tree,
     query_captures,
+    settle,
 )
 
 DEFAULT_CAPACITY_BYTES = 1_000_000  # of source: a kept tree and extraction take ~25x that in memory
@@ -271,18 +273,20 @@ class IncrementalParser:
             self._bytes -= len(previous.data)
             if previous.data == data:
                 self._remember(key, previous)
-                return previous.parsed
+                return settle(previous, data)
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return parse_python(data)  # recoded or replaced: offsets differ, not worth caching
+        if b"\r" in data and lone_cr_as_lf(data) != data:
+            return parse_python(data)  # lone CR line ends: Python's lines are not tree-sitter's
         extraction = reparse(previous, data) if previous is not None else None
         if extraction is None:
             extraction = extract(data, parse_tree(data))
         else:
             self.reused += 1
         self._remember(key, extraction)
-        return extraction.parsed
+        return settle(extraction, data)  # a tree with errors: CPython decides
 
     def forget(self, key: str) -> None:
         dropped = self._cache.pop(key, None)

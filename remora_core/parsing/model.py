@@ -64,4 +64,5 @@ class ParsedFile:
     file_anchor_line: int | None = None
     file_anchor_insert_line: int = 1  # line number the file anchor line is inserted before
     problems: list[str] = field(default_factory=list)  # syntax errors, encoding problems
-    syntax_error: bool = False  # tree-sitter had to recover: no anchors are written into the file
+    syntax_error: bool = False  # CPython rejects it (tree-sitter recovered): no anchors are written
+    compiles: bool | None = None  # CPython's verdict, once asked (None: not asked yet)

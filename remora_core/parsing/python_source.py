@@ -11,16 +11,16 @@ import hashlib
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
-from remora_core.parsing import anchors
+from remora_core.parsing import anchors, cpython
 from remora_core.parsing.model import NodeType, ParsedCall, ParsedDef, ParsedFile, ParsedImport
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 _QUERY = """
 [(function_definition) (class_definition)] @def
@@ -43,6 +43,75 @@ def _tools() -> tuple[Parser, Query]:
         _parser = Parser(_language)
         _query = Query(_language, _QUERY)
     return _parser, _query
+
+
+def line_at(data: bytes, start: int) -> bytes:
+    """The text of the line starting at byte ``start`` (without its newline)."""
+    end = data.find(b"\n", start)
+    return data[start : end if end >= 0 else len(data)]
+
+
+def has_type_comment(start: int, line: bytes, is_comment: Callable[[int], bool]) -> bool:
+    """Whether the line (starting at byte ``start``) holds a PEP 484 type comment (or a
+    ``# type: ignore``): text appended to it would become part of the type comment."""
+    if b"type" not in line:
+        return False
+    return any(is_comment(start + match.start()) for match in anchors.TYPE_COMMENT_RE.finditer(line))
+
+
+def locate_anchor(
+    data: bytes,
+    parsed: ParsedDef,
+    line_start: int,
+    count: int,
+    body_line: int | None,
+    is_comment: Callable[[int], bool],
+    eol_in_string: Callable[[int], bool],
+) -> None:
+    """Set ``parsed.anchor`` / ``anchor_line`` from the ``count`` header lines starting at byte
+    ``line_start`` (or the first body line, starting at byte ``body_line``); else
+    ``parsed.inject_line``: the first of those lines a comment can be appended to without
+    changing the program (not ending in a backslash or inside a string, and holding no type
+    comment), header lines first."""
+    lines: list[tuple[int, int, bytes]] = []
+    position = line_start
+    for offset in range(count):
+        text = line_at(data, position)
+        lines.append((parsed.def_line + offset, position, text))
+        position += len(text) + 1
+    if body_line is not None:
+        number = parsed.def_line + data.count(b"\n", line_start, body_line)
+        lines.append((number, body_line, line_at(data, body_line)))
+    for number, start, line in lines:
+        if b"rm_" not in line:
+            continue
+        for match in anchors.NODE_ANCHOR_RE.finditer(line):
+            if is_comment(start + match.start()):
+                parsed.anchor = match.group(1).decode("ascii")
+                parsed.anchor_line = number
+                return
+    for offset, (number, start, line) in enumerate(lines):
+        line = line.rstrip(b"\r")
+        if line.endswith(b"\\"):
+            continue
+        # A string can only be open at the end of the def line if a quote is on it; on
+        # later lines one may have been opened further up.
+        maybe_in_string = offset > 0 or b'"' in line or b"'" in line
+        if maybe_in_string and eol_in_string(start + len(line)):
+            continue
+        if has_type_comment(start, line, is_comment):
+            continue
+        parsed.inject_line = number
+        return
+
+
+class Callee(NamedTuple):
+    """A callee found in CPython's ``ast``, shaped like the tree-sitter node of one."""
+
+    start_byte: int
+    end_byte: int
+    type: str  # "attribute" | "identifier"
+    start_point: tuple[int, int]
 
 
 class Extractor:
@@ -136,48 +205,13 @@ class Extractor:
         self.body_starts.append(body_start)
         return len(self.defs) - 1
 
-    def header_lines(self, line_start: int, count: int) -> list[tuple[int, bytes]]:
-        """(start byte, text without newline) of ``count`` lines from ``line_start``."""
-        data = self.data
-        found: list[tuple[int, bytes]] = []
-        position = line_start
-        for _ in range(count):
-            end = data.find(b"\n", position)
-            if end < 0:
-                end = len(data)
-            found.append((position, data[position:end]))
-            position = end + 1
-        return found
-
     def find_anchor(self, parsed: ParsedDef, line_start: int, count: int, body_line: int | None) -> None:
         """Find the anchor on a header line (or the first body line); else where to add one."""
-        lines = self.header_lines(line_start, count)
-        first_line = parsed.def_line
-        searched = [(first_line + offset, start, line) for offset, (start, line) in enumerate(lines)]
-        if body_line is not None:
-            start, line = self.header_lines(body_line, 1)[0]
-            searched.append((first_line + self.data.count(b"\n", line_start, body_line), start, line))
-        for number, start, line in searched:
-            if b"rm_" not in line:
-                continue
-            for match in anchors.NODE_ANCHOR_RE.finditer(line):
-                position = start + match.start()
-                hit = self.root.descendant_for_byte_range(position, position + 1)
-                if hit is not None and hit.type == "comment":
-                    parsed.anchor = match.group(1).decode("ascii")
-                    parsed.anchor_line = number
-                    return
-        for offset, (start, line) in enumerate(lines):
-            line = line.rstrip(b"\r")
-            if line.endswith(b"\\"):
-                continue
-            # A string can only be open at the end of the def line if a quote is on it; on
-            # later header lines one may have been opened further up.
-            maybe_in_string = offset > 0 or b'"' in line or b"'" in line
-            if maybe_in_string and self.eol_in_string(start + len(line)):
-                continue
-            parsed.inject_line = first_line + offset
-            return
+        locate_anchor(self.data, parsed, line_start, count, body_line, self.is_comment, self.eol_in_string)
+
+    def is_comment(self, position: int) -> bool:
+        hit = self.root.descendant_for_byte_range(position, position + 1)
+        return hit is not None and hit.type == "comment"
 
     def eol_in_string(self, eol: int) -> bool:
         node: Node | None = self.root.descendant_for_byte_range(eol, eol)
@@ -272,9 +306,9 @@ class Extractor:
                 self.imports.append(ParsedImport(module, level, name, name, line))
 
     # -- calls -------------------------------------------------------------------------
-    def add_calls(self, nodes: list[Node]) -> None:
-        """Call sites among ``nodes`` (callee captures in document order) that lie in the body of
-        a function or method found so far."""
+    def add_calls(self, nodes: Sequence[Node | Callee]) -> None:
+        """Call sites among ``nodes`` (callee captures in document order, or the same facts from
+        CPython's ``ast``) that lie in the body of a function or method found so far."""
         defs = self.defs
         if not defs:
             return
@@ -304,8 +338,9 @@ class Extractor:
             found.append(ParsedCall(index, raw, node.start_point[0] + 1))
             positions.append(position)
 
-    def finish(self, problems: list[str]) -> ParsedFile:
-        """The ParsedFile of everything added so far, with the file-level facts."""
+    def finish(self, problems: list[str], tree_errors: bool = True) -> ParsedFile:
+        """The ParsedFile of everything added so far, with the file-level facts
+        (``tree_errors=False``: the definitions came from CPython's ``ast``, not the tree)."""
         data = self.data
         head: Sequence[bytes] = data[:4096].split(b"\n")[: anchors.FILE_ANCHOR_SCAN_LINES + 1]
         line_count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
@@ -320,7 +355,7 @@ class Extractor:
         found = anchors.find_file_anchor(head)
         if found is not None:
             parsed.file_anchor, parsed.file_anchor_line = found
-        problem = first_syntax_error(self.root)
+        problem = first_syntax_error(self.root) if tree_errors else None
         if problem is not None:
             parsed.syntax_error = True
             parsed.problems.append(problem)
@@ -437,7 +472,8 @@ class Extraction:
 
 
 def utf8_source(data: bytes) -> tuple[bytes, list[str]]:
-    """``data`` as UTF-8 (recoded when it declares another encoding) and any problem found."""
+    """``data`` as UTF-8 (recoded when it declares another encoding) with Python's line ends
+    (a lone ``\r`` becomes ``\n``: same offsets), and any problem found."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -448,9 +484,9 @@ def utf8_source(data: bytes) -> tuple[bytes, list[str]]:
                 f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}) and no usable "
                 "coding declaration; names were decoded with replacement characters"
             )
-            return data, [problem]
-        return recoded, []  # same lines, UTF-8 bytes: byte offsets then refer to this text
-    return data, []
+            return anchors.lone_cr_as_lf(data), [problem]
+        return anchors.lone_cr_as_lf(recoded), []  # same lines, UTF-8 bytes: offsets refer to this text
+    return anchors.lone_cr_as_lf(data), []
 
 
 def parse_tree(data: bytes, old_tree: Tree | None = None) -> Tree:
@@ -475,11 +511,45 @@ def extract(data: bytes, tree: Tree, problems: list[str] | None = None) -> Extra
     )
 
 
-def parse_python(data: bytes) -> ParsedFile:
+def parse_python(data: bytes, check: bool = False) -> ParsedFile:
     """Extract definitions, anchors, imports and call sites from Python source bytes.
 
     Never raises on bad input: syntax errors and invalid UTF-8 are reported in
     ``ParsedFile.problems`` and every definition tree-sitter could recover is still returned.
+    CPython has the last word (``settle``): a file tree-sitter cannot parse but CPython
+    compiles takes its structure from ``ast``; with ``check`` a file tree-sitter parses is
+    compiled too (``ParsedFile.compiles``), as before writing anchors into it.
     """
-    data, problems = utf8_source(data)
-    return extract(data, parse_tree(data), problems).parsed
+    view, problems = utf8_source(data)
+    return settle(extract(view, parse_tree(view), problems), data, check)
+
+
+def settle(extraction: Extraction, raw: bytes, check: bool = False) -> ParsedFile:
+    """``extraction.parsed`` with CPython's verdict on ``raw`` (the file's own bytes)."""
+    parsed = extraction.parsed
+    if parsed.syntax_error:
+        tree = cpython.cpython_tree(raw)
+        if isinstance(tree, str):
+            parsed.compiles = False
+            parsed.problems[0] = tree  # CPython's message replaces tree-sitter's
+            return parsed
+        extractor = Extractor(extraction.data, extraction.tree.root_node)
+        cpython.extract_from_ast(extractor, tree, cpython.Lexicon(extraction.data))
+        settled = extractor.finish(parsed.problems[1:], tree_errors=False)
+        settled.compiles = True
+        return settled
+    if check and parsed.compiles is None:
+        compiles(parsed, raw)
+    return parsed
+
+
+def compiles(parsed: ParsedFile, raw: bytes) -> bool:
+    """Whether CPython compiles ``raw`` (the bytes ``parsed`` came from): asked once, then
+    kept in ``parsed.compiles``; a file CPython rejects becomes a ``syntax_error``."""
+    if parsed.compiles is None:
+        problem = cpython.cpython_problem(raw)
+        parsed.compiles = problem is None
+        if problem is not None:
+            parsed.syntax_error = True
+            parsed.problems.insert(0, problem)
+    return parsed.compiles

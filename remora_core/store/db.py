@@ -8,12 +8,14 @@ would drop the POSIX locks of every other connection this process holds on it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from remora_core.errors import StoreError
+from remora_core.fileio import PRIVATE_FILE_MODE, STATE_DIR, private_file, state_dir
 from remora_core.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 DB_NAME = "remora.db"
@@ -21,17 +23,33 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 def database_path(root: Path) -> Path:
-    return root / ".remora" / DB_NAME
+    return root / STATE_DIR / DB_NAME
 
 
 def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     """An open, migrated connection to the Remora database at ``path``."""
     if not create and not path.exists():
         raise StoreError(f"no Remora database at {str(path)!r}: run 'remora index' first")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.parent.name == STATE_DIR:
+        state_dir(path.parent.parent)  # 0700; a read-only tree is one clear error
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        private_file(existing)
+    if not path.exists():
+        # Created owner-only before SQLite sees it (it holds conversations and keys); SQLite
+        # gives the -wal and -shm files the database file's mode.
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE))
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise StoreError(f"cannot create the database {str(path)!r}: {error.strerror}") from None
     try:
         connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     except sqlite3.Error as error:
+        if _read_only(path, error):
+            raise StoreError(f"cannot open the database {str(path)!r} ({error}): is the tree read-only?") from None
         raise StoreError(f"cannot open database {str(path)!r}: {error}") from None
     try:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -43,6 +61,11 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         connection.execute("PRAGMA temp_store = MEMORY")
     except sqlite3.DatabaseError as error:
         connection.close()
+        if _read_only(path, error):
+            raise StoreError(
+                f"database {str(path)!r} is read-only ({error}): Remora writes its index there; "
+                "is the tree or its file system read-only?"
+            ) from None
         if "file is not a database" in str(error):
             raise StoreError(
                 f"{str(path)!r} is not a SQLite database (corrupt or foreign file); "
@@ -53,6 +76,13 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def _read_only(path: Path, error: sqlite3.Error) -> bool:
+    message = str(error).lower()
+    if "readonly" in message or "read-only" in message:
+        return True
+    return "unable to open" in message and not os.access(path.parent, os.W_OK)
 
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
