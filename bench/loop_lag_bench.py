@@ -12,6 +12,8 @@ runs; no Neovim needed), this process runs:
 * the agent runner (``AgentService.run_forever``, as the host starts it) against a fake
   OpenAI-compatible server: each chat makes the agent call ``rewrite_self`` (a proposal) and
   answer; chats arrive through ``AgentService.achat`` (the host's chat request);
+* the host's write requests (reject, stop) through the engine's async face while the hub
+  holds the write lock;
 * a lag probe: ``asyncio.sleep(0.001)`` in a loop, the lag being how late each wake-up is.
 
 A second process runs the same probe on an empty loop at the same time: its figures are what
@@ -144,6 +146,18 @@ async def follow_events(editor: EditorService, root: Path, stop: asyncio.Event) 
     return seen
 
 
+async def host_writes(service: AgentService, ids: list[str]) -> tuple[int, int]:
+    """The host's reject and stop requests (the async face: writes on the db thread), made
+    while the hub holds the write lock: each phase-1 proposal rejected, then a chat stopped."""
+    rejected = 0
+    for proposal in service.proposals("pending"):
+        await service.areject(proposal.id, "")
+        rejected += 1
+    await service.achat(ids[0], "queued, then stopped")
+    stopped = len(await service.astop(ids[0]))
+    return rejected, stopped
+
+
 BASELINE = """
 import asyncio, sys, time
 lags = []
@@ -171,7 +185,11 @@ class Baseline:
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", BASELINE, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-c",
+            BASELINE,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
             limit=1 << 26,  # one line of every probe's lag: megabytes after a long phase
         )
 
@@ -200,7 +218,9 @@ def report(phase: str, timed: Lags, timed_baseline: Lags) -> None:
     baseline = [lag for _, lag in timed_baseline]
     p99 = percentile(lags, 0.99)
     print(f"{phase}:")
-    print(f"  this loop:  {summary(lags)}  (limit p99 {LIMIT_P99_MS:g} ms)  {'OK' if p99 <= LIMIT_P99_MS else 'OVER'}")
+    print(
+        f"  this loop:  {summary(lags)}  (limit p99 {LIMIT_P99_MS:g} ms)  {'OK' if p99 <= LIMIT_P99_MS else 'OVER'}"
+    )
     print(f"  empty loop: {summary(baseline)}  (another process, same time: the machine's share)")
 
 
@@ -232,7 +252,9 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
         correlations = []
         for n in range(count):
             node = ids[n % len(ids)]
-            fake.add_tool_calls(("rewrite_self", {"new_source": f"def agent_{n % len(ids)}(x: int) -> int:\n    return x\n"}))
+            fake.add_tool_calls(
+                ("rewrite_self", {"new_source": f"def agent_{n % len(ids)}(x: int) -> int:\n    return x\n"})
+            )
             fake.add_text("done")
             correlations.append(await service.achat(node, "add type hints"))
             await asyncio.sleep(0.05)
@@ -250,15 +272,22 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
     # phase 2: the hub cold-indexes the tree in another process
     locks = LockWatch(database_path(root))
     hub = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "remora_core.hub_cli", "--once", str(root),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "remora_core.cli.hub",
+        "--once",
+        str(root),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     started = time.perf_counter()
     await asyncio.sleep(1.0)  # let it take the write lock
     chatting = asyncio.create_task(chat_now(chats - chats // 2))
+    writing = asyncio.create_task(host_writes(service, ids))
     code = await hub.wait()
     seconds = time.perf_counter() - started
     await chatting
+    rejected, stopped = await writing
     lags = probe.take()
     base = await baseline.take()
     locks.close()
@@ -266,6 +295,9 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
     print(
         f"cold index by remora-hub --once in another process: exit {code}, {seconds:.1f} s, "
         f"the write lock held {held:.1f} s of it ({len(locks.spans)} span(s))"
+    )
+    print(
+        f"host writes during it (async face): {rejected} proposals rejected, {stopped} correlation(s) stopped"
     )
     report("during the whole cold index (same work on the loop)", lags, base)
     locked = [(0.0, lag) for lag in locks.during(lags)]
@@ -287,7 +319,9 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tree", type=Path, help="an empty directory to use (default: a temp dir)")
     parser.add_argument("--chats", type=int, default=20)
     parser.add_argument("--idle", type=float, default=5.0)

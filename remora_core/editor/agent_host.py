@@ -156,12 +156,12 @@ class AgentHost:
         self._run(service, correlation_id)
         return {"correlation_id": correlation_id}
 
-    def do_stop(self, params: dict[str, Any]) -> dict[str, Any]:
-        reports = self.service(params).stop(str(params.get("id", "")))
+    async def do_stop(self, params: dict[str, Any]) -> dict[str, Any]:
+        reports = await self.service(params).astop(str(params.get("id", "")))
         return {"cancelled": [report.correlation_id for report in reports]}
 
-    def do_cancel(self, params: dict[str, Any]) -> dict[str, Any]:
-        report = self.service(params).cancel(str(params.get("correlation_id", "")))
+    async def do_cancel(self, params: dict[str, Any]) -> dict[str, Any]:
+        report = await self.service(params).acancel(str(params.get("correlation_id", "")))
         return {"cancelled": [report.correlation_id], "proposals": report.proposals}
 
     def do_panel(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -174,26 +174,26 @@ class AgentHost:
 
         return pending_marks(self.service(params))
 
-    def do_accept(self, params: dict[str, Any]) -> dict[str, Any]:
-        from remora_core.editor.agent_views import accept
+    async def do_accept(self, params: dict[str, Any]) -> dict[str, Any]:
+        from remora_core.editor.agent_views import aaccept
 
         keep = params.get("hunks")
-        return accept(
+        return await aaccept(
             self.service(params),
             str(params.get("proposal", "")),
             params.get("lines"),
             [int(index) for index in keep] if isinstance(keep, list) else None,
         )
 
-    def do_reindex(self, params: dict[str, Any]) -> dict[str, Any]:
-        self.service(params).reindex(str(params.get("file", "")))
+    async def do_reindex(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self.service(params).areindex(str(params.get("file", "")))
         return {"ok": True}
 
-    def do_reject(self, params: dict[str, Any]) -> dict[str, Any]:
-        from remora_core.editor.agent_views import reject
+    async def do_reject(self, params: dict[str, Any]) -> dict[str, Any]:
+        from remora_core.editor.agent_views import areject
 
         service = self.service(params)
-        result = reject(service, str(params.get("proposal", "")), str(params.get("feedback", "")))
+        result = await areject(service, str(params.get("proposal", "")), str(params.get("feedback", "")))
         if result["correlation_id"]:
             self._run(service, result["correlation_id"])
         return result
@@ -222,14 +222,14 @@ class AgentHost:
         )
         return plan.as_dict()
 
-    def do_ghost(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def do_ghost(self, params: dict[str, Any]) -> dict[str, Any]:
         """With ``file`` and ``line`` (and optionally the buffer's ``lines`` and a ``ghost`` id) the
         engine places the new node; the older form names ``target`` / ``container`` /
         ``insert_after`` itself."""
         service = self.service(params)
         if "target" not in params:
             lines = params.get("lines")
-            ghost = service.ghost(
+            ghost = await service.aghost(
                 str(params.get("file", "")),
                 int(params.get("line", 0)),
                 str(params.get("instruction", "")),
@@ -247,6 +247,6 @@ class AgentHost:
             params.get("insert_after") or None,
             params.get("container") or None,
         )
-        correlation_id = service.chat(target, message)
+        correlation_id = await service.achat(target, message)
         self._run(service, correlation_id)
         return {"correlation_id": correlation_id}
