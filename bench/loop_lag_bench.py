@@ -46,7 +46,8 @@ import remora_core.agents.llm  # noqa: F401 -- openai imports in ~1 s; the host 
 from remora_core.agents.service import AgentService
 from remora_core.config import AgentsConfig, IndexConfig, LLMConfig, RemoraConfig
 from remora_core.editor.service import EditorService
-from remora_core.events.wakeup import CommitWatch, wait_for_commit
+from remora_core.events.follow import RootsFollower
+from remora_core.events.models import BaseEvent
 from remora_core.index.indexer import Indexer
 from remora_core.store.db import database_path
 from remora_core.store.store import Store
@@ -91,25 +92,25 @@ class LockWatch:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.spans: list[tuple[float, float]] = []
+        self.since: float | None = None  # when the current span began (the lock is held now)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         connection = sqlite3.connect(str(self.path), timeout=0, isolation_level=None)
-        since: float | None = None
         while not self.stop.wait(0.02):
             try:
                 connection.execute("BEGIN IMMEDIATE")
                 connection.execute("ROLLBACK")
-                if since is not None:
-                    self.spans.append((since, time.perf_counter()))
-                    since = None
+                if self.since is not None:
+                    self.spans.append((self.since, time.perf_counter()))
+                    self.since = None
             except sqlite3.OperationalError:
-                if since is None:
-                    since = time.perf_counter()
-        if since is not None:
-            self.spans.append((since, time.perf_counter()))
+                if self.since is None:
+                    self.since = time.perf_counter()
+        if self.since is not None:
+            self.spans.append((self.since, time.perf_counter()))
         connection.close()
 
     def close(self) -> None:
@@ -132,23 +133,33 @@ async def editor_requests(editor: EditorService, root: Path, node_id: str, stop:
     return count
 
 
-async def follow_events(editor: EditorService, root: Path, stop: asyncio.Event) -> int:
-    """The host's follower: woken by commits, pushes what the log gained."""
-    watch = CommitWatch(database_path(root))
-    editor.new_events(root)
+async def follow_events(root: Path, stop: asyncio.Event) -> int:
+    """The host's follower (``events.follow.RootsFollower``): woken by commits, counts what
+    the log gained (the host pushes it to Lua)."""
     seen = 0
+
+    def on_events(_root: Path, events: list[BaseEvent]) -> None:
+        nonlocal seen
+        seen += len(events)
+
+    def on_error(_root: Path, error: Exception) -> None:
+        raise error
+
+    follower = RootsFollower(on_events, on_error)
+    follower.follow(root)
     try:
-        while not stop.is_set():
-            await wait_for_commit([watch], 0.25, stop)
-            seen += len(editor.new_events(root))
+        await follower.run(stop)
     finally:
-        watch.close()
+        follower.close()
     return seen
 
 
-async def host_writes(service: AgentService, ids: list[str]) -> tuple[int, int]:
+async def host_writes(service: AgentService, ids: list[str], locks: LockWatch) -> tuple[int, int]:
     """The host's reject and stop requests (the async face: writes on the db thread), made
-    while the hub holds the write lock: each phase-1 proposal rejected, then a chat stopped."""
+    once the hub holds the write lock: each phase-1 proposal rejected, then a chat stopped."""
+    deadline = time.monotonic() + 300
+    while locks.since is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
     rejected = 0
     for proposal in service.proposals("pending"):
         await service.areject(proposal.id, "")
@@ -244,7 +255,7 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
     tasks = [
         asyncio.create_task(probe.run(stop)),
         asyncio.create_task(editor_requests(editor, root, ids[0], stop)),
-        asyncio.create_task(follow_events(editor, root, stop)),
+        asyncio.create_task(follow_events(root, stop)),
         asyncio.create_task(service.run_forever(stop, poll_interval=0.5)),
     ]
 
@@ -283,7 +294,7 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
     started = time.perf_counter()
     await asyncio.sleep(1.0)  # let it take the write lock
     chatting = asyncio.create_task(chat_now(chats - chats // 2))
-    writing = asyncio.create_task(host_writes(service, ids))
+    writing = asyncio.create_task(host_writes(service, ids, locks))
     code = await hub.wait()
     seconds = time.perf_counter() - started
     await chatting

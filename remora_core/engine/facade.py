@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 from remora_core.agents import activation
 from remora_core.agents.bus import EventBus, EventingProposals
-from remora_core.agents.context import LocalAgentContext
+from remora_core.agents.context import LocalAgentContext, ProposalSink
 from remora_core.agents.errors import AgentError, ProposalError
 from remora_core.agents.extensions import ExtensionRegistry, discover_extensions
 from remora_core.agents.node import hydrate_agent
@@ -383,11 +383,11 @@ class Engine:
         return view
 
     # -- tools ---------------------------------------------------------------------------
-    def _toolset(self, node_id: str, correlation_id: str | None) -> ToolSet:
+    def _toolset(self, node_id: str, correlation_id: str | None, sink: ProposalSink | None = None) -> ToolSet:
         hydrated = hydrate_agent(self.root, self.store, node_id, registry=self.registry, graph=self.graph)
 
         async def ask(target_id: str, request: str) -> str:
-            trigger = await self.wait(self.chat(target_id, request))
+            trigger = await self.wait(await self.achat(target_id, request))
             if trigger.status != "done":
                 raise AgentError(f"{target_id!r} did not answer: {trigger.error or trigger.status}")
             return trigger.reply or ""
@@ -396,7 +396,7 @@ class Engine:
             node_id,
             self.root,
             self.store,
-            self.sink,
+            sink or self.sink,
             correlation_id,
             self.config.index.anchor_column,
             messenger=ask,
@@ -413,7 +413,10 @@ class Engine:
         """Run tool ``name`` of ``node``'s agent as the human (a new correlation: a proposal it
         makes is a normal pending proposal; ``message_node`` runs the target's turn here)."""
         correlation_id = new_correlation_id()
-        result = await self._toolset(self.resolve(node).id, correlation_id).call(name, arguments)
+        from remora_core.agents.runner import DbProposals  # proposals stored on the db thread
+
+        sink = DbProposals(await self.runner.side(), self.sink)
+        result = await self._toolset(self.resolve(node).id, correlation_id, sink).call(name, arguments)
         return ToolOutcome(name, result.ok, result.text, correlation_id)
 
     # -- ghost nodes -------------------------------------------------------------------
