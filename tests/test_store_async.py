@@ -198,10 +198,9 @@ async def test_the_hosts_accept_reject_stop_and_cancel_keep_the_loop_free(
         assert {trigger.status for trigger in svc.triggers(queued)} == {"cancelled"}
         assert svc.proposal(accepted).status == "applied" and svc.proposal(rejected).status == "rejected"
         assert "def a_func(x: int) -> int:" in (root / "app.py").read_text()
-        await svc.runner.aclose()
 
     try:
         await scenario()
     finally:
-        host.close()
+        await host.aclose()  # closes the runner's db thread on this loop
         svc.close()

@@ -103,6 +103,16 @@ class AgentHost:
             task.cancel()
         self.services.clear()
 
+    async def aclose(self) -> None:
+        """:meth:`close`, then wait for the cancelled turns and close each engine's runner (its
+        db thread) on this loop, so no database job finishes after the loop is gone."""
+        tasks = list(self.tasks)
+        services = list(self.services.values())
+        self.close()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for service in services:
+            await service.close_runner()
+
     # -- services ----------------------------------------------------------------------
     def service(self, params: dict[str, Any]) -> AgentService:
         raw = params.get("root")
