@@ -66,7 +66,7 @@ def big_file(version: int, edited: int) -> str:
 def start_hub(root: Path, log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "remora_core.hub_cli", "--watch", str(root)],
+            [sys.executable, "-m", "remora_core.cli.hub", "--watch", str(root)],
             stdout=out,
             stderr=subprocess.STDOUT,
         )

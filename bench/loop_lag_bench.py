@@ -12,6 +12,8 @@ runs; no Neovim needed), this process runs:
 * the agent runner (``AgentService.run_forever``, as the host starts it) against a fake
   OpenAI-compatible server: each chat makes the agent call ``rewrite_self`` (a proposal) and
   answer; chats arrive through ``AgentService.achat`` (the host's chat request);
+* the host's write requests (reject, stop) through the engine's async face while the hub
+  holds the write lock;
 * a lag probe: ``asyncio.sleep(0.001)`` in a loop, the lag being how late each wake-up is.
 
 A second process runs the same probe on an empty loop at the same time: its figures are what
@@ -44,7 +46,8 @@ import remora_core.agents.llm  # noqa: F401 -- openai imports in ~1 s; the host 
 from remora_core.agents.service import AgentService
 from remora_core.config import AgentsConfig, IndexConfig, LLMConfig, RemoraConfig
 from remora_core.editor.service import EditorService
-from remora_core.events.wakeup import CommitWatch, wait_for_commit
+from remora_core.events.follow import RootsFollower
+from remora_core.events.models import BaseEvent
 from remora_core.index.indexer import Indexer
 from remora_core.store.db import database_path
 from remora_core.store.store import Store
@@ -89,25 +92,25 @@ class LockWatch:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.spans: list[tuple[float, float]] = []
+        self.since: float | None = None  # when the current span began (the lock is held now)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         connection = sqlite3.connect(str(self.path), timeout=0, isolation_level=None)
-        since: float | None = None
         while not self.stop.wait(0.02):
             try:
                 connection.execute("BEGIN IMMEDIATE")
                 connection.execute("ROLLBACK")
-                if since is not None:
-                    self.spans.append((since, time.perf_counter()))
-                    since = None
+                if self.since is not None:
+                    self.spans.append((self.since, time.perf_counter()))
+                    self.since = None
             except sqlite3.OperationalError:
-                if since is None:
-                    since = time.perf_counter()
-        if since is not None:
-            self.spans.append((since, time.perf_counter()))
+                if self.since is None:
+                    self.since = time.perf_counter()
+        if self.since is not None:
+            self.spans.append((self.since, time.perf_counter()))
         connection.close()
 
     def close(self) -> None:
@@ -130,18 +133,40 @@ async def editor_requests(editor: EditorService, root: Path, node_id: str, stop:
     return count
 
 
-async def follow_events(editor: EditorService, root: Path, stop: asyncio.Event) -> int:
-    """The host's follower: woken by commits, pushes what the log gained."""
-    watch = CommitWatch(database_path(root))
-    editor.new_events(root)
+async def follow_events(root: Path, stop: asyncio.Event) -> int:
+    """The host's follower (``events.follow.RootsFollower``): woken by commits, counts what
+    the log gained (the host pushes it to Lua)."""
     seen = 0
+
+    def on_events(_root: Path, events: list[BaseEvent]) -> None:
+        nonlocal seen
+        seen += len(events)
+
+    def on_error(_root: Path, error: Exception) -> None:
+        raise error
+
+    follower = RootsFollower(on_events, on_error)
+    follower.follow(root)
     try:
-        while not stop.is_set():
-            await wait_for_commit([watch], 0.25, stop)
-            seen += len(editor.new_events(root))
+        await follower.run(stop)
     finally:
-        watch.close()
+        follower.close()
     return seen
+
+
+async def host_writes(service: AgentService, ids: list[str], locks: LockWatch) -> tuple[int, int]:
+    """The host's reject and stop requests (the async face: writes on the db thread), made
+    once the hub holds the write lock: each phase-1 proposal rejected, then a chat stopped."""
+    deadline = time.monotonic() + 300
+    while locks.since is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+    rejected = 0
+    for proposal in service.proposals("pending"):
+        await service.areject(proposal.id, "")
+        rejected += 1
+    await service.achat(ids[0], "queued, then stopped")
+    stopped = len(await service.astop(ids[0]))
+    return rejected, stopped
 
 
 BASELINE = """
@@ -171,7 +196,11 @@ class Baseline:
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", BASELINE, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-c",
+            BASELINE,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
             limit=1 << 26,  # one line of every probe's lag: megabytes after a long phase
         )
 
@@ -200,7 +229,9 @@ def report(phase: str, timed: Lags, timed_baseline: Lags) -> None:
     baseline = [lag for _, lag in timed_baseline]
     p99 = percentile(lags, 0.99)
     print(f"{phase}:")
-    print(f"  this loop:  {summary(lags)}  (limit p99 {LIMIT_P99_MS:g} ms)  {'OK' if p99 <= LIMIT_P99_MS else 'OVER'}")
+    print(
+        f"  this loop:  {summary(lags)}  (limit p99 {LIMIT_P99_MS:g} ms)  {'OK' if p99 <= LIMIT_P99_MS else 'OVER'}"
+    )
     print(f"  empty loop: {summary(baseline)}  (another process, same time: the machine's share)")
 
 
@@ -224,7 +255,7 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
     tasks = [
         asyncio.create_task(probe.run(stop)),
         asyncio.create_task(editor_requests(editor, root, ids[0], stop)),
-        asyncio.create_task(follow_events(editor, root, stop)),
+        asyncio.create_task(follow_events(root, stop)),
         asyncio.create_task(service.run_forever(stop, poll_interval=0.5)),
     ]
 
@@ -232,7 +263,9 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
         correlations = []
         for n in range(count):
             node = ids[n % len(ids)]
-            fake.add_tool_calls(("rewrite_self", {"new_source": f"def agent_{n % len(ids)}(x: int) -> int:\n    return x\n"}))
+            fake.add_tool_calls(
+                ("rewrite_self", {"new_source": f"def agent_{n % len(ids)}(x: int) -> int:\n    return x\n"})
+            )
             fake.add_text("done")
             correlations.append(await service.achat(node, "add type hints"))
             await asyncio.sleep(0.05)
@@ -250,15 +283,22 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
     # phase 2: the hub cold-indexes the tree in another process
     locks = LockWatch(database_path(root))
     hub = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "remora_core.hub_cli", "--once", str(root),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "remora_core.cli.hub",
+        "--once",
+        str(root),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     started = time.perf_counter()
     await asyncio.sleep(1.0)  # let it take the write lock
     chatting = asyncio.create_task(chat_now(chats - chats // 2))
+    writing = asyncio.create_task(host_writes(service, ids, locks))
     code = await hub.wait()
     seconds = time.perf_counter() - started
     await chatting
+    rejected, stopped = await writing
     lags = probe.take()
     base = await baseline.take()
     locks.close()
@@ -266,6 +306,9 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
     print(
         f"cold index by remora-hub --once in another process: exit {code}, {seconds:.1f} s, "
         f"the write lock held {held:.1f} s of it ({len(locks.spans)} span(s))"
+    )
+    print(
+        f"host writes during it (async face): {rejected} proposals rejected, {stopped} correlation(s) stopped"
     )
     report("during the whole cold index (same work on the loop)", lags, base)
     locked = [(0.0, lag) for lag in locks.during(lags)]
@@ -287,7 +330,9 @@ async def measure(root: Path, chats: int, idle: float, fake: FakeLLM) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tree", type=Path, help="an empty directory to use (default: a temp dir)")
     parser.add_argument("--chats", type=int, default=20)
     parser.add_argument("--idle", type=float, default=5.0)

@@ -158,7 +158,7 @@ def test_hub_once_indexes(tmp_path: Path) -> None:
 
     root = make(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "remora_core.hub_cli", "--once", str(root)],
+        [sys.executable, "-m", "remora_core.cli.hub", "--once", str(root)],
         capture_output=True,
         text=True,
         timeout=60,

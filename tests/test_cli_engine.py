@@ -241,3 +241,21 @@ def test_stale_reason_and_pending(proj: tuple[Path, Store]) -> None:
         edited = [line.replace("# four", "x = 4") for line in lines]  # the buffer moved on
         assert "changed since proposal" in (engine.stale_reason(proposal, edited) or "")
         assert engine.stale_reason(proposal, lines) is None
+
+
+async def test_message_node_to_a_node_the_graph_has_as_orphaned_is_refused(proj: tuple[Path, Store]) -> None:
+    """The cycle/depth rule reads the correlation's activation path; who may be asked at all
+    is read from the topology graph: an unknown or orphaned target is refused before any turn."""
+    root, store = proj
+    area = next(row.id for row in store.nodes_in_file("src/calc.py") if row.qualname == "Shape.area")
+    text = (root / "src/calc.py").read_text()
+    start = text.index("    def area")
+    (root / "src/calc.py").write_text(text[:start] + text[text.index("    def name") :])
+    with Engine(root) as engine:
+        engine.reindex("src/calc.py")
+        assert engine.topology().node(area).status == "orphaned"
+        outcome = await engine.call_tool(_total(store), "message_node", {"target_id": area, "request": "hi"})
+        assert not outcome.ok and f"{area!r} is orphaned" in outcome.text
+        outcome = await engine.call_tool(_total(store), "message_node", {"target_id": "rm_00000000", "request": "hi"})
+        assert not outcome.ok and "'rm_00000000'" in outcome.text
+        assert engine.queue.list(limit=10) == []  # no turn was queued for either

@@ -54,6 +54,8 @@ async def editor(tmp_path: Path, fake_llm: FakeLLM) -> AsyncIterator[tuple[Path,
     pushed: list[Any] = []
     service.start_agents(lambda kind, payload: pushed.append((kind, payload)))
     yield root, service, pushed
+    if service.agents is not None:
+        await service.agents.aclose()
     service.close()
 
 

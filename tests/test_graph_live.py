@@ -131,7 +131,7 @@ async def test_a_started_graph_follows_another_process(indexed: Path) -> None:
         try:
             assert live.graph.callers(helper) == [ids["pkg/core.py:Engine.step"]]
             _edit(indexed, "pkg/core.py", "return helper()", "return 2")
-            command = [sys.executable, "-m", "remora_core.hub_cli", "--once", str(indexed)]
+            command = [sys.executable, "-m", "remora_core.cli.hub", "--once", str(indexed)]
             done = await asyncio.to_thread(subprocess.run, command, capture_output=True, timeout=120)
             assert done.returncode == 0, done.stderr
             deadline = time.monotonic() + 10

@@ -17,7 +17,7 @@ from remora_core.hub import ensure_hub, hub_status, stop_hub
 from remora_core.hub.paths import lock_path, log_path, pid_path
 from tests.conftest import ids_by_qualname, nodes_of, write_files
 
-HUB = [sys.executable, "-m", "remora_core.hub_cli"]
+HUB = [sys.executable, "-m", "remora_core.cli.hub"]
 EVENT_TIMEOUT = 15.0
 
 

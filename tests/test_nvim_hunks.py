@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from remora_core.editor.hunks import diff_hunks, partial_source
+from remora_core.agents.hunks import diff_hunks, partial_source
 
 OLD = "\n".join(f"line {i}" for i in range(30)) + "\n"
 NEW = OLD.replace("line 1\n", "line one\n").replace("line 15\n", "").replace("line 28\n", "line 28\nextra\n")

@@ -53,8 +53,12 @@ class Locker:
     @classmethod
     async def hold(cls, root: Path) -> Locker:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", LOCKER, str(root),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-c",
+            LOCKER,
+            str(root),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
         )
         assert process.stdout is not None
         assert (await process.stdout.readline()).strip() == b"locked"
@@ -114,11 +118,13 @@ async def test_the_runner_keeps_the_loop_free_while_another_process_holds_the_lo
 ) -> None:
     root, store = proj
     node = node_id_of(store, "a_func")
-    fake_llm.add_tool_calls(("rewrite_self", {"new_source": "def a_func(x: int) -> int:\n    return b_func(x)\n"}))
+    fake_llm.add_tool_calls(
+        ("rewrite_self", {"new_source": "def a_func(x: int) -> int:\n    return b_func(x)\n"})
+    )
     fake_llm.add_text("typed")
     svc: AgentService = service(root, fake_llm.base_url)
     heard: list[tuple[str, int]] = []
-    svc.add_listener(lambda event: heard.append((event.event_type, threading.get_ident())))
+    svc.bus.add_listener(lambda event: heard.append((event.event_type, threading.get_ident())))
 
     async def scenario() -> None:
         locker = await Locker.hold(root)
@@ -145,3 +151,56 @@ async def test_the_runner_keeps_the_loop_free_while_another_process_holds_the_lo
     loop_thread = threading.get_ident()  # the test's loop runs on this thread
     assert [kind for kind, _ in heard] == types(events)
     assert {thread for _, thread in heard} == {loop_thread}  # listeners are told on the loop
+
+
+async def test_the_hosts_accept_reject_stop_and_cancel_keep_the_loop_free(
+    proj: tuple[Path, Store], fake_llm: FakeLLM
+) -> None:
+    """The Neovim host's write requests run on the engine's db thread: while another process
+    holds the write lock, each waits there and the host's loop keeps turning."""
+    from remora_core.editor.agent_host import AgentHost
+
+    root, store = proj
+    a_func, c_func = node_id_of(store, "a_func"), node_id_of(store, "c_func")
+    for name in ("a_func", "c_func"):
+        fake_llm.add_tool_calls(
+            ("rewrite_self", {"new_source": f"def {name}(x: int) -> int:\n    return x\n"})
+        )
+        fake_llm.add_text("typed")
+    svc: AgentService = service(root, fake_llm.base_url)
+    pushed: list[tuple[str, object]] = []
+    host = AgentHost(lambda kind, payload: pushed.append((kind, payload)), lambda _root: store)
+    host.services[root.resolve()] = svc  # the host's service for this root, on the fake model
+
+    async def under_lock(request: str, params: dict[str, object]) -> object:
+        locker = await Locker.hold(root)
+        call = asyncio.ensure_future(host.call(request, {"root": str(root), **params}))
+        assert await _loop_turns_while(call, TICKS) == TICKS, request  # the loop kept turning...
+        assert not call.done(), request  # ...while the request waited for the other process
+        await locker.release()
+        return await call
+
+    async def proposal_of(node: str) -> str:
+        await svc.wait(await svc.achat(node, "add type hints"))
+        return svc.pending(node)[0].id
+
+    async def scenario() -> None:
+        accepted, rejected = await proposal_of(a_func), await proposal_of(c_func)
+        result = await under_lock("accept", {"proposal": accepted})
+        assert isinstance(result, dict) and result["applied"] is True
+        result = await under_lock("reject", {"proposal": rejected, "feedback": ""})
+        assert result == {"proposal": rejected, "correlation_id": None}
+        queued = await svc.achat(a_func, "and a docstring")  # queued, not run
+        assert await under_lock("stop", {"id": a_func}) == {"cancelled": [queued]}
+        queued = await svc.achat(c_func, "and a docstring")
+        result = await under_lock("cancel", {"correlation_id": queued})
+        assert isinstance(result, dict) and result["cancelled"] == [queued]
+        assert {trigger.status for trigger in svc.triggers(queued)} == {"cancelled"}
+        assert svc.proposal(accepted).status == "applied" and svc.proposal(rejected).status == "rejected"
+        assert "def a_func(x: int) -> int:" in (root / "app.py").read_text()
+
+    try:
+        await scenario()
+    finally:
+        await host.aclose()  # closes the runner's db thread on this loop
+        svc.close()

@@ -244,7 +244,7 @@ def test_state_directory_is_owner_only_and_the_database_private(tmp_path: Path) 
     for name in ("remora.db", "index.lock"):
         assert stat.S_IMODE((tmp_path / ".remora" / name).stat().st_mode) == 0o600, name
     hub = subprocess.run(
-        ["sh", "-c", f"umask 000; {sys.executable} -m remora_core.hub_cli --once {tmp_path}"],
+        ["sh", "-c", f"umask 000; {sys.executable} -m remora_core.cli.hub --once {tmp_path}"],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert hub.returncode == 0, hub.stderr
@@ -305,8 +305,8 @@ def test_a_read_only_tree_is_one_clear_line(tmp_path: Path, existing_state: bool
     try:
         commands = [
             [sys.executable, "-m", "remora_core.cli", "index", str(root)],
-            [sys.executable, "-m", "remora_core.hub_cli", "--once", str(root)],
-            [sys.executable, "-m", "remora_core.hub_cli", "start", str(root)],
+            [sys.executable, "-m", "remora_core.cli.hub", "--once", str(root)],
+            [sys.executable, "-m", "remora_core.cli.hub", "start", str(root)],
         ]
         for command in commands:
             done = subprocess.run(_read_only(command, root), capture_output=True, text=True, timeout=60, check=False)

@@ -11,6 +11,12 @@ mirrored in ``activation_chain`` rows (one per active agent and correlation, pri
 active in one branch of a correlation (a subscription turn elsewhere) is refused in another.
 Who activated whom is kept in ``activation_edges`` (the history of a correlation; it does not
 decide anything). This is the only module that writes either table.
+
+This module is the activation *store* (the project's one activation module): its SQL stays
+here beside the rule it makes atomic, as ``agents/triggers.py`` does for the trigger queue.
+The rule reads the correlation's path, never the topology graph (a call edge says nothing
+about who is waiting for whom); the engine checks the graph first (the target must be an
+active node of the process's graph, see ``agents/core_tools.message_node``).
 """
 
 from __future__ import annotations

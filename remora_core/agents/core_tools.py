@@ -121,7 +121,9 @@ class CoreTools:
         """
         if target_id == self.context.node_id:
             raise AgentError(f"{target_id!r} is yourself; use rewrite_self to change your own code")
-        self.context.graph.node(target_id)  # NodeNotFoundError names an unknown target
+        target = self.context.graph.node(target_id)  # NodeNotFoundError names an unknown target
+        if target.status != "active":  # the graph decides who can be asked; the path, cycles
+            raise AgentError(f"{target_id!r} is {target.status}; it has no agent to answer")
         return await self.context.send_message(target_id, request)
 
     @tool

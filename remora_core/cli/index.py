@@ -7,14 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from remora_core.cli.common import open_store, print_json, root_option
-from remora_core.config import load_config
-from remora_core.engine.nodes import neighbours, node_ref, resolve_node
+from remora_core.cli.common import open_engine, print_json, root_option
+from remora_core.engine.facade import Engine
+from remora_core.engine.nodes import node_ref
 from remora_core.errors import NodeNotFoundError, ProjectError
-from remora_core.events.topology import index_with_events
-from remora_core.index.indexer import Indexer, IndexReport
+from remora_core.index.indexer import IndexReport
 from remora_core.project import node_source, relative_path
-from remora_core.store.store import Store
 
 
 def _print_report(report: IndexReport) -> None:
@@ -39,13 +37,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     root = Path(args.path).resolve()
     if not root.is_dir():
         raise ProjectError(f"{args.path!r} is not a directory")
-    config = load_config(root)
-    store = Store.open(root)
-    try:
-        indexer = Indexer(root, store, config.index)
-        report, _ = index_with_events(indexer, inject=False if args.no_inject else None)
-    finally:
-        store.close()
+    with Engine.open(root, create=True) as engine:
+        report, _ = engine.index(inject=False if args.no_inject else None)
     if args.json:
         print_json(report.as_json())
     else:
@@ -57,12 +50,9 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     file = Path(args.file)
     if not file.exists():
         raise ProjectError(f"no such file: {args.file!r}")
-    root, store = open_store(args, file)
-    try:
-        path = relative_path(root, file)
-        rows = store.nodes_in_file(path, active_only=not args.all)
-    finally:
-        store.close()
+    with open_engine(args, file) as engine:
+        path = relative_path(engine.root, file)
+        rows = engine.nodes(path, active_only=not args.all)
     if not rows:
         raise NodeNotFoundError(f"no nodes indexed for {path!r}: run 'remora index' first")
     if args.json:
@@ -76,13 +66,10 @@ def cmd_nodes(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    root, store = open_store(args)
-    try:
-        row = resolve_node(store, args.node)
-        near = neighbours(store, row)
-    finally:
-        store.close()
-    source = node_source(root, row)
+    with open_engine(args) as engine:
+        row = engine.resolve(args.node)
+        near = engine.neighbours(row.id)
+        source = node_source(engine.root, row)
 
     if args.json:
         print_json(

@@ -112,6 +112,16 @@ class AgentHost:
         self.services.pop(root, None)
         self.models.pop(root, None)
 
+    async def aclose(self) -> None:
+        """:meth:`close`, then wait for the cancelled turns and close each engine's runner (its
+        db thread) on this loop, so no database job finishes after the loop is gone."""
+        tasks = list(self.tasks)
+        services = list(self.services.values())
+        self.close()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for service in services:
+            await service.close_runner()
+
     # -- services ----------------------------------------------------------------------
     def service(self, params: dict[str, Any]) -> AgentService:
         raw = params.get("root")
@@ -174,12 +184,12 @@ class AgentHost:
         self._run(service, correlation_id)
         return {"correlation_id": correlation_id}
 
-    def do_stop(self, params: dict[str, Any]) -> dict[str, Any]:
-        reports = self.service(params).stop(str(params.get("id", "")))
+    async def do_stop(self, params: dict[str, Any]) -> dict[str, Any]:
+        reports = await self.service(params).astop(str(params.get("id", "")))
         return {"cancelled": [report.correlation_id for report in reports]}
 
-    def do_cancel(self, params: dict[str, Any]) -> dict[str, Any]:
-        report = self.service(params).cancel(str(params.get("correlation_id", "")))
+    async def do_cancel(self, params: dict[str, Any]) -> dict[str, Any]:
+        report = await self.service(params).acancel(str(params.get("correlation_id", "")))
         return {"cancelled": [report.correlation_id], "proposals": report.proposals}
 
     def do_panel(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -192,27 +202,27 @@ class AgentHost:
 
         return pending_marks(self.service(params))
 
-    def do_accept(self, params: dict[str, Any]) -> dict[str, Any]:
-        from remora_core.editor.agent_views import accept
+    async def do_accept(self, params: dict[str, Any]) -> dict[str, Any]:
+        from remora_core.editor.agent_views import aaccept
 
         keep = params.get("hunks")
-        return accept(
+        return await aaccept(
             self.service(params),
             str(params.get("proposal", "")),
             params.get("lines"),
             [int(index) for index in keep] if isinstance(keep, list) else None,
         )
 
-    def do_reindex(self, params: dict[str, Any]) -> dict[str, Any]:
-        self.service(params).reindex(str(params.get("file", "")))
+    async def do_reindex(self, params: dict[str, Any]) -> dict[str, Any]:
+        await self.service(params).areindex(str(params.get("file", "")))
         return {"ok": True}
 
-    def do_reject(self, params: dict[str, Any]) -> dict[str, Any]:
-        from remora_core.editor.agent_views import reject
+    async def do_reject(self, params: dict[str, Any]) -> dict[str, Any]:
+        from remora_core.editor.agent_views import areject
 
         service = self.service(params)
         self._live(service, params)
-        result = reject(service, str(params.get("proposal", "")), str(params.get("feedback", "")))
+        result = await areject(service, str(params.get("proposal", "")), str(params.get("feedback", "")))
         if result["correlation_id"]:
             self._run(service, result["correlation_id"])
         return result
@@ -241,7 +251,7 @@ class AgentHost:
         )
         return plan.as_dict()
 
-    def do_ghost(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def do_ghost(self, params: dict[str, Any]) -> dict[str, Any]:
         """With ``file`` and ``line`` (and optionally the buffer's ``lines`` and a ``ghost`` id) the
         engine places the new node; the older form names ``target`` / ``container`` /
         ``insert_after`` itself."""
@@ -249,7 +259,7 @@ class AgentHost:
         self._live(service, params)
         if "target" not in params:
             lines = params.get("lines")
-            ghost = service.ghost(
+            ghost = await service.aghost(
                 str(params.get("file", "")),
                 int(params.get("line", 0)),
                 str(params.get("instruction", "")),
@@ -267,6 +277,6 @@ class AgentHost:
             params.get("insert_after") or None,
             params.get("container") or None,
         )
-        correlation_id = service.chat(target, message)
+        correlation_id = await service.achat(target, message)
         self._run(service, correlation_id)
         return {"correlation_id": correlation_id}

@@ -150,6 +150,21 @@ def accept(
     return _result(service.approve_lines(proposal_id, lines, keep))
 
 
+async def aaccept(
+    service: AgentService, proposal_id: str, lines: list[str] | None, keep: list[int] | None
+) -> dict[str, Any]:
+    """:func:`accept` from an event loop: the writes run on the engine's db thread."""
+    if lines is None:
+        return _result(await service.aapprove(proposal_id, keep))
+    return _result(await service.aapprove_lines(proposal_id, lines, keep))
+
+
+async def areject(service: AgentService, proposal_id: str, feedback: str) -> dict[str, Any]:
+    """:func:`reject` from an event loop: the writes run on the engine's db thread."""
+    rejection = await service.areject(proposal_id, feedback)
+    return {"proposal": proposal_id, "correlation_id": rejection.correlation_id}
+
+
 def reject(service: AgentService, proposal_id: str, feedback: str) -> dict[str, Any]:
     rejection = service.reject(proposal_id, feedback)
     return {"proposal": proposal_id, "correlation_id": rejection.correlation_id}

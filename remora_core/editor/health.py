@@ -11,7 +11,7 @@ from typing import Any
 from remora_core.config import load_config
 from remora_core.errors import RemoraError
 from remora_core.hub.status import hub_status
-from remora_core.store.db import database_path
+from remora_core.store.db import database_path, read_schema_version
 from remora_core.store.schema import SCHEMA_VERSION
 
 MODEL_TIMEOUT_S = 2.0
@@ -25,11 +25,7 @@ def schema_check(root: Path) -> dict[str, Any]:
         result["error"] = f"no database at {str(path)!r}: run ':Remora index' (or 'remora index') first"
         return result
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2.0)
-        try:
-            result["version"] = connection.execute("PRAGMA user_version").fetchone()[0]
-        finally:
-            connection.close()
+        result["version"] = read_schema_version(path)
     except sqlite3.Error as error:
         result["error"] = f"cannot read {str(path)!r}: {error}"
     return result

@@ -20,11 +20,11 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 from remora_core.agents import activation
-from remora_core.agents.bus import EventBus, EventingProposals, Listener
-from remora_core.agents.context import LocalAgentContext
+from remora_core.agents.bus import EventBus, EventingProposals
+from remora_core.agents.context import LocalAgentContext, ProposalSink
 from remora_core.agents.errors import AgentError, ProposalError
 from remora_core.agents.extensions import ExtensionRegistry, discover_extensions
 from remora_core.agents.node import hydrate_agent
@@ -47,7 +47,7 @@ from remora_core.events.topology import index_with_events
 from remora_core.graph.impact import DEFAULT_IMPACT_DEPTH, impact_data
 from remora_core.graph.live import GraphReader, LiveGraph
 from remora_core.graph.topology import TopologyGraph
-from remora_core.index.indexer import Indexer
+from remora_core.index.indexer import Indexer, IndexReport
 from remora_core.parsing.python_source import parse_python
 from remora_core.project import relative_path
 from remora_core.store.store import NodeRow, Store
@@ -55,9 +55,10 @@ from remora_core.store.store import NodeRow, Store
 if TYPE_CHECKING:  # the runner imports the model client (openai, ~1 s): only turns need it
     from remora_core.agents.llm import ChatModel
     from remora_core.agents.node import ContextProvider
-    from remora_core.agents.runner import Runner
+    from remora_core.agents.runner import DbSide, Runner
 
 NodeState = Literal["idle", "running", "waiting", "error"]
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -132,7 +133,12 @@ def _enqueue_human(queue: TriggerQueue, event: HumanChatEvent, kind: TriggerKind
     """The trigger of a human message and its event, in one transaction (either face)."""
     assert event.correlation_id is not None
     return queue.enqueue(
-        event.to_agent, kind, event.message, event.correlation_id, events=[event], trigger_event_id=event.event_id
+        event.to_agent,
+        kind,
+        event.message,
+        event.correlation_id,
+        events=[event],
+        trigger_event_id=event.event_id,
     )
 
 
@@ -163,6 +169,7 @@ class Engine:
         self.queue = TriggerQueue(self.store.connection, self.bus.log)
         self._proposals = ProposalStore(self.store, self.root)
         self._runner: Runner | None = None
+        self._view: Engine | None = None  # this engine on the runner's db thread (see _on_db)
         self._registry: ExtensionRegistry | None = None
         self.sink = EventingProposals(self._proposals, self.bus)  # proposals made by tools run here
         self._runner_options: dict[str, Any] = {
@@ -174,6 +181,14 @@ class Engine:
             "graph": graph,
         }
 
+    @classmethod
+    def open(cls, root: Path, *, create: bool = False, **options: Any) -> Engine:
+        """The engine of ``root``; ``create``: make its database when there is none yet (what
+        ``remora index`` needs before the first pass). ``options``: as for the constructor."""
+        engine = cls(root, store=Store.open(root.resolve(), create=create), **options)
+        engine._owns_store = True
+        return engine
+
     @property
     def runner(self) -> Runner:
         """The agent runner of this engine, made (and the model client imported) on first use:
@@ -182,7 +197,9 @@ class Engine:
             from remora_core.agents.runner import Runner
 
             options = self._runner_options
-            self._runner = Runner(self.root, self.store, self.config, bus=self.bus, registry=self.registry, **options)
+            self._runner = Runner(
+                self.root, self.store, self.config, bus=self.bus, registry=self.registry, **options
+            )
         return self._runner
 
     @property
@@ -212,10 +229,6 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def add_listener(self, listener: Listener) -> Callable[[], None]:
-        """``listener(event)`` after every event this service stores (for push to an editor)."""
-        return self.bus.add_listener(listener)
 
     # -- nodes -------------------------------------------------------------------------
     def resolve(self, node: str) -> NodeRow:
@@ -294,10 +307,18 @@ class Engine:
         """Cancel everything under ``correlation_id``: queued triggers, running turns (here now,
         in other runner processes at their next heartbeat) and its pending proposals. An id
         that no trigger, event or proposal carries is an error."""
+        return self._cancel_here(self._cancel_stored(correlation_id))
+
+    async def acancel(self, correlation_id: str) -> CancelReport:
+        """:meth:`cancel` for an event loop (the writes run on the runner's db thread)."""
+        return self._cancel_here(await self._on_db(lambda view: view._cancel_stored(correlation_id)))
+
+    def _cancel_stored(self, correlation_id: str) -> CancelReport:
+        """The database half of a cancel (``tasks`` is filled in by :meth:`_cancel_here`). An id
+        that no trigger, event or proposal carries is an error."""
         if not self.queue.knows_correlation(correlation_id):
             raise AgentError(f"no correlation {correlation_id!r}: nothing to cancel")
         queued, running = self.queue.request_cancel(correlation_id)
-        tasks = self._runner.cancel_local(correlation_id) if self._runner is not None else 0
         cancelled = 0
         for proposal in self._proposals.list(status="pending"):
             if proposal.correlation_id == correlation_id:
@@ -308,7 +329,13 @@ class Engine:
                     pass  # resolved meanwhile
         if not running:
             activation.clear(self.store.connection, correlation_id)
-        return CancelReport(correlation_id, queued, running, tasks, cancelled)
+        return CancelReport(correlation_id, queued, running, 0, cancelled)
+
+    def _cancel_here(self, report: CancelReport) -> CancelReport:
+        """Cancel the correlation's turns running in this process (on the loop that runs them)."""
+        if self._runner is not None:
+            report.tasks = self._runner.cancel_local(report.correlation_id)
+        return report
 
     def status(self, node: str) -> NodeStatus:
         """What ``node``'s agent is doing (see :class:`NodeStatus`)."""
@@ -328,15 +355,43 @@ class Engine:
 
     def stop(self, node: str) -> list[CancelReport]:
         """Cancel every correlation in which ``node``'s agent has a queued or running turn."""
+        return [self._cancel_here(report) for report in self._stop_stored(node)]
+
+    async def astop(self, node: str) -> list[CancelReport]:
+        """:meth:`stop` for an event loop (the writes run on the runner's db thread)."""
+        return [
+            self._cancel_here(report) for report in await self._on_db(lambda view: view._stop_stored(node))
+        ]
+
+    def _stop_stored(self, node: str) -> list[CancelReport]:
         node_id = self.resolve(node).id
-        return [self.cancel(correlation_id) for correlation_id in self.queue.active_correlations(node_id)]
+        return [self._cancel_stored(correlation) for correlation in self.queue.active_correlations(node_id)]
+
+    # -- the async face: sync methods run on the runner's db thread ----------------------
+    async def _on_db(self, call: Callable[[Engine], T]) -> T:
+        """``call(view)`` on the runner's db thread, ``view`` being this engine bound to that
+        thread's connection: a write lock held by another process waits there, never on the
+        loop. Events it stores reach this engine's bus on the loop (``EventBus.forward_to``)."""
+        side = await self.runner.side()
+        view = self._view
+        if view is None or view.store.connection is not side.db.connection:
+            view = self._view = self._bound_to(side)
+        return await side.db.run(call, view)
+
+    def _bound_to(self, side: DbSide) -> Engine:
+        view = Engine(
+            self.root, config=self.config, store=Store(side.db.connection, self.store.path), graph=self.graph
+        )
+        view.bus, view.queue, view.sink = side.bus, side.queue, side.sink
+        view._registry = self._registry
+        return view
 
     # -- tools ---------------------------------------------------------------------------
-    def _toolset(self, node_id: str, correlation_id: str | None) -> ToolSet:
+    def _toolset(self, node_id: str, correlation_id: str | None, sink: ProposalSink | None = None) -> ToolSet:
         hydrated = hydrate_agent(self.root, self.store, node_id, registry=self.registry, graph=self.graph)
 
         async def ask(target_id: str, request: str) -> str:
-            trigger = await self.wait(self.chat(target_id, request))
+            trigger = await self.wait(await self.achat(target_id, request))
             if trigger.status != "done":
                 raise AgentError(f"{target_id!r} did not answer: {trigger.error or trigger.status}")
             return trigger.reply or ""
@@ -345,7 +400,7 @@ class Engine:
             node_id,
             self.root,
             self.store,
-            self.sink,
+            sink or self.sink,
             correlation_id,
             self.config.index.anchor_column,
             messenger=ask,
@@ -362,7 +417,10 @@ class Engine:
         """Run tool ``name`` of ``node``'s agent as the human (a new correlation: a proposal it
         makes is a normal pending proposal; ``message_node`` runs the target's turn here)."""
         correlation_id = new_correlation_id()
-        result = await self._toolset(self.resolve(node).id, correlation_id).call(name, arguments)
+        from remora_core.agents.runner import DbProposals  # proposals stored on the db thread
+
+        sink = DbProposals(await self.runner.side(), self.sink)
+        result = await self._toolset(self.resolve(node).id, correlation_id, sink).call(name, arguments)
         return ToolOutcome(name, result.ok, result.text, correlation_id)
 
     # -- ghost nodes -------------------------------------------------------------------
@@ -402,6 +460,10 @@ class Engine:
         ghost = ghost_id or new_ghost_id()
         message = ghost_message(ghost, instruction, plan.insert_after, plan.container)
         return Ghost(ghost, plan, self.chat(plan.target, message))
+
+    async def aghost(self, file: str | Path, line: int, instruction: str, **options: Any) -> Ghost:
+        """:meth:`ghost` for an event loop (the trigger is written on the runner's db thread)."""
+        return await self._on_db(lambda view: view.ghost(file, line, instruction, **options))
 
     # -- proposals ---------------------------------------------------------------------
     def proposals(
@@ -443,6 +505,10 @@ class Engine:
             self._applied(proposal_id)
         return result
 
+    async def aapprove(self, proposal_id: str, hunks: Sequence[int] | None = None) -> ApplyResult:
+        """:meth:`approve` for an event loop (claim, re-index and event on the runner's db thread)."""
+        return await self._on_db(lambda view: view.approve(proposal_id, hunks))
+
     def approve_lines(
         self, proposal_id: str, lines: list[str], hunks: Sequence[int] | None = None
     ) -> ApplyResult:
@@ -453,6 +519,12 @@ class Engine:
         if result.applied:
             self._applied(proposal_id)
         return result
+
+    async def aapprove_lines(
+        self, proposal_id: str, lines: list[str], hunks: Sequence[int] | None = None
+    ) -> ApplyResult:
+        """:meth:`approve_lines` for an event loop (the writes run on the runner's db thread)."""
+        return await self._on_db(lambda view: view.approve_lines(proposal_id, lines, hunks))
 
     def apply_to_lines(self, proposal_id: str, lines: list[str]) -> ApplyResult:
         """The first name of :meth:`approve_lines` (every hunk)."""
@@ -472,9 +544,32 @@ class Engine:
     def reindex(self, file_path: str) -> list[TopologyChangedEvent]:
         """Bring the index up to date for one file (relative to the root); its TopologyChanged
         events (none when the index already had it)."""
-        indexer = Indexer(self.root, self.store, self.config.index)
-        _, events = index_with_events(indexer, paths=[file_path], totals=False)
+        _, events = self.index(paths=[file_path], totals=False)
         return events
+
+    def index(
+        self, *, inject: bool | None = None, paths: Sequence[str] | None = None, totals: bool = True
+    ) -> tuple[IndexReport, list[TopologyChangedEvent]]:
+        """One index pass (the whole project, or ``paths``): its report and TopologyChanged events."""
+        return index_with_events(
+            Indexer(self.root, self.store, self.config.index), inject=inject, paths=paths, totals=totals
+        )
+
+    def nodes(self, file: str | Path, *, active_only: bool = True) -> list[NodeRow]:
+        """The nodes indexed for ``file`` (absolute, or relative to the root), in file order."""
+        path = Path(file)
+        return self.store.nodes_in_file(
+            relative_path(self.root, path if path.is_absolute() else self.root / path),
+            active_only=active_only,
+        )
+
+    async def areindex(self, file_path: str) -> list[TopologyChangedEvent]:
+        """:meth:`reindex` for an event loop (indexed on the runner's db thread)."""
+        return await self._on_db(lambda view: view.reindex(file_path))
+
+    async def areject(self, proposal_id: str, feedback: str = "") -> Rejection:
+        """:meth:`reject` for an event loop (the writes run on the runner's db thread)."""
+        return await self._on_db(lambda view: view.reject(proposal_id, feedback))
 
     def reject(self, proposal_id: str, feedback: str = "") -> Rejection:
         """Reject; with feedback, queue a re-run of the agent in a NEW correlation."""

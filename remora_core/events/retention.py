@@ -7,9 +7,7 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from remora_core.store.db import write_transaction
-
-_PROTECTED = "SELECT event_seq FROM proposals WHERE status = 'pending' AND event_seq IS NOT NULL"
+from remora_core.events.store import EventLog
 
 
 class RetentionPolicy(BaseModel):
@@ -27,21 +25,5 @@ def prune_events(connection: sqlite3.Connection, policy: RetentionPolicy, *, now
     Events referenced by a pending proposal (``proposals.event_seq``) are always kept. The
     ``seq`` counter never goes back (AUTOINCREMENT), so tailers stay valid."""
     now = time.time() if now is None else now
-    deleted = 0
-    with write_transaction(connection):
-        if policy.max_age_days is not None:
-            cutoff = now - policy.max_age_days * 86400.0
-            cursor = connection.execute(
-                f"DELETE FROM events WHERE timestamp < ? AND seq NOT IN ({_PROTECTED})", (cutoff,)
-            )
-            deleted += cursor.rowcount
-        if policy.max_events is not None:
-            row = connection.execute(
-                "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?", (policy.max_events,)
-            ).fetchone()
-            if row is not None:
-                cursor = connection.execute(
-                    f"DELETE FROM events WHERE seq <= ? AND seq NOT IN ({_PROTECTED})", (row[0],)
-                )
-                deleted += cursor.rowcount
-    return deleted
+    cutoff = None if policy.max_age_days is None else now - policy.max_age_days * 86400.0
+    return EventLog(connection).prune(older_than=cutoff, keep_last=policy.max_events)

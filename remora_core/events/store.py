@@ -108,7 +108,9 @@ class EventLog:
         ).fetchall()
         return _rows(reversed(rows))
 
-    def by_agent_types(self, agent_id: str, event_types: Sequence[str], *, limit: int = 100) -> list[BaseEvent]:
+    def by_agent_types(
+        self, agent_id: str, event_types: Sequence[str], *, limit: int = 100
+    ) -> list[BaseEvent]:
         """The latest ``limit`` events of ``agent_id`` whose type is one of ``event_types``, oldest first."""
         names = [name.removesuffix("Event") for name in event_types]
         marks = ", ".join("?" * len(names))
@@ -151,12 +153,37 @@ class EventLog:
         args.append(limit)
         return _rows(self.connection.execute(query, args))
 
+    def prune(self, *, older_than: float | None, keep_last: int | None) -> int:
+        """Delete events older than ``older_than`` (a timestamp) and all but the newest
+        ``keep_last``, in one transaction, never one a pending proposal refers to
+        (``proposals.event_seq``); how many were deleted (see ``events.retention``)."""
+        deleted = 0
+        with write_transaction(self.connection):
+            if older_than is not None:
+                cursor = self.connection.execute(
+                    f"DELETE FROM events WHERE timestamp < ? AND seq NOT IN ({_PROTECTED})", (older_than,)
+                )
+                deleted += cursor.rowcount
+            if keep_last is not None:
+                row = self.connection.execute(
+                    "SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?", (keep_last,)
+                ).fetchone()
+                if row is not None:
+                    cursor = self.connection.execute(
+                        f"DELETE FROM events WHERE seq <= ? AND seq NOT IN ({_PROTECTED})", (row[0],)
+                    )
+                    deleted += cursor.rowcount
+        return deleted
+
     def by_type(self, event_type: str, *, limit: int = 100) -> list[BaseEvent]:
         rows = self.connection.execute(
             f"SELECT {_COLUMNS} FROM events WHERE event_type = ? ORDER BY seq DESC LIMIT ?",
             (event_type.removesuffix("Event"), limit),
         ).fetchall()
         return _rows(reversed(rows))
+
+
+_PROTECTED = "SELECT event_seq FROM proposals WHERE status = 'pending' AND event_seq IS NOT NULL"
 
 
 def last_seq(connection: sqlite3.Connection) -> int:

@@ -4,6 +4,9 @@ A pattern has up to three lists; an empty or missing list matches anything, and 
 non-empty list must match (AND). ``event_types`` are event type names (``TopologyChanged``
 or ``TopologyChangedEvent``), ``from_agents`` are the agents that caused the event, and
 ``file_paths`` are fnmatch patterns over the event's file path (``src/*.py``).
+
+This module is the subscription *store* (the ``subscriptions`` table: add, remove, list, and
+a matcher cached on the table's state), so its SQL stays here with the matching it serves.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from remora_core.hub.lock import HubLock
 from remora_core.hub.watch_filter import GITIGNORE, HubWatchFilter
 from remora_core.hub.watcher import watch_in_thread
 from remora_core.hub.worker import DbWorker
+from remora_core.store.db import set_cache_size
 from remora_core.store.store import Store
 
 # A save reaches the hub 1-2 steps after it happened, and every step wakes the watch thread,
@@ -61,7 +62,7 @@ class _Session:
         self.store = Store.open(root)
         # Incremental passes touch few pages: a small page cache keeps the resident hub lean
         # (the cold pass runs in a child process with the default, larger cache).
-        self.store.connection.execute(f"PRAGMA cache_size = -{HUB_CACHE_KIB}")
+        set_cache_size(self.store.connection, HUB_CACHE_KIB)
         self.indexer = HubIndexer(root, self.store, load_config(root).index)
 
     def close(self) -> None:

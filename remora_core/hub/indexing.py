@@ -43,7 +43,7 @@ class HubIndexer:
         indexer = self.indexer
         if indexer.symbols is not None:
             return False
-        if self.store.connection.execute("SELECT count(*) FROM files").fetchone()[0] == 0:
+        if not self.store.has_files():
             return False
         indexer.load_symbols()
         return True
@@ -61,10 +61,7 @@ class HubIndexer:
             # show the same files twice, or files outside the root).
             if link_on_path(self.root, rel) is None and os.path.isdir(full):
                 result.update(f"{rel}/{item.path}" for item in discover(full, ()))
-            rows = self.store.connection.execute(
-                "SELECT path FROM files WHERE substr(path, 1, ?) = ?", (len(rel) + 1, rel + "/")
-            )
-            result.update(row[0] for row in rows)
+            result.update(self.store.file_paths_under(rel))
         return sorted(result)
 
     def run(self, paths: list[str] | None) -> PassResult:

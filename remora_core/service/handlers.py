@@ -116,7 +116,7 @@ class ServiceHandlers:
     @contextmanager
     def caused_by(self, request_id: str) -> Iterator[None]:
         """Tag every event the facade stores inside the block with ``request_id``."""
-        remove = self.engine.add_listener(lambda event: self.tags.tag_event(event.event_id, request_id))
+        remove = self.engine.bus.add_listener(lambda event: self.tags.tag_event(event.event_id, request_id))
         try:
             yield
         finally:

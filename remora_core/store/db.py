@@ -146,3 +146,19 @@ def write_transaction(
     finally:
         if not check_foreign_keys:
             connection.execute("PRAGMA foreign_keys = ON")
+
+
+def read_schema_version(path: Path) -> int:
+    """The schema version of the database at ``path``, read-only (never migrates, never
+    creates it; ``sqlite3.Error`` when it cannot be read)."""
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2.0)
+    try:
+        version: int = connection.execute("PRAGMA user_version").fetchone()[0]
+        return version
+    finally:
+        connection.close()
+
+
+def set_cache_size(connection: sqlite3.Connection, kib: int) -> None:
+    """Limit ``connection``'s page cache to ``kib`` KiB."""
+    connection.execute(f"PRAGMA cache_size = -{int(kib)}")

@@ -265,6 +265,13 @@ class Store:
         self.connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # -- summary -----------------------------------------------------------------------
+    def file_paths_under(self, directory: str) -> list[str]:
+        """The indexed paths inside ``directory`` (relative to the root, no trailing slash)."""
+        rows = self.connection.execute(
+            "SELECT path FROM files WHERE substr(path, 1, ?) = ?", (len(directory) + 1, directory + "/")
+        )
+        return [row[0] for row in rows]
+
     def has_files(self) -> bool:
         return self.connection.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None
 
