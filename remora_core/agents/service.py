@@ -84,6 +84,10 @@ class AgentService:
         self._owns_store = store is None
         self.store = store or Store.open(self.root, create=False)
         self.bus = EventBus(self.store.connection)
+        if not providers and self.config.hub.state:
+            from remora_core.hub.state.context import HubContextProvider  # soft coupling: optional
+
+            providers = (HubContextProvider(self.store, self.config.hub),)
         self.runner = Runner(
             self.root,
             self.store,

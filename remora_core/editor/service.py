@@ -69,6 +69,7 @@ class EditorService:
             "events": self.events,
             "hub": self.hub,
             "index": self.index,
+            "node_state": self.node_state,
         }
         self.agents: AgentHost | None = None
         self.push: Push = lambda kind, payload: None
@@ -152,6 +153,16 @@ class EditorService:
         info = node_info(store, node_id, event_limit=int(params.get("limit", 20)))
         info["root"] = str(root)
         return info
+
+    def node_state(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The node-state panel section (``remora_core.editor.node_state``)."""
+        from remora_core.editor.node_state import node_state_payload
+
+        root = _root(params)
+        store = self.store(root)
+        if store is None:
+            raise EditorError(f"no index for {str(root)!r} yet: run ':Remora index'")
+        return node_state_payload(root, store, str(params.get("id", "")), self.config(root).hub)
 
     # -- project -------------------------------------------------------------------------
     def health(self, params: dict[str, Any]) -> dict[str, Any]:

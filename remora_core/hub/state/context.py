@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from remora_core.agents.tools import tool
 from remora_core.config import HubConfig
 from remora_core.events.models import HubContextUsedEvent
 from remora_core.events.store import EventLog
@@ -82,7 +83,7 @@ class HubContextProvider:
     def __call__(self, node: Any) -> str | None:
         node_id = str(node.remora_id)
         blob = hub_context(self.store, node_id, str(node.source_hash), self.config)
-        if self.record:
+        if self.record and blob.freshness_status != "missing":  # a use of hub state (fresh or stale)
             try:
                 self.log.append(
                     HubContextUsedEvent(
@@ -106,3 +107,23 @@ def emit_hub_hint(store: Store, agent_id: str, node_id: str, note: str = "", upd
         HubUpdateHintEvent(agent_id=agent_id, node_id=node_id, note=note, updates=list(updates or []))
     )
     return appended.seq
+
+
+class HubHintTools:
+    """An agent tool (``@tool`` schema) an extension can add: tell the hub a node's state is worth
+    a refresh. Non-blocking: it appends one event and returns at once."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context  # an AgentContext: node_id, store
+
+    @tool
+    def hub_update_hint(self, note: str, node_id: str = "") -> str:
+        """Tell the background hub that a node's facts changed (callers, tests, signature ...).
+
+        Args:
+            note: What you found, in one line.
+            node_id: The node to refresh (default: yourself).
+        """
+        target = node_id or self.context.node_id
+        seq = emit_hub_hint(self.context.store, self.context.node_id, target, note)
+        return f"hub hint recorded (event {seq}); the hub refreshes {target!r} in the background"

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from remora_core.config import HubConfig
 from remora_core.events.models import HubUpdateHintEvent, TopologyChangedEvent
 from remora_core.events.store import EventLog
+from remora_core.hub.state.testing import kill_running_tests
 from remora_core.hub.state.updater import NodeUpdate, StateUpdater
 from remora_core.store.store import Store
 
@@ -85,6 +86,7 @@ class StateHub:
     def stop(self, timeout: float = 1.0) -> bool:
         self._stop.set()
         self._wake.set()
+        kill_running_tests()
         self._thread.join(timeout)
         return not self._thread.is_alive()
 

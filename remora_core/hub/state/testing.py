@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,31 @@ def project_python(root: Path, configured: str) -> str:
     return sys.executable
 
 
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_RUNNING_LOCK = threading.Lock()
+TEST_NICENESS = 10  # a test run never competes with indexing for the CPU
+
+
+def kill_running_tests() -> int:
+    """Kill every test process group this process started and that still runs (hub shutdown)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        _kill_group(process)
+    return len(running)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _lower_priority() -> None:
+    os.nice(TEST_NICENESS)
+
+
 @dataclass(slots=True)
 class TestRun:
     __test__ = False
@@ -120,19 +146,22 @@ def run_test(root: Path, test_id: str, *, python: str, timeout: float) -> TestRu
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_lower_priority,  # noqa: PLW1509 - only os.nice, no locks taken
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
+    with _RUNNING_LOCK:
+        _RUNNING.add(process)
     try:
         output, _ = process.communicate(timeout=timeout)
         outcome = {0: "passed", 1: "failed"}.get(process.returncode, "error")
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill_group(process)  # the whole group: a test's own children die with it
         output, _ = process.communicate()
         output += f"\n[remora-hub] killed after {timeout:g} s (timeout)\n".encode()
         outcome = "timeout"
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(process)
     text = output.decode("utf-8", errors="replace")
     if len(text) > OUTPUT_LIMIT:
         text = "[...]\n" + text[-OUTPUT_LIMIT:]

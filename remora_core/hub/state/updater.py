@@ -219,6 +219,8 @@ class StateUpdater:
             has_tests = bool(tools.find_tests(node_id).tests)
         except Exception:  # noqa: BLE001
             has_tests = False
+        # A skeleton already offered counts: it is not regenerated and re-run on every save.
+        has_tests = has_tests or state.skeleton_path is not None
         outcome = evaluate(bundle, self.config, has_tests=has_tests)
         update.signals = outcome.signals
         candidates = [name for name in outcome.candidates if name not in self.config.always]
