@@ -96,7 +96,7 @@ def test_search_similar_uses_fts5(root: Path, tools: UpdateTools) -> None:
     assert "test_discount" in names and "discount" not in names
 
 
-def test_search_similar_reranks_with_embeddings(root: Path, fake_llm: FakeLLM) -> None:  # noqa: F811
+def test_search_similar_reranks_with_embeddings(root: Path, fake_llm: FakeLLM) -> None:
     config = HubConfig(embeddings_url=fake_llm.base_url, embeddings_model="fake-embed")
     store = Store.open(root)
     try:

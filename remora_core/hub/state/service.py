@@ -244,11 +244,12 @@ def update_once(root: Path, config: HubConfig, index_config: object, paths: list
     assert isinstance(index_config, IndexConfig)
     store = Store.open(root)
     try:
-        result = HubIndexer(root, store, index_config).run(paths)
         updater = StateUpdater(root, store, config)
+        first = updater.states.is_empty()  # the first build is a baseline: no rules, no tests run
+        result = HubIndexer(root, store, index_config).run(paths)
         updates: list[NodeUpdate] = []
         orphaned: list[str] = []
-        for event in result.events:
+        for event in [] if first else result.events:
             gone = [*event.removed_nodes, *event.orphaned_nodes]
             if gone:
                 orphaned.extend(updater.orphan(gone))

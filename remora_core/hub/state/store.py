@@ -40,6 +40,9 @@ class NodeStateStore:
                 found[node_id] = NodeState.model_validate_json(state)
         return found
 
+    def is_empty(self) -> bool:
+        return self.connection.execute("SELECT 1 FROM node_state LIMIT 1").fetchone() is None
+
     def versions(self) -> dict[str, str]:
         """node id -> source_version of every stored state."""
         return dict(self.connection.execute("SELECT node_id, source_version FROM node_state").fetchall())

@@ -257,7 +257,7 @@ class StateUpdater:
             update.ran.append(name)
         kind = "added" if bundle.kind == "added" else ("hint" if hint is not None else "changed")
         summary = "; ".join(bundle.structural.changes[:4])
-        if bundle.kind == "changed":
+        if bundle.kind == "changed" and (bundle.standard.added_lines or bundle.standard.removed_lines):
             summary = f"+{bundle.standard.added_lines} -{bundle.standard.removed_lines} lines" + (f"; {summary}" if summary else "")
         if hint:
             summary = f"hint: {hint}" + (f"; {summary}" if summary else "")
