@@ -150,8 +150,21 @@ def failure_context(root: Path, store: Store, report: Path, config: HubConfig) -
             if row.id not in described:
                 described[row.id] = _describe(tools, row)
             frames.append({"file": rel, "line": line if line > 0 else row.def_line, "node_id": row.id, "qualname": row.qualname})
+        under_test: list[str] = []  # what the failing test calls: the code an assertion in the test is about
+        for frame in frames[:1]:
+            for callee in store.nodes(store.edge_targets(frame["node_id"], "calls")).values():
+                if callee.status == "active" and callee.id not in under_test:
+                    under_test.append(callee.id)
+                    if callee.id not in described:
+                        described[callee.id] = _describe(tools, callee)
         out.append(
-            {"test_id": failure.test_id, "message": failure.message, "assertion": failure.assertion, "frames": frames}
+            {
+                "test_id": failure.test_id,
+                "message": failure.message,
+                "assertion": failure.assertion,
+                "frames": frames,
+                "under_test": under_test,
+            }
         )
     bundle = {"report": str(report), "created": time.time(), "failures": out, "nodes": described}
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -200,6 +213,12 @@ def _render(bundle: dict[str, Any]) -> str:
         for frame in failure["frames"]:
             node = nodes[frame["node_id"]]
             out.append(f"- {frame['file']}:{frame['line']} in `{frame['qualname']}` ({frame['node_id']}): `{node.get('signature') or '-'}`")
+        if failure["under_test"]:
+            out.append("")
+            out.append("Called by the test:")
+            for node_id in failure["under_test"]:
+                node = nodes[node_id]
+                out.append(f"- `{node['qualname']}` ({node['file']}:{node['line']}): `{node.get('signature') or '-'}`")
         out.append("")
     out += ["## Nodes", ""]
     for node in nodes.values():
