@@ -79,89 +79,58 @@ def _parameters(definition: Definition) -> dict[str, str]:
     return {arg.arg: _unparse(arg.annotation) for arg in every}
 
 
-class _Flow(ast.NodeVisitor):
-    def __init__(self) -> None:
-        self.complexity = 1
-        self.counts: Counter[str] = Counter()
-        self.depth = 0
-        self.max_depth = 0
-
-    def _nested(self, node: ast.AST, kind: str, weight: int = 1) -> None:
-        self.counts[kind] += 1
-        self.complexity += weight
-        self.depth += 1
-        self.max_depth = max(self.max_depth, self.depth)
-        self.generic_visit(node)
-        self.depth -= 1
-
-    def visit_If(self, node: ast.If) -> None:
-        self._nested(node, "branches")
-
-    def visit_For(self, node: ast.For) -> None:
-        self._nested(node, "loops")
-
-    visit_AsyncFor = visit_For  # type: ignore[assignment]
-
-    def visit_While(self, node: ast.While) -> None:
-        self._nested(node, "loops")
-
-    def visit_Try(self, node: ast.Try) -> None:
-        self.counts["try"] += 1
-        self.complexity += len(node.handlers)
-        self.depth += 1
-        self.max_depth = max(self.max_depth, self.depth)
-        self.generic_visit(node)
-        self.depth -= 1
-
-    visit_TryStar = visit_Try  # type: ignore[assignment]
-
-    def visit_match_case(self, node: ast.match_case) -> None:
-        self._nested(node, "branches")
-
-    def visit_IfExp(self, node: ast.IfExp) -> None:
-        self.counts["branches"] += 1
-        self.complexity += 1
-        self.generic_visit(node)
-
-    def visit_BoolOp(self, node: ast.BoolOp) -> None:
-        self.complexity += len(node.values) - 1
-        self.generic_visit(node)
-
-    def visit_comprehension(self, node: ast.comprehension) -> None:
-        self.complexity += 1 + len(node.ifs)
-        self.counts["loops"] += 1
-        self.generic_visit(node)
-
-    def visit_Return(self, node: ast.Return) -> None:
-        self.counts["returns"] += 1
-        self.generic_visit(node)
-
-    def visit_Raise(self, node: ast.Raise) -> None:
-        self.counts["raises"] += 1
-        self.generic_visit(node)
-
-    def visit_Yield(self, node: ast.Yield) -> None:
-        self.counts["yields"] += 1
-        self.generic_visit(node)
-
-    visit_YieldFrom = visit_Yield  # type: ignore[assignment]
-
-    def visit_Await(self, node: ast.Await) -> None:
-        self.counts["awaits"] += 1
-        self.generic_visit(node)
-
-
 CONTROL_FLOW_KEYS = ("branches", "loops", "try", "returns", "raises", "yields", "awaits", "max_nesting")
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# node type -> (counter, complexity added, opens a nesting level)
+_NESTED: dict[type, str] = {ast.If: "branches", ast.match_case: "branches", ast.For: "loops", ast.AsyncFor: "loops", ast.While: "loops"}
+_COUNTED: dict[type, str] = {
+    ast.Return: "returns",
+    ast.Raise: "raises",
+    ast.Yield: "yields",
+    ast.YieldFrom: "yields",
+    ast.Await: "awaits",
+}
+_TRY = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 
 
 def flow_of(nodes: list[ast.stmt]) -> tuple[int, dict[str, int]]:
-    """(cyclomatic complexity, control-flow counts) of a body (nested definitions included)."""
-    visitor = _Flow()
-    for node in nodes:
-        visitor.visit(node)
-    counts = {key: visitor.counts.get(key, 0) for key in CONTROL_FLOW_KEYS}
-    counts["max_nesting"] = visitor.max_depth
-    return visitor.complexity, counts
+    """(cyclomatic complexity, control-flow counts) of a body. Nested function and class
+    definitions are left out: they are nodes of their own and count there."""
+    counts = dict.fromkeys(CONTROL_FLOW_KEYS, 0)
+    complexity = 1
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(node, 0) for node in reversed(nodes)]
+    while stack:
+        node, depth = stack.pop()
+        kind = type(node)
+        if kind in _DEFINITIONS:
+            continue
+        inner = depth
+        nested = _NESTED.get(kind)
+        if nested is not None:
+            counts[nested] += 1
+            complexity += 1
+            inner = depth + 1
+        elif isinstance(node, _TRY):
+            counts["try"] += 1
+            complexity += len(node.handlers)
+            inner = depth + 1
+        elif kind is ast.IfExp:
+            counts["branches"] += 1
+            complexity += 1
+        elif kind is ast.BoolOp:
+            complexity += len(node.values) - 1  # type: ignore[attr-defined]
+        elif kind is ast.comprehension:
+            counts["loops"] += 1
+            complexity += 1 + len(node.ifs)  # type: ignore[attr-defined]
+        else:
+            counted = _COUNTED.get(kind)
+            if counted is not None:
+                counts[counted] += 1
+        deepest = max(deepest, inner)
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+    counts["max_nesting"] = deepest
+    return complexity, counts
 
 
 def exports_of(module: ast.Module) -> list[str]:
@@ -189,33 +158,78 @@ def exports_of(module: ast.Module) -> list[str]:
     return list(seen)
 
 
+def module_facts(module: ast.Module) -> NodeFacts:
+    complexity, flow = flow_of(module.body)
+    return NodeFacts(
+        docstring=_first_line(ast.get_docstring(module)),
+        complexity=complexity,
+        control_flow=flow,
+        exports=exports_of(module),
+    )
+
+
+def definition_facts(definition: Definition) -> NodeFacts:
+    complexity, flow = flow_of(definition.body)
+    is_class = isinstance(definition, ast.ClassDef)
+    return NodeFacts(
+        signature=signature_of(definition),
+        decorators=[_unparse(item) for item in definition.decorator_list],
+        parameters=_parameters(definition),
+        returns=None if is_class else (_unparse(definition.returns) or None),  # type: ignore[union-attr]
+        bases=[_unparse(base) for base in definition.bases] if isinstance(definition, ast.ClassDef) else [],
+        docstring=_first_line(ast.get_docstring(definition)),
+        complexity=complexity,
+        control_flow=flow,
+    )
+
+
 def facts(source: str, node_type: str) -> NodeFacts:
     """Everything this module knows about one node's text (a file node: its whole text)."""
     module = parse_fragment(source)
     if module is None:
         return NodeFacts(parsed=False)
     if node_type == "file":
-        complexity, flow = flow_of(module.body)
-        return NodeFacts(
-            docstring=_first_line(ast.get_docstring(module)),
-            complexity=complexity,
-            control_flow=flow,
-            exports=exports_of(module),
-        )
+        return module_facts(module)
     definition = first_definition(module)
-    if definition is None:
-        return NodeFacts(parsed=False)
-    complexity, flow = flow_of(definition.body)
-    return NodeFacts(
-        signature=signature_of(definition),
-        decorators=[_unparse(item) for item in definition.decorator_list],
-        parameters=_parameters(definition),
-        returns=_unparse(definition.returns) or None if not isinstance(definition, ast.ClassDef) else None,
-        bases=[_unparse(base) for base in definition.bases] if isinstance(definition, ast.ClassDef) else [],
-        docstring=_first_line(ast.get_docstring(definition)),
-        complexity=complexity,
-        control_flow=flow,
-    )
+    return definition_facts(definition) if definition is not None else NodeFacts(parsed=False)
+
+
+@dataclass(slots=True)
+class FileFacts:
+    """One parse of a whole file: facts of the file and of each definition by its def line."""
+
+    module: ast.Module | None
+    by_line: dict[int, Definition] = field(default_factory=dict)
+    _cache: dict[int, NodeFacts] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> FileFacts:
+        try:
+            module = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return cls(None)
+        found = cls(module)
+        for node in ast.walk(module):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                found.by_line[node.lineno] = node
+        return found
+
+    def of(self, node_type: str, def_line: int) -> NodeFacts | None:
+        """Facts of the file (``node_type == 'file'``) or of the definition at ``def_line``."""
+        if self.module is None:
+            return None
+        key = 0 if node_type == "file" else def_line
+        cached = self._cache.get(key)
+        if cached is None:
+            if node_type == "file":
+                cached = module_facts(self.module)
+            else:
+                definition = self.by_line.get(def_line)
+                if definition is None:
+                    return None
+                cached = definition_facts(definition)
+            self._cache[key] = cached
+        return cached
 
 
 def _first_line(text: str | None) -> str | None:

@@ -98,6 +98,7 @@ def build_bundle(
     *,
     embedder: Embedder | None = None,
     new_facts: NodeFacts | None = None,
+    old_facts: NodeFacts | None = None,
 ) -> DiffBundle:
     """The bundle of ``old_source`` (``None``: the node is new) -> ``new_source``."""
     new = new_facts or facts(new_source, node_type)
@@ -114,7 +115,7 @@ def build_bundle(
             ast=AstDiff(new_complexity=new.complexity),
             new_exports=new.exports if node_type == "file" else None,
         )
-    old = facts(old_source, node_type)
+    old = old_facts or facts(old_source, node_type)
     lines = list(
         difflib.unified_diff(
             old_source.splitlines(keepends=True), new_source.splitlines(keepends=True), "before", "after", n=2

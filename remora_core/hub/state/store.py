@@ -14,6 +14,8 @@ from remora_core.hub.state.model import NodeState, state_key
 from remora_core.store.db import write_transaction
 
 _WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HUMP_RE = re.compile(r"[a-z0-9][A-Z]")
+_SPLIT_RE = re.compile(r"_|(?<=[a-z0-9])(?=[A-Z])")
 
 
 class NodeStateStore:
@@ -124,11 +126,11 @@ class NodeStateStore:
 
 
 def split_words(text: str) -> str:
-    """Identifiers split at underscores and camelCase humps, joined by spaces (for FTS)."""
-    out: list[str] = []
-    for word in _WORD_RE.findall(text):
-        out.append(word)
-        parts = [part for part in re.split(r"_|(?<=[a-z0-9])(?=[A-Z])", word) if part]
-        if len(parts) > 1:
-            out.extend(parts)
-    return " ".join(out)
+    """Each distinct identifier, plus its parts split at underscores and camelCase humps, joined
+    by spaces (what the FTS index holds of a node)."""
+    words = set(_WORD_RE.findall(text))
+    parts: set[str] = set()
+    for word in words:
+        if "_" in word.strip("_") or _HUMP_RE.search(word):
+            parts.update(part for part in _SPLIT_RE.split(word) if part)
+    return " ".join(sorted(words | parts))

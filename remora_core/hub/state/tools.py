@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from remora_core.agents.tools import BoundTool, ToolSet, collect_tools, tool
 from remora_core.config import HubConfig
 from remora_core.errors import NodeNotFoundError
-from remora_core.hub.state.analysis import NodeFacts, facts, identifiers
+from remora_core.hub.state.analysis import FileFacts, NodeFacts, facts, identifiers
 from remora_core.hub.state.drift import Embedder, cosine
 from remora_core.hub.state.model import CallSite, NodeRef, SimilarNode, TestRecord
 from remora_core.hub.state.store import NodeStateStore
@@ -88,6 +88,14 @@ class ToolContext:
     config: HubConfig
     embedder: Embedder | None = None
     texts: dict[str, list[str]] = field(default_factory=dict)  # file lines, per update run
+    parsed: dict[str, FileFacts] = field(default_factory=dict)  # one parse per file, per update run
+    whole_files: bool = False  # many nodes per file (a build): parse each file once for all
+
+    def file_facts(self, path: str) -> FileFacts:
+        found = self.parsed.get(path)
+        if found is None:
+            found = self.parsed[path] = FileFacts.parse("".join(self.lines(path)))
+        return found
 
     def lines(self, path: str) -> list[str]:
         cached = self.texts.get(path)
@@ -115,7 +123,6 @@ class UpdateTools:
 
     def __init__(self, context: ToolContext) -> None:
         self.context = context
-        self._facts: dict[tuple[str, str], NodeFacts] = {}
 
     # -- helpers -----------------------------------------------------------------------
     def _row(self, node_id: str) -> NodeRow:
@@ -125,14 +132,12 @@ class UpdateTools:
         return row
 
     def facts_of(self, row: NodeRow) -> NodeFacts:
-        source = self.context.source(row)
-        key = (row.id, source)
-        found = self._facts.get(key)
-        if found is None:
-            if len(self._facts) > 256:
-                self._facts.clear()
-            found = self._facts[key] = facts(source, row.node_type)
-        return found
+        """Facts of the node's current text: from one parse of its file, else of its own text."""
+        if self.context.whole_files or row.node_type == "file":
+            found = self.context.file_facts(row.file_path).of(row.node_type, row.def_line)
+            if found is not None:
+                return found
+        return facts(self.context.source(row), row.node_type)
 
     def _refs(self, ids: list[str]) -> list[NodeRef]:
         rows = self.context.store.nodes(ids)
@@ -288,10 +293,9 @@ class UpdateTools:
             node_id: The id of a file node, or of any node in the file.
         """
         row = self._row(node_id)
-        lines = self.context.lines(row.file_path)
-        found = facts("".join(lines), "file")
-        text = "".join(lines)
-        origin = "__all__" if "__all__" in text and found.exports is not None else "public names"
+        found = self.context.file_facts(row.file_path).of("file", 0) or facts(self.context.source(row), "file")
+        text = "".join(self.context.lines(row.file_path))
+        origin = "__all__" if "__all__" in text else "public names"
         return ExportsResult(file_path=row.file_path, origin=origin, exports=found.exports)
 
     @tool

@@ -23,6 +23,7 @@ from remora_core.events.models import (
     TriageDecisionEvent,
 )
 from remora_core.events.store import EventLog
+from remora_core.hub.state.analysis import NodeFacts
 from remora_core.hub.state.diffs import DiffBundle, build_bundle
 from remora_core.hub.state.drift import Embedder
 from remora_core.hub.state.markdown import orphan_markdown, write_markdown
@@ -63,6 +64,7 @@ ORDER: tuple[str, ...] = (
 BUILD_UPDATES = ("extract_signature", "compute_complexity", "find_callees", "find_callers", "find_tests", "list_exports")
 TESTABLE = ("function", "method")
 Tools = tuple[ToolSet, dict[str, BoundTool]]
+FACTS_CACHE = 4096
 
 
 class ToolFailedError(RemoraError):
@@ -99,6 +101,7 @@ class StateUpdater:
         self.triage = Triage(config.triage) if config.triage.enabled else None
         self.runs = 0  # node updates done (coalescing is measured on it)
         self.build_errors: list[str] = []  # the latest failures of full-build tools
+        self._facts: dict[tuple[str, str], NodeFacts] = {}  # (node id, source hash) -> facts
 
     # -- helpers -----------------------------------------------------------------------
     def _context(self) -> ToolContext:
@@ -210,10 +213,15 @@ class StateUpdater:
         previous = self.states.get(node_id)
         state = self._fresh_state(row, version, previous)
         old_source = last[1] if last is not None else None
+        new_facts = tools.facts_of(row)
         bundle = build_bundle(
             row.id, row.node_type, row.qualname, row.name, old_source, source,
-            embedder=self.embedder, new_facts=tools.facts_of(row),
+            embedder=self.embedder, new_facts=new_facts,
+            old_facts=self._facts.pop((node_id, last[0]), None) if last is not None else None,
         )
+        if len(self._facts) >= FACTS_CACHE:
+            self._facts.clear()
+        self._facts[(node_id, version)] = new_facts  # the next diff's "before", without a re-parse
         update.bundle = bundle
         try:
             has_tests = bool(tools.find_tests(node_id).tests)
@@ -407,6 +415,7 @@ class StateUpdater:
         """Baseline state of ``node_ids`` (no rules, no triage, no tests run): the full build.
         Returns how many states were written."""
         context = self._context()
+        context.whole_files = True
         tools, toolset, by_name = update_toolset(context)
         runner = (toolset, by_name)
         rows = self.store.nodes(node_ids)
