@@ -35,7 +35,7 @@ from stdlib_tree import copy_stdlib
 
 from remora_core.config import IndexConfig, load_config
 from remora_core.events import EventTailer
-from remora_core.events.models import NodeStateUpdatedEvent
+from remora_core.events.models import NodeStateUpdatedEvent, TopologyChangedEvent
 from remora_core.hub.state.updater import StateUpdater
 from remora_core.index.indexer import Indexer
 from remora_core.store.store import Store
@@ -82,6 +82,8 @@ def save_to_state(temp: Path, edits: int) -> None:
         ids = _ids(root)
         gaps = random.Random(13)
         samples: list[float] = []
+        to_index: list[float] = []  # write -> TopologyChanged stamped (hub clock = this clock)
+        to_state: list[float] = []  # TopologyChanged -> NodeStateUpdated stamped
         with EventTailer(root, after=None) as tailer:
             text = target.read_text()
             for number in range(1, edits + 1):
@@ -91,12 +93,18 @@ def save_to_state(temp: Path, edits: int) -> None:
                 lines[body] = f"    total = argument + {number}"
                 text = "\n".join(lines)
                 node = ids[f"function_{index}"]
+                seen: list[float] = []
+
+                def wanted(event: object, node: str = node, seen: list[float] = seen) -> bool:
+                    if isinstance(event, TopologyChangedEvent) and event.file_path == "big.py":
+                        seen.append(event.timestamp)
+                    return isinstance(event, NodeStateUpdatedEvent) and event.agent_id == node
+
+                wall = time.time()
                 started = time.perf_counter()
                 with open(target, "w") as handle:
                     handle.write(text)
-                event = tailer.wait_for(
-                    lambda e, node=node: isinstance(e, NodeStateUpdatedEvent) and e.agent_id == node, timeout=10
-                )
+                event = tailer.wait_for(wanted, timeout=10)
                 elapsed = time.perf_counter() - started
                 if event is None:
                     sys.exit(f"bench: no NodeStateUpdated for edit {number}; see {log}")
@@ -105,6 +113,9 @@ def save_to_state(temp: Path, edits: int) -> None:
                 if event.source_version[:12] not in markdown.read_text():
                     sys.exit(f"bench: {markdown} does not show source {event.source_version[:12]}")
                 samples.append(elapsed)
+                if seen:
+                    to_index.append(seen[0] - wall)
+                    to_state.append(event.timestamp - seen[-1])
                 time.sleep(gaps.uniform(0.4, 0.7))
     finally:
         proc.terminate()
@@ -115,6 +126,12 @@ def save_to_state(temp: Path, edits: int) -> None:
         f"p50 {statistics.median(ms):.0f} ms, p95 {percentile(ms, 0.95):.0f} ms, max {max(ms):.0f} ms "
         f"(target p95 <= 500 ms)"
     )
+    if to_index and to_state:
+        print(
+            f"  of which write -> index event p50 {statistics.median(to_index) * 1000:.0f} ms; "
+            f"index event -> state event p50 {statistics.median(to_state) * 1000:.0f} ms "
+            f"(settle_ms included), p95 {percentile([v * 1000 for v in to_state], 0.95):.0f} ms"
+        )
 
 
 def full_build(root: Path, label: str) -> None:

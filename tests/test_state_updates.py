@@ -220,3 +220,19 @@ def test_a_hub_update_hint_refreshes_the_node(root: Path) -> None:
         assert NodeStateStore(store.connection).get(target).changes[-1].kind == "hint"  # type: ignore[union-attr]
     finally:
         store.close()
+
+
+def test_the_node_state_editor_request_gives_the_panel_section(root: Path) -> None:
+    from remora_core.editor.service import EditorService
+
+    service = EditorService()
+    try:
+        payload = service.call("node_state", {"root": str(root), "id": node_id(root, "discount")})
+    finally:
+        service.close()
+    assert payload["freshness"] == "fresh" and payload["signature"] == "def discount(amount, rate)"
+    assert payload["complexity"] == 3 and payload["complexity_trend"] == [3]
+    assert payload["tests"][0]["test_id"] == "tests/test_pricing.py::test_discount"
+    assert payload["tests"][0]["last_result"] == "not run"
+    assert payload["markdown"] == str(root / ".agentfs/nodes/shop/pricing.py/discount.md")
+    assert payload["hub_state_key"].startswith("node:") and "state" not in payload

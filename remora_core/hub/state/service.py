@@ -156,8 +156,8 @@ class StateHub:
                 if isinstance(event, TopologyChangedEvent):
                     self.stats.events += 1
                     self.enqueue(event)
-                elif isinstance(event, HubUpdateHintEvent):
-                    self.hints.append(event)
+                elif isinstance(event, HubUpdateHintEvent) and len(self.hints) < self.config.queue_limit:
+                    self.hints.append(event)  # bounded: hints beyond the limit are dropped
 
     def enqueue(self, event: TopologyChangedEvent) -> None:
         now = time.monotonic()
