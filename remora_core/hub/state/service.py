@@ -21,7 +21,7 @@ from remora_core.store.store import Store
 
 BUILD_CHUNK = 200
 T = TypeVar("T")
-POLL_S = 0.5
+POLL_S = 2.0  # hints from other processes; changes of this hub wake the thread at once
 
 
 @dataclass(slots=True)
