@@ -136,7 +136,9 @@ class HubConfig(_Section):
     test_timeout: float = Field(30.0, gt=0, description="Seconds run_single_test waits before killing the test.")
     test_python: str = Field("", description="Interpreter for tests ('' = the project's .venv, else the hub's).")
     settle_ms: int = Field(150, ge=0, le=10_000, description="Quiet time before a changed file's updates run.")
-    max_wait_ms: int = Field(2000, ge=0, le=60_000, description="Longest an update waits for a file to settle.")
+    max_wait_ms: int = Field(
+        10_000, ge=0, le=600_000, description="Longest an update waits for a file (or the hub) to settle."
+    )
     queue_limit: int = Field(1000, ge=1, description="Files queued at most; beyond, a full rebuild is scheduled.")
     complexity_threshold: int = Field(1, ge=1, description="Complexity delta that fires complexity_changed.")
     drift_threshold: float = Field(0.35, ge=0.0, le=1.0, description="Drift distance that fires semantic_drift.")

@@ -236,3 +236,22 @@ def test_the_node_state_editor_request_gives_the_panel_section(root: Path) -> No
     assert payload["tests"][0]["last_result"] == "not run"
     assert payload["markdown"] == str(root / ".agentfs/nodes/shop/pricing.py/discount.md")
     assert payload["hub_state_key"].startswith("node:") and "state" not in payload
+
+
+def test_update_tools_are_offered_and_run_as_editor_forms(root: Path) -> None:
+    from remora_core.editor.service import EditorService
+
+    service = EditorService()
+    try:
+        schemas = service.call("node_state_tools", {"root": str(root)})
+        names = [item["function"]["name"] for item in schemas]
+        assert "find_callers" in names and "run_single_test" in names
+        target = node_id(root, "total")
+        done = service.call("node_state_run", {"root": str(root), "tool": "find_callers", "arguments": {"node_id": target}})
+        assert done["ok"] and "Cart.checkout" in done["text"]
+        bad = service.call("node_state_run", {"root": str(root), "tool": "find_callers", "arguments": {}})
+        assert not bad["ok"] and "node_id" in bad["text"]
+        missing = service.call("node_state_run", {"root": str(root), "tool": "find_callers", "arguments": {"node_id": "rm_nope0000"}})
+        assert not missing["ok"] and "rm_nope0000" in missing["text"]
+    finally:
+        service.close()

@@ -66,6 +66,7 @@ class StateHub:
         self.pending: dict[str, _Pending] = {}
         self.hints: list[HubUpdateHintEvent] = []
         self.rebuild = False
+        self.last_wake = 0.0  # the last index pass that changed something
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()
@@ -79,7 +80,9 @@ class StateHub:
         return self
 
     def wake(self) -> None:
-        """New events may be in the log (called after every index pass)."""
+        """New events may be in the log (called after every index pass): the pending updates wait
+        until the hub has been quiet for ``settle_ms`` (a burst of saves is indexed first)."""
+        self.last_wake = time.monotonic()
         self._idle.clear()
         self._wake.set()
 
@@ -179,8 +182,9 @@ class StateHub:
             item.gone[node_id] = None
 
     def _due(self, item: _Pending, now: float) -> float:
-        """Seconds until ``item`` is due (<= 0: due now)."""
-        settle = item.last + self.config.settle_ms / 1000 - now
+        """Seconds until ``item`` is due (<= 0: due now): ``settle_ms`` after the file's last change
+        and the hub's last index pass, at most ``max_wait_ms`` after its first change."""
+        settle = max(item.last, self.last_wake) + self.config.settle_ms / 1000 - now
         cap = item.first + self.config.max_wait_ms / 1000 - now
         return min(settle, cap)
 

@@ -256,6 +256,7 @@ class StateUpdater:
         for name in ORDER:
             if name not in wanted or name == "run_single_test":
                 continue
+            time.sleep(0)  # let an index pass waiting for the GIL run first
             try:
                 results[name] = self._run(runner, name, {"node_id": node_id})
             except Exception as error:  # noqa: BLE001 - recorded; the other tools still run
@@ -427,6 +428,7 @@ class StateUpdater:
             row = rows.get(node_id)
             if row is None or row.status != "active":
                 continue
+            time.sleep(0)  # the build never holds the GIL long against an index pass
             source = context.source(row)
             version = source_hash(source.encode("utf-8"))
             state = self._fresh_state(row, version, previous.get(node_id))
