@@ -135,9 +135,12 @@ class HubConfig(_Section):
     embeddings_api_key_env: str = "REMORA_EMBEDDINGS_API_KEY"
     test_timeout: float = Field(30.0, gt=0, description="Seconds run_single_test waits before killing the test.")
     test_python: str = Field("", description="Interpreter for tests ('' = the project's .venv, else the hub's).")
+    max_test_runs: int = Field(
+        3, ge=0, le=1000, description="run_single_test runs per changed file at most (the rest is skipped, noted)."
+    )
     settle_ms: int = Field(150, ge=0, le=10_000, description="Quiet time before a changed file's updates run.")
     max_wait_ms: int = Field(
-        10_000, ge=0, le=600_000, description="Longest an update waits for a file (or the hub) to settle."
+        60_000, ge=0, le=600_000, description="Longest an update waits for a file (or the hub) to settle."
     )
     queue_limit: int = Field(1000, ge=1, description="Files queued at most; beyond, a full rebuild is scheduled.")
     complexity_threshold: int = Field(1, ge=1, description="Complexity delta that fires complexity_changed.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,11 +130,25 @@ def test_run_single_test_reports_a_failure_with_its_output(root: Path, tools: Up
 
 
 def test_run_single_test_kills_a_hung_test(root: Path, tools: UpdateTools) -> None:
+    pid_file = root / "grandchild.pid"
     (root / "tests" / "test_hang.py").write_text(
-        "import subprocess, sys, time\n\n\ndef test_hang():\n"
-        "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        "import pathlib, subprocess, sys, time\n\n\ndef test_hang():\n"
+        "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        f"    pathlib.Path({str(pid_file)!r}).write_text(str(child.pid))\n"
         "    time.sleep(600)\n"
     )
-    run = tools.run_single_test("tests/test_hang.py::test_hang", timeout=3.0)
-    assert run.outcome == "timeout" and "killed after 3 s" in run.output
+    run = tools.run_single_test("tests/test_hang.py::test_hang", timeout=5.0)
+    assert run.outcome == "timeout" and "killed after 5 s" in run.output
     assert run.duration < 60
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{grandchild}").exists() and "Z" not in _proc_state(grandchild):
+        assert time.monotonic() < deadline, "the hung test's own child survived"
+        time.sleep(0.05)
+
+
+def _proc_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return "Z"

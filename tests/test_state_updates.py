@@ -255,3 +255,13 @@ def test_update_tools_are_offered_and_run_as_editor_forms(root: Path) -> None:
         assert not missing["ok"] and "rm_nope0000" in missing["text"]
     finally:
         service.close()
+
+
+def test_test_runs_per_changed_file_are_capped_and_the_rest_is_noted(root: Path) -> None:
+    edit(root, "shop/report.py", "def summary(items):",
+         "def one(items):\n    return 1\n\n\ndef two(items):\n    return 2\n\n\ndef summary(items):")
+    result = update(root, FAST.model_copy(update={"max_test_runs": 1}))
+    ran, skipped = sorted((by_name(result, "one"), by_name(result, "two")), key=lambda item: not item.test_runs)
+    assert [run.outcome for run in ran.test_runs] == ["passed"]
+    assert not skipped.test_runs and "max_test_runs = 1" in skipped.skipped["run_single_test"]
+    assert skipped.state is not None and skipped.state.skeleton_path is not None  # written, offered, not run

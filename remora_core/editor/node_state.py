@@ -50,8 +50,8 @@ def run_update_tool(root: Path, store: Store, config: HubConfig, name: str, argu
 
     _, toolset, by_name = update_toolset(ToolContext(root, store, NodeStateStore(store.connection), config))
     checked = toolset.validate(name, arguments)
-    if not hasattr(checked, "model_fields"):
-        return {"ok": False, "text": getattr(checked, "text", str(checked))}
+    if not isinstance(checked, BaseModel):
+        return {"ok": False, "text": checked.text}
     try:
         result = by_name[name].call(**{key: getattr(checked, key) for key in type(checked).model_fields})
     except Exception as error:  # noqa: BLE001 - shown in the form, like an agent tool's error

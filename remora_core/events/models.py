@@ -197,6 +197,7 @@ class NodeStateUpdatedEvent(BaseEvent):
     signals: list[str] = Field(default_factory=list)
     updates: list[str] = Field(default_factory=list)
     failed: dict[str, str] = Field(default_factory=dict)
+    skipped: dict[str, str] = Field(default_factory=dict)  # update -> why it did not run
     markdown_path: str | None = None
     bundle: dict[str, Any] = Field(default_factory=dict)
 

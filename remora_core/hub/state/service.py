@@ -199,6 +199,7 @@ class StateHub:
         for path in due:
             item = self.pending.pop(path)
             self.stats.batches += 1
+            self.updater.test_budget = self.config.max_test_runs
             if item.gone:
                 self._guard(self.updater.orphan, list[str](), list(item.gone))
             for node_id in item.changed:
@@ -254,6 +255,7 @@ def update_once(root: Path, config: HubConfig, index_config: object, paths: list
         updates: list[NodeUpdate] = []
         orphaned: list[str] = []
         for event in [] if first else result.events:
+            updater.test_budget = config.max_test_runs
             gone = [*event.removed_nodes, *event.orphaned_nodes]
             if gone:
                 orphaned.extend(updater.orphan(gone))

@@ -78,6 +78,7 @@ class NodeUpdate:
     node_id: str
     ran: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # update -> why it did not run
     signals: list[str] = field(default_factory=list)
     bundle: DiffBundle | None = None
     state: NodeState | None = None
@@ -100,6 +101,7 @@ class StateUpdater:
         self.embedder = Embedder(config) if config.embeddings_url else None
         self.triage = Triage(config.triage) if config.triage.enabled else None
         self.runs = 0  # node updates done (coalescing is measured on it)
+        self.test_budget: int | None = None  # test runs left in this batch (None: no limit)
         self.build_errors: list[str] = []  # the latest failures of full-build tools
         self._facts: dict[tuple[str, str], NodeFacts] = {}  # (node id, source hash) -> facts
 
@@ -252,6 +254,15 @@ class StateUpdater:
         wanted = set(self.config.always) | set(approved)
         if row.node_type not in TESTABLE:
             wanted -= {"generate_test_skeleton", "run_single_test"}
+        if "run_single_test" in wanted:
+            if self.test_budget is not None and self.test_budget <= 0:
+                wanted.discard("run_single_test")
+                update.skipped["run_single_test"] = (
+                    f"more than [hub] max_test_runs = {self.config.max_test_runs} test runs in one batch; "
+                    "run it from the tool form or on the next change"
+                )
+            elif self.test_budget is not None:
+                self.test_budget -= 1
         results: dict[str, BaseModel] = {}
         for name in ORDER:
             if name not in wanted or name == "run_single_test":
@@ -308,6 +319,7 @@ class StateUpdater:
                 signals=outcome.signals,
                 updates=update.ran,
                 failed=update.failed,
+                skipped=update.skipped,
                 markdown_path=update.markdown_path,
                 bundle=bundle.brief(),
             ),
