@@ -202,9 +202,11 @@ class StateHub:
             self.updater.test_budget = self.config.max_test_runs
             if item.gone:
                 self._guard(self.updater.orphan, list[str](), list(item.gone))
-            for node_id in item.changed:
-                self._update(node_id)
+            updates = [self._update(node_id) for node_id in item.changed]
             self._guard(self.updater.refresh_file, 0, path)
+            for update in updates:  # every state and markdown first, the test runs last
+                if update is not None and update.pending_tests is not None:
+                    self._guard(update.run_pending_tests, None)
         return bool(due)
 
     def _run_hints(self) -> bool:
@@ -212,24 +214,27 @@ class StateHub:
             return False
         hints, self.hints = self.hints, []
         for hint in hints:
-            self._update(hint.node_id, hint=hint.note or "agent hint", hinted=hint.updates)
+            update = self._update(hint.node_id, hint=hint.note or "agent hint", hinted=hint.updates)
+            if update is not None and update.pending_tests is not None:
+                self._guard(update.run_pending_tests, None)
         return True
 
-    def _update(self, node_id: str, *, hint: str | None = None, hinted: list[str] | None = None) -> None:
+    def _update(self, node_id: str, *, hint: str | None = None, hinted: list[str] | None = None) -> NodeUpdate | None:
         try:
-            update = self.updater.update_node(node_id, hint=hint, hinted=hinted or ())
+            update = self.updater.update_node(node_id, hint=hint, hinted=hinted or (), defer_tests=True)
         except Exception as error:  # noqa: BLE001
             self.stats.failures += 1
             self.log(f"node state update of {node_id!r} failed: {type(error).__name__}: {error}")
-            return
+            return None
         if update is None:
-            return
+            return None
         self.stats.node_updates += 1
         self.stats.last_updates = [*self.stats.last_updates[-19:], update]
         if update.failed:
             self.log(f"node state {node_id!r}: failed updates {update.failed}")
         if self.on_update is not None:
             self.on_update(update)
+        return update
 
 
 @dataclass(slots=True)

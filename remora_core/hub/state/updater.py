@@ -4,7 +4,7 @@ events. Synchronous; ``StateHub`` runs it on its own thread, the CLI runs it inl
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,12 @@ class NodeUpdate:
     test_runs: list[TestRunResult] = field(default_factory=list)
     triage_fallback: str | None = None
     events: list[BaseEvent] = field(default_factory=list)
+    pending_tests: Callable[[], None] | None = None  # the slow phase, when deferred
+
+    def run_pending_tests(self) -> None:
+        job, self.pending_tests = self.pending_tests, None
+        if job is not None:
+            job()
 
 
 class StateUpdater:
@@ -196,8 +202,11 @@ class StateUpdater:
         return path, written
 
     # -- updates -----------------------------------------------------------------------
-    def update_node(self, node_id: str, *, hint: str | None = None, hinted: Sequence[str] = ()) -> NodeUpdate | None:
-        """Refresh one node after a change (or a hint). None when the node is gone or unchanged."""
+    def update_node(
+        self, node_id: str, *, hint: str | None = None, hinted: Sequence[str] = (), defer_tests: bool = False
+    ) -> NodeUpdate | None:
+        """Refresh one node after a change (or a hint). None when the node is gone or unchanged.
+        ``defer_tests``: leave its test runs in ``update.pending_tests`` (run after a whole batch)."""
         row = self.store.node(node_id)
         if row is None or row.status != "active":
             return None
@@ -327,7 +336,9 @@ class StateUpdater:
         self._store(state, row, source, update.events)
         update.state = state
         if "run_single_test" in wanted:
-            self._run_tests(update, runner, state, row, source, results)
+            update.pending_tests = lambda: self._run_tests(update, runner, state, row, source, results)
+            if not defer_tests:
+                update.run_pending_tests()
         return update
 
     def _brief(self, state: NodeState) -> dict[str, Any]:
