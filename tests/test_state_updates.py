@@ -265,3 +265,24 @@ def test_test_runs_per_changed_file_are_capped_and_the_rest_is_noted(root: Path)
     assert [run.outcome for run in ran.test_runs] == ["passed"]
     assert not skipped.test_runs and "max_test_runs = 1" in skipped.skipped["run_single_test"]
     assert skipped.state is not None and skipped.state.skeleton_path is not None  # written, offered, not run
+
+
+def test_the_hint_tool_appends_one_event_and_returns_at_once(root: Path) -> None:
+    from types import SimpleNamespace
+
+    from remora_core.agents.tools import ToolSet, collect_tools
+    from remora_core.hub.state.context import HubHintTools
+
+    store = Store.open(root)
+    try:
+        me = node_id(root, "summary")
+        tools = ToolSet(collect_tools(HubHintTools(SimpleNamespace(node_id=me, store=store))))
+        assert tools.schemas()[0]["function"]["name"] == "hub_update_hint"
+        checked = tools.validate("hub_update_hint", {"note": "total gained a parameter", "node_id": node_id(root, "total")})
+        assert not hasattr(checked, "ok")
+        text = HubHintTools(SimpleNamespace(node_id=me, store=store)).hub_update_hint("total gained a parameter", node_id(root, "total"))
+        assert "hub hint recorded" in text
+        [hint] = EventLog(store.connection).by_type("HubUpdateHint")
+        assert hint.agent_ref() == me and hint.model_dump()["node_id"] == node_id(root, "total")
+    finally:
+        store.close()
