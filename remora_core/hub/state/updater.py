@@ -462,7 +462,7 @@ class StateUpdater:
                     result = self._run(runner, name, {"node_id": node_id})
                 except Exception as error:  # noqa: BLE001 - a build keeps going; the next change retries
                     state.updated[f"{name}_failed"] = now
-                    self.build_errors.append(f"{node_id} {name}: {type(error).__name__}: {error}")
+                    self.build_errors = [*self.build_errors[-99:], f"{node_id} {name}: {type(error).__name__}: {error}"]
                     continue
                 self._merge(state, name, result, now)
             if not state.changes or state.changes[-1].source_version != version:
