@@ -243,9 +243,13 @@ class UpdateTools:
             ]
             candidates.extend(store.nodes(ids).values())
         class_name = "Test" + row.name[:1].upper() + row.name[1:]
-        classes = [c for c in store.find_nodes(class_name) if c.node_type == "class" and is_test_file(c.file_path)]
-        for klass in classes:
-            candidates.extend(store.nodes(store.edge_targets(klass.id, "parent_of")).values())
+        classes = connection.execute(  # by the name index (find_nodes also matches qualname: a table scan)
+            "SELECT id, file_path FROM nodes WHERE name = ? AND node_type = 'class' AND status = 'active'",
+            (class_name,),
+        ).fetchall()
+        for class_id, class_file in classes:
+            if is_test_file(class_file):
+                candidates.extend(store.nodes(store.edge_targets(class_id, "parent_of")).values())
         stored = self.context.states.get(node_id)
         previous = {test.test_id: test for test in stored.tests} if stored is not None else {}
         for candidate in candidates:
