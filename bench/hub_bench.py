@@ -41,6 +41,7 @@ FUNCTIONS = 100  # 10 lines each: a 1,000-line file
 # again (every later line moves, so call sites' lines change and the file's calls re-resolve).
 EDIT_KINDS = ("value", "add line", "value", "remove line")
 TICKS = os.sysconf("SC_CLK_TCK")
+NO_STATE = False  # --no-state: the hub without node state, for comparison
 
 
 def big_file(version: int, edited: int) -> str:
@@ -86,6 +87,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def wait_settled(pid: int, window: float = 2.0, limit: float = 300.0) -> float:
+    """Seconds until the hub uses under 1 % CPU over ``window`` (its node-state updates after a
+    burst of edits are done); 0 when it already does."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        before = cpu_seconds(pid)
+        time.sleep(window)
+        if (cpu_seconds(pid) - before) / window < 0.01:
+            waited = time.monotonic() - started - window
+            return waited if waited > 0.5 else 0.0
+    return time.monotonic() - started
+
+
 def memory(pid: int) -> dict[str, int]:
     found = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -103,6 +117,9 @@ def percentile(values: list[float], fraction: float) -> float:
 def latency_and_idle(temp: Path, edits: int, idle: float, poll_ms: float | None) -> None:
     root = temp / "latency"
     root.mkdir()
+    if NO_STATE:
+        (root / ".remora").mkdir()
+        (root / ".remora" / "config.toml").write_text("[hub]\nstate = false\n")
     target = root / "big.py"
     target.write_text(big_file(0, -1))
     proc = start_hub(root, temp / "latency.log")
@@ -156,6 +173,9 @@ def latency_and_idle(temp: Path, edits: int, idle: float, poll_ms: float | None)
         for kind, values in by_kind.items():
             print(f"  {kind}: p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms")
         time.sleep(1.0)
+        settled = wait_settled(proc.pid)
+        if settled:
+            print(f"  (the hub's node-state work after the edits took {settled:.1f} s; idle is measured after it)")
         before = cpu_seconds(proc.pid)
         time.sleep(idle)
         used = cpu_seconds(proc.pid) - before
@@ -207,12 +227,15 @@ def main() -> int:
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--idle", type=float, default=30.0)
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--no-state", action="store_true", help="hub without node state ([hub] state = false)")
     parser.add_argument(
         "--poll-ms", type=float, default=None, help="make the reading tailer poll this often, without its commit watch"
     )
     args = parser.parse_args()
     print(f"cores: {len(os.sched_getaffinity(0))}")
     with tempfile.TemporaryDirectory(prefix="remora-hub-bench-") as temp:
+        global NO_STATE
+        NO_STATE = args.no_state
         latency_and_idle(Path(temp), args.edits, args.idle, args.poll_ms)
         if not args.skip_rss:
             stdlib_rss(Path(temp))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -73,11 +73,112 @@ class ServiceConfig(_Section):
     run_agents: bool = Field(True, description="Run queued agent turns inside the server process.")
 
 
+UpdateName = Literal[
+    "extract_signature",
+    "compute_complexity",
+    "find_callers",
+    "find_callees",
+    "find_tests",
+    "search_similar",
+    "list_exports",
+    "generate_test_skeleton",
+    "run_single_test",
+]
+UPDATE_NAMES: tuple[str, ...] = get_args(UpdateName)
+
+
+def _updates(*names: UpdateName) -> list[UpdateName]:
+    return list(names)
+
+
+class HubRulesConfig(_Section):
+    """Signal -> candidate updates of the node-state hub (each value lists update tools)."""
+
+    added: list[UpdateName] = Field(
+        default_factory=lambda: _updates("extract_signature", "compute_complexity", "find_callers", "find_tests"),
+        description="A node appeared.",
+    )
+    signature_changed: list[UpdateName] = Field(
+        default_factory=lambda: _updates("extract_signature", "find_callers"),
+        description="Parameters, annotations, decorators or base classes changed (impact: every call site).",
+    )
+    public_api_changed: list[UpdateName] = Field(
+        default_factory=lambda: _updates("find_callers", "find_tests", "list_exports", "search_similar"),
+        description="The signature of a public (not underscored) function, method or class changed.",
+    )
+    complexity_changed: list[UpdateName] = Field(
+        default_factory=lambda: _updates("compute_complexity"),
+        description="Cyclomatic complexity moved by at least [hub] complexity_threshold.",
+    )
+    control_flow_changed: list[UpdateName] = Field(
+        default_factory=lambda: _updates("compute_complexity", "find_callees"),
+        description="Branches, loops, returns, raises, awaits or nesting changed.",
+    )
+    semantic_drift: list[UpdateName] = Field(
+        default_factory=lambda: _updates("search_similar"),
+        description="Drift distance at least [hub] drift_threshold.",
+    )
+    missing_test: list[UpdateName] = Field(
+        default_factory=lambda: _updates("find_tests", "generate_test_skeleton", "run_single_test"),
+        description="A new or changed function or method that no test names or calls.",
+    )
+    exports_changed: list[UpdateName] = Field(
+        default_factory=lambda: _updates("list_exports"),
+        description="A file's export list (__all__ or public names) changed.",
+    )
+    body_changed: list[UpdateName] = Field(
+        default_factory=lambda: _updates("find_callees"), description="Any source change of an existing node."
+    )
+
+
+class TriageConfig(_Section):
+    """The small triage model of the node-state hub (any OpenAI-compatible server)."""
+
+    enabled: bool = Field(False, description="Ask the model which candidate updates to run.")
+    base_url: str = "http://127.0.0.1:8001/v1"
+    model: str = "google/functiongemma-270m-it"
+    api_key_env: str = "REMORA_TRIAGE_API_KEY"
+    timeout: float = Field(10.0, gt=0, description="Seconds per triage request (no retries).")
+
+
+class HubConfig(_Section):
+    """The hub's node state, markdown summaries and update tools."""
+
+    state: bool = Field(True, description="Maintain node state and markdown in the hub process.")
+    markdown: bool = Field(True, description="Write .agentfs/nodes/ markdown summaries.")
+    freshness_seconds: float = Field(
+        3600.0, gt=0, description="Hub context older than this is stale (even when the source matches)."
+    )
+    embeddings_url: str = Field("", description="OpenAI-compatible base URL for /v1/embeddings ('' = lexical drift).")
+    embeddings_model: str = Field("text-embedding-3-small", description="Embedding model name.")
+    embeddings_api_key_env: str = "REMORA_EMBEDDINGS_API_KEY"
+    test_timeout: float = Field(30.0, gt=0, description="Seconds run_single_test waits before killing the test.")
+    test_python: str = Field("", description="Interpreter for tests ('' = the project's .venv, else the hub's).")
+    max_test_runs: int = Field(
+        3, ge=0, le=1000, description="run_single_test runs per changed file at most (the rest is skipped, noted)."
+    )
+    settle_ms: int = Field(150, ge=0, le=10_000, description="Quiet time before a changed file's updates run.")
+    max_wait_ms: int = Field(
+        60_000, ge=0, le=600_000, description="Longest an update waits for a file (or the hub) to settle."
+    )
+    queue_limit: int = Field(1000, ge=1, description="Files queued at most; beyond, a full rebuild is scheduled.")
+    complexity_threshold: int = Field(1, ge=1, description="Complexity delta that fires complexity_changed.")
+    drift_threshold: float = Field(0.35, ge=0.0, le=1.0, description="Drift distance that fires semantic_drift.")
+    history: int = Field(10, ge=1, le=1000, description="Changes and complexity points kept per node.")
+    always: list[UpdateName] = Field(
+        default_factory=lambda: _updates("extract_signature", "compute_complexity", "find_callees"),
+        description="Updates run for every changed node, whatever the rules and triage say.",
+    )
+    rules: HubRulesConfig = Field(default_factory=HubRulesConfig)
+    triage: TriageConfig = Field(default_factory=TriageConfig)
+
+
 class RemoraConfig(_Section):
     index: IndexConfig = Field(default_factory=IndexConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     agents: AgentsConfig = Field(default_factory=AgentsConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    hub: HubConfig = Field(default_factory=HubConfig)
 
 
 def config_path(root: Path) -> Path:

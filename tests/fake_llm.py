@@ -16,6 +16,7 @@ import json
 import textwrap
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -192,6 +193,9 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 body = {"_raw": raw.decode("utf-8", "replace")}
             fake.requests.append(RecordedRequest("POST", self.path, _headers(self), body))
+            if self.path.rstrip("/").endswith("/embeddings"):
+                self._json(200, _embeddings(body))
+                return
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._json(404, _error_body(404, f"no route {self.path!r}"))
                 return
@@ -231,6 +235,21 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             self.wfile.flush()
 
     return Handler
+
+
+def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
+    """Deterministic ``/v1/embeddings``: a 64-dimension bag of word hashes per input."""
+    inputs = body.get("input") or []
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    data = []
+    for index, text in enumerate(inputs):
+        vector = [0.0] * 64
+        for word in str(text).replace("(", " ").replace(")", " ").split():
+            vector[zlib.crc32(word.encode("utf-8")) % 64] += 1.0
+        data.append({"object": "embedding", "index": index, "embedding": vector})
+    usage = {"prompt_tokens": 0, "total_tokens": 0}
+    return {"object": "list", "data": data, "model": body.get("model", FAKE_MODEL), "usage": usage}
 
 
 def _completion(body: dict[str, Any], scripted: ScriptedResponse, completion_id: str) -> dict[str, Any]:

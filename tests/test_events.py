@@ -41,6 +41,7 @@ from remora_core.events import (
     unsubscribe,
 )
 from remora_core.store.store import Store
+from tests.test_state_events import node_state_samples
 
 SAMPLES: list[BaseEvent] = [
     AgentStartEvent(agent_id="rm_aaaaaaaa", trigger_event_id="x", correlation_id="c1"),
@@ -60,6 +61,7 @@ SAMPLES: list[BaseEvent] = [
     ToolResultEvent(agent_id="rm_aaaaaaaa", tool_name="read_node", call_id="k", result="src", is_error=False),
     HubStartedEvent(pid=1, root="/x"),
     HubStoppedEvent(pid=1, reason="signal"),
+    *node_state_samples(),
 ]
 
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from remora_core import __version__
-from remora_core.cli import agents, impact, index
+from remora_core.cli import agents, impact, index, state
 from remora_core.cli.common import EXIT_ERROR
 from remora_core.errors import RemoraError
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     from remora_core.service.cli import add_parser as add_serve  # the web face: imports stay lazy
 
     add_serve(commands)
+    state.register(commands)
     return parser
 
 

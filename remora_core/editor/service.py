@@ -72,6 +72,9 @@ class EditorService:
             "hub": self.hub,
             "index": self.index,
             "reload_config": self.reload_config,
+            "node_state": self.node_state,
+            "node_state_tools": self.node_state_tools,
+            "node_state_run": self.node_state_run,
         }
         self.agents: AgentHost | None = None
         self.push: Push = lambda kind, payload: None
@@ -173,6 +176,37 @@ class EditorService:
         info = node_info(store, node_id, event_limit=int(params.get("limit", 20)), graph=self.graph(root))
         info["root"] = str(root)
         return info
+
+    def node_state(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The node-state panel section (``remora_core.editor.node_state``)."""
+        from remora_core.editor.node_state import node_state_payload
+
+        root = _root(params)
+        store = self.store(root)
+        if store is None:
+            raise EditorError(f"no index for {str(root)!r} yet: run ':Remora index'")
+        return node_state_payload(root, store, str(params.get("id", "")), self.config(root).hub)
+
+    def node_state_tools(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The hub's update tools as form schemas (``{root}``)."""
+        from remora_core.editor.node_state import update_tool_schemas
+
+        root = _root(params)
+        store = self.store(root)
+        if store is None:
+            raise EditorError(f"no index for {str(root)!r} yet: run ':Remora index'")
+        return update_tool_schemas(root, store, self.config(root).hub)
+
+    def node_state_run(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Run one update tool from its form (``{root, tool, arguments}``) -> ``{ok, text}``."""
+        from remora_core.editor.node_state import run_update_tool
+
+        root = _root(params)
+        store = self.store(root)
+        if store is None:
+            raise EditorError(f"no index for {str(root)!r} yet: run ':Remora index'")
+        arguments = params.get("arguments") or {}
+        return run_update_tool(root, store, self.config(root).hub, str(params.get("tool", "")), dict(arguments))
 
     # -- project -------------------------------------------------------------------------
     def health(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -172,6 +172,10 @@ class Engine:
         self._view: Engine | None = None  # this engine on the runner's db thread (see _on_db)
         self._registry: ExtensionRegistry | None = None
         self.sink = EventingProposals(self._proposals, self.bus)  # proposals made by tools run here
+        if not providers and self.config.hub.state:
+            from remora_core.hub.state.context import HubContextProvider  # soft coupling: optional
+
+            providers = (HubContextProvider(self.store, self.config.hub),)
         self._runner_options: dict[str, Any] = {
             "model": model,
             "providers": providers,

@@ -186,6 +186,89 @@ class HubStoppedEvent(BaseEvent):
     reason: str = "stopped"
 
 
+# -- node state (hub) -------------------------------------------------------------------
+class NodeStateUpdatedEvent(BaseEvent):
+    """The hub refreshed one node's state (``agent_id`` is the node). ``failed``: tool -> error."""
+
+    kind: ClassVar[EventKind] = "hub"
+    agent_id: str
+    file_path: str
+    source_version: str
+    signals: list[str] = Field(default_factory=list)
+    updates: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(default_factory=dict)
+    skipped: dict[str, str] = Field(default_factory=dict)  # update -> why it did not run
+    markdown_path: str | None = None
+    bundle: dict[str, Any] = Field(default_factory=dict)
+
+
+class TriageDecisionEvent(BaseEvent):
+    """What the triage model approved among the candidate updates, or why it fell back to all."""
+
+    kind: ClassVar[EventKind] = "hub"
+    agent_id: str
+    candidates: list[str]
+    approved: list[str]
+    reasons: dict[str, str] = Field(default_factory=dict)
+    fallback: bool = False
+    fallback_reason: str = ""
+
+
+class TestRunEvent(BaseEvent):
+    """One ``run_single_test`` run: outcome and captured output (the trace's test log)."""
+
+    __test__ = False  # not a pytest class
+    kind: ClassVar[EventKind] = "hub"
+    agent_id: str
+    test_id: str
+    outcome: Literal["passed", "failed", "error", "timeout"]
+    duration: float
+    output: str = ""
+
+
+class ApiImpactEvent(BaseEvent):
+    """A public signature changed: every call site that may need to follow."""
+
+    kind: ClassVar[EventKind] = "hub"
+    agent_id: str
+    file_path: str
+    old_signature: str | None
+    new_signature: str | None
+    call_sites: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class TestSkeletonOfferedEvent(BaseEvent):
+    """A generated test skeleton under ``.agentfs/tests/``, offered for the project's tests."""
+
+    __test__ = False
+    kind: ClassVar[EventKind] = "hub"
+    agent_id: str
+    skeleton_path: str
+    target_path: str
+    proposal_id: str | None = None
+
+
+class HubContextUsedEvent(BaseEvent):
+    """An agent prompt was built with (fresh) or without (stale, missing) the hub's node state."""
+
+    kind: ClassVar[EventKind] = "hub"
+    agent_id: str
+    hub_state_key: str
+    freshness: Literal["fresh", "stale", "missing"]
+    last_updated: float | None = None
+    source_version: str | None = None
+
+
+class HubUpdateHintEvent(BaseEvent):
+    """An agent found facts worth a refresh of a node's state (the hub picks it up later)."""
+
+    kind: ClassVar[EventKind] = "hub"
+    agent_id: str
+    node_id: str
+    note: str = ""
+    updates: list[str] = Field(default_factory=list)
+
+
 EVENT_CLASSES: tuple[type[BaseEvent], ...] = (
     AgentStartEvent,
     AgentCompleteEvent,
@@ -200,6 +283,13 @@ EVENT_CLASSES: tuple[type[BaseEvent], ...] = (
     TopologyChangedEvent,
     HubStartedEvent,
     HubStoppedEvent,
+    NodeStateUpdatedEvent,
+    TriageDecisionEvent,
+    TestRunEvent,
+    ApiImpactEvent,
+    TestSkeletonOfferedEvent,
+    HubContextUsedEvent,
+    HubUpdateHintEvent,
 )
 
 for _cls in EVENT_CLASSES:

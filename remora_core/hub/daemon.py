@@ -27,6 +27,7 @@ from remora_core.events.retention import RetentionPolicy, prune_events
 from remora_core.graph.live import LiveGraph
 from remora_core.hub.indexing import HubIndexer, PassResult
 from remora_core.hub.lock import HubLock
+from remora_core.hub.state.service import StateHub
 from remora_core.hub.watch_filter import GITIGNORE, HubWatchFilter
 from remora_core.hub.watcher import watch_in_thread
 from remora_core.hub.worker import DbWorker
@@ -53,6 +54,7 @@ def log(message: str) -> None:
 class HubOptions:
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     on_pass: Callable[[PassResult], None] | None = None
+    node_state: bool | None = None  # None: as [hub] state says
 
 
 class _Session:
@@ -85,6 +87,7 @@ class HubDaemon:
         self.reason = "stopped"
         self.child: asyncio.subprocess.Process | None = None
         self.graph: LiveGraph | None = None  # the topology, followed on the loop (for node state)
+        self.state_hub: StateHub | None = None
 
     # -- worker-side jobs --------------------------------------------------------------
     def _open(self) -> None:
@@ -177,6 +180,8 @@ class HubDaemon:
             return
         if result is None:
             return
+        if self.state_hub is not None and result.events:
+            self.state_hub.wake()  # node state follows on its own thread, off this path
         if result.events or batch is None:
             what = "full pass" if batch is None else f"{len(batch)} changed path(s)"
             log(f"{what}: {len(result.events)} file(s) changed in {time.perf_counter() - started:.3f}s")
@@ -221,6 +226,13 @@ class HubDaemon:
         if await self.worker.run(self._warm_up):
             log(f"symbol table loaded in {time.perf_counter() - started:.2f}s")
 
+    def _start_state_hub(self) -> None:
+        """Node state + markdown on their own thread and connection (``[hub] state``)."""
+        config = load_config(self.root).hub
+        enabled = config.state if self.options.node_state is None else self.options.node_state
+        if enabled:
+            self.state_hub = StateHub(self.root, config, log=log).start()
+
     def _kill_child(self) -> None:
         if self.child is not None and self.child.returncode is None:
             try:
@@ -253,6 +265,7 @@ class HubDaemon:
             if catch_up.done() and not catch_up.cancelled() and catch_up.exception() is not None:
                 log(f"catch-up pass failed: {catch_up.exception()!r}")
             if not self.stop.is_set():
+                self._start_state_hub()
                 self.lock.set_state("watching")
                 self.wake.set()  # changes seen during the catch-up pass
                 processor = asyncio.create_task(self._process())
@@ -277,6 +290,8 @@ class HubDaemon:
             self._kill_child()
             if self.graph is not None:
                 await self.graph.stop()
+            if self.state_hub is not None:
+                self.state_hub.stop(SHUTDOWN_GRACE_S)
             done = await self._shutdown_worker()
             self.lock.release()
             log(f"stopped ({self.reason})")

@@ -134,6 +134,24 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX triggers_by_status ON triggers (status, created_at);
     CREATE INDEX triggers_by_correlation ON triggers (correlation_id);
     """,
+    # 4: the hub's node state (key node:{id}:state), the last source of each node, and a
+    # full-text index over node names and sources (search_similar).
+    """
+    CREATE TABLE node_state (
+        key TEXT PRIMARY KEY,               -- node:{id}:state
+        node_id TEXT NOT NULL UNIQUE,
+        source_version TEXT NOT NULL,       -- hash of the source the state was computed from
+        state TEXT NOT NULL,                -- JSON (NodeState)
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE node_sources (
+        node_id TEXT PRIMARY KEY,
+        source_hash TEXT NOT NULL,
+        source TEXT NOT NULL,
+        saved_at REAL NOT NULL
+    );
+    CREATE VIRTUAL TABLE node_fts USING fts5(node_id UNINDEXED, name, body);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
