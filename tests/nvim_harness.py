@@ -241,6 +241,41 @@ def editor_factory(tmp_path: Path, remora_manifest: Path) -> Iterator[Callable[.
     yield factory
     for editor in started:
         editor.close()
+    stop_hubs(tmp_path)  # after the editors: a live host would restart a hub stopped under it
+
+
+def hub_processes(under: Path) -> dict[int, Path]:
+    """``remora_core.cli.hub`` processes (pid -> watched root) whose root is under ``under``, read
+    from /proc (only this test's: other test runs share the machine)."""
+    base = under.resolve()
+    found: dict[int, Path] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+        except OSError:
+            continue
+        if "remora_core.cli.hub" in args and "--watch" in args[:-1]:
+            root = Path(args[args.index("--watch") + 1])
+            if root == base or base in root.parents:
+                found[int(entry.name)] = root
+    return found
+
+
+def stop_hubs(under: Path) -> None:
+    """Stop every hub a test started under ``under``; fail the test when one survives."""
+    from remora_core.hub.control import stop_hub
+
+    for _ in range(3):
+        hubs = hub_processes(under)
+        if not hubs:
+            return
+        for root in set(hubs.values()):
+            stop_hub(root)
+        time.sleep(0.2)
+    left = hub_processes(under)
+    assert not left, f"hubs still running after the test: {left}"
 
 
 def open_file(editor: Editor, path: Path) -> None:

@@ -24,6 +24,28 @@ GHOST_MARKS = """
   return out"""
 
 
+SPY_RPC = """
+  local rpc = require('remora.rpc')
+  _G.remora_test.sent = {}
+  for _, name in ipairs({ 'call', 'request' }) do
+    local original = rpc[name]
+    rpc[name] = function(method, params, ...)
+      table.insert(_G.remora_test.sent, { method, params })
+      return original(method, params, ...)
+    end
+  end"""
+
+
+def _sent(editor: Editor, method: str) -> list[dict[str, Any]]:
+    return [params for name, params in editor.lua("return _G.remora_test.sent") if name == method]
+
+
+def _ghost_command(editor: Editor) -> None:
+    """:Remora ghost, then wait for the engine's placement (asynchronous) to open the prompt."""
+    editor.nvim.command("Remora ghost")
+    editor.wait_for("#_G.remora_test.prompts > 0", 15)
+
+
 def _ghosts(editor: Editor) -> list[list[Any]]:
     return editor.lua(GHOST_MARKS)
 
@@ -61,7 +83,8 @@ def test_ghost_create_and_accept(editor_factory: Callable[..., Editor], tmp_path
     row = _blank_after(editor, "return helper(text)")
     original = editor.nvim.current.buffer[:]
     answer(editor, "a function that doubles a number")
-    editor.nvim.command("Remora ghost")
+    editor.lua(SPY_RPC)
+    _ghost_command(editor)
     prompt = editor.lua("return _G.remora_test.prompts[1]")
     assert prompt.startswith("New node at ghost_")
     ghost_id = prompt.split()[-1].rstrip(":")
@@ -69,6 +92,15 @@ def test_ghost_create_and_accept(editor_factory: Callable[..., Editor], tmp_path
     assert mark[0] == row and mark[1].startswith("# " + ghost_id) and mark[2] == "RemoraGhost"
     # Routed to the file's agent (the container at module level), after the sibling before it.
     assert editor.lua("return require('remora.ghost').active.target") == ids[""]
+    # Placement is the engine's: the plan request and the ghost request carry the buffer and the
+    # line, never a Lua-chosen target / insert_after (the Lua-side planner is gone).
+    assert editor.lua("return require('remora.ghost').plan") is None
+    (plan,) = _sent(editor, "agent_ghost_plan")
+    assert plan["line"] == row and plan["lines"] == original and Path(plan["file"]).resolve() == (root / "models.py").resolve()
+    (request,) = _sent(editor, "agent_ghost")
+    assert request["line"] == row and request["lines"] == original and request["ghost"] == ghost_id
+    assert Path(request["file"]).resolve() == (root / "models.py").resolve() and request["instruction"] == "a function that doubles a number"
+    assert not {"target", "container", "insert_after"} & set(request)
     editor.wait_for("(function() local m = vim.api.nvim_buf_get_extmarks(0, require('remora.ghost.view').ns, 0, -1,"
                     " { details = true })[1]; return m and m[4].virt_text[2][1]:find('proposal ready', 1, true) end)()",
                     15)
@@ -104,7 +136,7 @@ def test_ghost_cancel_with_empty_prompt_leaves_no_trace(editor_factory: Callable
     _blank_after(editor, "return helper(text)")
     before = _snapshot(editor)
     answer(editor, "")
-    editor.nvim.command("Remora ghost")
+    _ghost_command(editor)
     assert _ghosts(editor) == []
     assert _snapshot(editor) == before
     assert fake_llm.chat_requests() == []
@@ -120,7 +152,7 @@ def test_ghost_in_a_class_cancelled_by_reject(editor_factory: Callable[..., Edit
     row = _blank_after(editor, "return w * h")
     before = _snapshot(editor)
     answer(editor, "a method for the circumference")
-    editor.nvim.command("Remora ghost")
+    _ghost_command(editor)
     (mark,) = _ghosts(editor)
     assert mark[0] == row and mark[1].startswith("    # ghost_")  # indented like a method of the class
     # Inside a class the method before the ghost creates the sibling (its propose_new_node inserts

@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from remora_core.agents.errors import AgentError
 from remora_core.agents.proposal_model import Proposal
+from remora_core.engine.ghost import GhostPlacement
 from remora_core.graph.live import GraphReader
 from remora_core.graph.topology import TopologyGraph
 from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN
@@ -65,6 +66,7 @@ class LocalAgentContext:
     anchor_column: int = DEFAULT_ANCHOR_COLUMN
     messenger: SendMessage = _no_runner
     live_graph: GraphReader | None = None  # the process's LiveGraph, when it keeps one
+    placement: GhostPlacement | None = None  # a ghost turn: where propose_new_node inserts
     _view: GraphReader | None = field(default=None, init=False, repr=False)
 
     @property

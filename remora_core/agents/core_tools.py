@@ -12,6 +12,7 @@ from remora_core.agents.drafts import draft_new_node, draft_rewrite
 from remora_core.agents.errors import AgentError, ProposalError
 from remora_core.agents.proposal_model import Proposal
 from remora_core.agents.tools import tool
+from remora_core.engine.ghost import GhostPlacement
 from remora_core.errors import NodeNotFoundError
 from remora_core.graph.hydrate import GraphNode
 from remora_core.graph.impact import DEFAULT_IMPACT_DEPTH
@@ -204,6 +205,10 @@ class CoreTools:
         context = self.context
         row = self._node(context.node_id)
         container = row if row.node_type == "file" or row.parent_id is None else self._node(row.parent_id)
+        placement = getattr(context, "placement", None)
+        if isinstance(placement, GhostPlacement):  # a ghost turn: the engine's place, not the model's
+            container = self._node(placement.container)
+            insert_after = placement.insert_after
         proposal, new_id = draft_new_node(
             self._file_text(container),
             container.id,

@@ -129,7 +129,31 @@ def read_definition(source: str, *, expect_name: str, expect_class: bool, what: 
     kept = dedented[first - 1 : end]
     shift = first - 1
     raw = {index - shift: value for index, value in raw.items() if first - 1 <= index < end}
+    _normalize_body(kept, raw, definition.header_end_line - first + 1)
     return Definition(kept, raw, definition, parsed)
+
+
+BODY_STEP = "    "
+
+
+def _normalize_body(lines: list[str], raw: dict[int, str], body_start: int) -> None:
+    """Re-indent a body written deeper than one step below its def (a method returned at column 0
+    with an 8-space body) so it is exactly ``BODY_STEP`` deeper; the body's relative structure is
+    kept (every line at or under the body's indentation moves by the same amount). Bodies in
+    tabs or at a step of 4 or less are left as written. ``body_start``: 0-based first body line."""
+    body = [
+        index
+        for index in range(body_start, len(lines))
+        if index not in raw and lines[index].strip() and not lines[index].lstrip().startswith("#")
+    ]
+    if not body:
+        return
+    base = indent_of(lines[body[0]])
+    if len(base) <= len(BODY_STEP) or base.strip(" "):
+        return
+    for index in range(body_start, len(lines)):
+        if index not in raw and lines[index].startswith(base):
+            lines[index] = BODY_STEP + lines[index][len(base) :]
 
 
 def render(definition: Definition, indent: str, newline: str = "\n") -> list[str]:

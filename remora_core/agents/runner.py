@@ -42,6 +42,7 @@ from remora_core.agents.proposals import ProposalStore
 from remora_core.agents.tools import ToolSet
 from remora_core.agents.triggers import Trigger, TriggerQueue, new_correlation_id
 from remora_core.config import RemoraConfig
+from remora_core.engine.ghost import ghost_placement
 from remora_core.errors import RemoraError
 from remora_core.events.models import (
     AgentCompleteEvent,
@@ -468,6 +469,7 @@ class Runner:
             self.config.index.anchor_column,
             messenger=partial(self._message, trigger, path),
             live_graph=graph,
+            placement=ghost_placement(trigger.message) if trigger.kind == "human_chat" else None,
         )
         events = QueuedEvents(self.bus, side.bus, side.db.run)
         emitter = TurnEmitter(events, trigger.agent_id, trigger.correlation_id, trigger.trigger_event_id)

@@ -2,30 +2,32 @@
 
 Every public method takes and returns plain data (msgpack-able dicts, lists, strings), so
 the pynvim glue stays a dispatcher and everything here is testable without Neovim.
+
+Imports are lazy: the first request of a session is the line map of the buffer the user opened
+(``linemap``), and it imports only the line map, the store and tree-sitter. The configuration
+(pydantic), events, health, the hub and the agent host load with the first request that needs
+them (the anchor column is read from ``.remora/config.toml`` with ``tomllib`` until then).
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from remora_core.config import RemoraConfig, load_config
-from remora_core.editor.agent_host import AgentHost, Push
-from remora_core.editor.buffer_ids import anchor_line_edits
-from remora_core.editor.events import event_summary
-from remora_core.editor.health import project_health
 from remora_core.editor.linemap import line_map
-from remora_core.editor.node_info import node_info
 from remora_core.errors import ProjectError, RemoraError
-from remora_core.events.store import EventLog
-from remora_core.graph.live import LiveGraph
-from remora_core.hub.control import ensure_hub, stop_hub
-from remora_core.hub.status import hub_status
+from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN
 from remora_core.store.db import database_path
 from remora_core.store.store import Store
+
+if TYPE_CHECKING:
+    from remora_core.config import RemoraConfig
+    from remora_core.editor.agent_host import AgentHost, Push
+    from remora_core.graph.live import LiveGraph
 
 AGENT_REQUESTS: tuple[str, ...] = (
     "chat", "stop", "cancel", "panel", "pending", "accept", "reject", "reindex", "tools", "tool_call", "ghost",
@@ -47,11 +49,32 @@ def _root(params: dict[str, Any]) -> Path:
     return root
 
 
+def _quick_anchor_column(root: Path) -> int | None:
+    """``[index] anchor_column`` of ``.remora/config.toml`` read without the config model
+    (pydantic): the default when the file does not exist, None when it must be validated."""
+    path = database_path(root).parent / "config.toml"  # remora_core.config.config_path
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return DEFAULT_ANCHOR_COLUMN
+    except (OSError, ValueError):
+        return None  # the full load says what is wrong
+    index = data.get("index", {})
+    column = index.get("anchor_column", DEFAULT_ANCHOR_COLUMN) if isinstance(index, dict) else None
+    if isinstance(column, int) and not isinstance(column, bool) and 20 <= column <= 1000:
+        return column
+    return None
+
+
 def _rel(root: Path, path: str) -> str:
     try:
         return Path(path).resolve().relative_to(root).as_posix()
     except ValueError:
         raise ProjectError(f"{path!r} is not inside the project {str(root)!r}") from None
+
+
+def _no_push(kind: str, payload: Any) -> None:
+    pass
 
 
 class EditorService:
@@ -77,7 +100,7 @@ class EditorService:
             "node_state_run": self.node_state_run,
         }
         self.agents: AgentHost | None = None
-        self.push: Push = lambda kind, payload: None
+        self.push: Push = _no_push
         for name in AGENT_REQUESTS:
             self.methods["agent_" + name] = self._agent_request(name)
 
@@ -85,6 +108,8 @@ class EditorService:
     def start_agents(self, push: Push) -> AgentHost:
         """Start the agent runtime (a thread imports it at once); ``push`` must be thread-safe.
         Its services share this service's connections (one per database per process)."""
+        from remora_core.editor.agent_host import AgentHost
+
         self.push = push
         if self.agents is None:
             self.agents = AgentHost(push, lambda root: self.store(root), self.graph)
@@ -116,6 +141,8 @@ class EditorService:
         if graph is None:
             if not database_path(root).exists():
                 return None
+            from remora_core.graph.live import LiveGraph
+
             graph = LiveGraph(root)
             self.graphs[root] = graph
             try:
@@ -127,9 +154,21 @@ class EditorService:
     def config(self, root: Path) -> RemoraConfig:
         config = self.configs.get(root)
         if config is None:
+            from remora_core.config import load_config
+
             config = load_config(root)
             self.configs[root] = config
         return config
+
+    def anchor_column(self, root: Path) -> int:
+        """The root's anchor column, without loading the config model when it can be avoided."""
+        config = self.configs.get(root)
+        if config is None:
+            column = _quick_anchor_column(root)
+            if column is not None:
+                return column
+            config = self.config(root)
+        return config.index.anchor_column
 
     def call(self, method: str, params: dict[str, Any]) -> Any:
         handler = self.methods.get(method)
@@ -154,13 +193,15 @@ class EditorService:
         root = _root(params)
         lines: Sequence[str] = params.get("lines") or []
         rel = _rel(root, str(params.get("path", "")))
-        column = self.config(root).index.anchor_column
+        column = self.anchor_column(root)
+        from remora_core.editor.buffer_ids import anchor_line_edits
+
         return [edit.as_dict() for edit in anchor_line_edits(lines, rel, root, self.store(root), column)]
 
     def linemap(self, params: dict[str, Any]) -> dict[str, Any]:
         root = _root(params)
         rel = _rel(root, str(params.get("path", "")))
-        column = self.config(root).index.anchor_column
+        column = self.anchor_column(root)
         result = line_map(params.get("lines") or [], rel, root, self.store(root), column)
         result["buf"] = params.get("buf")
         result["tick"] = params.get("tick")
@@ -168,6 +209,8 @@ class EditorService:
         return result
 
     def node_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        from remora_core.editor.node_info import node_info
+
         root = _root(params)
         store = self.store(root)
         node_id = str(params.get("id", ""))
@@ -210,10 +253,15 @@ class EditorService:
 
     # -- project -------------------------------------------------------------------------
     def health(self, params: dict[str, Any]) -> dict[str, Any]:
+        from remora_core.editor.health import project_health
+
         return project_health(_root(params))
 
     def events(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Events after ``after`` (or the last ``limit`` ones), as summaries, oldest first."""
+        from remora_core.editor.events import event_summary
+        from remora_core.events.store import EventLog
+
         root = _root(params)
         store = self.store(root)
         if store is None:
@@ -227,6 +275,9 @@ class EditorService:
 
     def hub(self, params: dict[str, Any]) -> dict[str, Any]:
         """``status`` | ``start`` | ``stop`` | ``restart`` (blocking: run it off the host's loop)."""
+        from remora_core.hub.control import ensure_hub, stop_hub
+        from remora_core.hub.status import hub_status
+
         root = _root(params)
         action = params.get("action", "status")
         if action == "status":
@@ -260,6 +311,8 @@ class EditorService:
     def reload_config(self, params: dict[str, Any]) -> dict[str, Any]:
         """Read ``.remora/config.toml`` again (it changed). A bad edit keeps the last good config and
         says why; a good one replaces it, and the agent runtime of the root starts over with it."""
+        from remora_core.config import load_config
+
         root = _root(params)
         try:
             config = load_config(root)
@@ -275,4 +328,6 @@ class EditorService:
         if root in self.hub_checked:
             return False
         self.hub_checked.add(root)
+        from remora_core.hub.status import hub_status
+
         return not hub_status(root).running

@@ -9,6 +9,7 @@ ends last before the line (None: the new node goes first).
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from dataclasses import dataclass
@@ -34,6 +35,31 @@ def ghost_message(ghost: str, instruction: str, insert_after: str | None, contai
         f"Create it by calling propose_new_node{argument} (one definition, no remora ID comment).\n"
         f"What the new node must do: {instruction.strip()}"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class GhostPlacement:
+    """Where the new node of a ghost turn goes: bound to the turn, so the agent's
+    ``propose_new_node`` inserts there whatever ``insert_after`` the model passes."""
+
+    container: str
+    insert_after: str | None
+
+
+_GHOST_HEAD = re.compile(
+    r"\AThe human placed a placeholder for a new node \((ghost_\w+)\) in '([^'\n]+)'"
+    r"(?: right after the node '([^'\n]+)')?\.\n"
+)
+
+
+def ghost_placement(message: str) -> GhostPlacement | None:
+    """The placement written by :func:`ghost_message` (with its container) at the head of a human
+    chat, or None for any other message. The trigger's message carries it, so it reaches the turn
+    in whichever process runs it."""
+    match = _GHOST_HEAD.match(message)
+    if match is None:
+        return None
+    return GhostPlacement(match.group(2), match.group(3))
 
 
 @dataclass(slots=True)

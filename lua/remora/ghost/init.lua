@@ -1,7 +1,7 @@
 -- Ghost nodes: a placeholder line (`# ghost_xxxxxxxx`, virtual text: the buffer and its undo
 -- history are untouched until a proposal is accepted) whose instruction goes to the agent that
--- can create the node there: the file's agent at module level, inside a class the agent of the
--- method before the placeholder (a method's `propose_new_node` inserts into its class).
+-- can create the node there. Placement (container, agent, insert_after, indent) is decided only
+-- by the engine (`agent_ghost_plan` / `agent_ghost`, remora_core/engine/ghost.py).
 local rpc = require("remora.rpc")
 local notify = require("remora.notify")
 local agent = require("remora.agent")
@@ -23,84 +23,42 @@ function M.new_id()
   return "ghost_" .. table.concat(out)
 end
 
---- Where a ghost on `lnum` goes, from a line map: { container, target, insert_after, indent }.
-function M.plan(map, lnum)
-  local nodes = map.nodes
-  local container_index = 1
-  for index, node in ipairs(nodes) do
-    if node.type == "class" and node.s <= lnum and lnum <= node.e then
-      container_index = index -- nodes are in document order: the last match is the innermost
-    end
-  end
-  local container = nodes[container_index]
-  local previous, first
-  for index, node in ipairs(nodes) do
-    if node.parent == container_index and index ~= container_index then
-      first = first or node
-      if node.e < lnum and (not previous or node.e > previous.e) then
-        previous = node
-      end
-    end
-  end
-  local target = container.id
-  if container.type == "class" then
-    target = (previous and previous.id) or (first and first.id) or container.id
-  end
-  return {
-    container = container,
-    target = target,
-    insert_after = previous and previous.id or nil,
-  }
+--- Ask the engine where a ghost on `lnum` of `buf` goes (`agent_ghost_plan`, from the buffer's
+--- text); `callback(plan, err)` with plan = { container, target, insert_after, indent }. Lua never
+--- decides placement.
+local function engine_plan(root, buf, lnum, callback)
+  rpc.request("agent_ghost_plan", {
+    root = root, file = vim.api.nvim_buf_get_name(buf), line = lnum,
+    lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false),
+  }, callback)
 end
 
-local function indent_for(buf, plan)
-  local container = plan.container
-  if container.type ~= "class" then
-    return ""
+local function nilify(value)
+  if value == vim.NIL then
+    return nil
   end
-  local line = vim.api.nvim_buf_get_lines(buf, container.d - 1, container.d, false)[1] or ""
-  return line:match("^%s*") .. "    "
+  return value
 end
 
---- :Remora ghost: place a ghost on the empty line under the cursor and ask for its instruction.
-function M.create()
-  local ui = view
-  local buf = vim.api.nvim_get_current_buf()
-  local lnum = vim.api.nvim_win_get_cursor(0)[1]
-  local text = vim.api.nvim_buf_get_lines(buf, lnum - 1, lnum, false)[1] or ""
-  if vim.trim(text) ~= "" then
-    error("(remora) :Remora ghost needs the cursor on an empty line", 0)
-  end
-  local map = require("remora.linemap").wait(buf)
-  local plan = M.plan(map, lnum)
-  if not (plan.container.id and plan.target) then
-    error("(remora) the enclosing node has no id yet: save the file so it gets anchored", 0)
-  end
-  if M.active then
-    M.cancel()
-  end
-  local id = M.new_id()
-  M.active = {
-    buf = buf, root = map.root, id = id, lnum = lnum, container = plan.container.id,
-    target = plan.target, insert_after = plan.insert_after,
-  }
-  ui.show(buf, lnum - 1, indent_for(buf, plan) .. "# " .. id, "describe the new node…")
+local function ask(ghost)
+  local id, buf = ghost.id, ghost.buf
   vim.ui.input({ prompt = ("New node at %s: "):format(id) }, function(instruction)
-    local ghost = M.active
-    if not (ghost and ghost.id == id) then
+    if M.active ~= ghost then
       return
     end
     if not instruction or vim.trim(instruction) == "" then
       M.cancel()
       return
     end
-    ui.status(buf, "asking " .. ghost.target .. "…")
+    view.status(buf, "asking " .. ghost.target .. "…")
+    -- The engine places the node again from the buffer as it is now and binds the agent's turn
+    -- to that place (its propose_new_node inserts there, whatever insert_after the model gives).
     rpc.request("agent_ghost", {
-      root = ghost.root, target = ghost.target, container = ghost.container,
-      insert_after = ghost.insert_after, ghost = id, instruction = instruction,
+      root = ghost.root, file = vim.api.nvim_buf_get_name(buf), line = ghost.lnum,
+      lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false), ghost = id, instruction = instruction,
       buffers = agent.live_buffers(ghost.root),
     }, function(result, err)
-      if not (M.active and M.active.id == id) then
+      if M.active ~= ghost then
         return
       end
       if err then
@@ -108,8 +66,45 @@ function M.create()
         M.cancel()
         return
       end
-      M.active.correlation_id = result.correlation_id
+      ghost.correlation_id = result.correlation_id
+      ghost.container, ghost.target = result.container, result.target
+      ghost.insert_after = nilify(result.insert_after)
     end)
+  end)
+end
+
+--- :Remora ghost: place a ghost on the empty line under the cursor and ask for its instruction.
+function M.create()
+  local buf = vim.api.nvim_get_current_buf()
+  local lnum = vim.api.nvim_win_get_cursor(0)[1]
+  local text = vim.api.nvim_buf_get_lines(buf, lnum - 1, lnum, false)[1] or ""
+  if vim.trim(text) ~= "" then
+    error("(remora) :Remora ghost needs the cursor on an empty line", 0)
+  end
+  local map = require("remora.linemap").wait(buf)
+  if M.active then
+    M.cancel()
+  end
+  local tick = vim.api.nvim_buf_get_changedtick(buf)
+  engine_plan(map.root, buf, lnum, function(plan, err)
+    if err then
+      notify.error(err)
+      return
+    end
+    if not vim.api.nvim_buf_is_valid(buf) or vim.api.nvim_buf_get_changedtick(buf) ~= tick then
+      notify.warn("the buffer changed before the ghost was placed: run :Remora ghost again")
+      return
+    end
+    if M.active then
+      M.cancel()
+    end
+    local ghost = {
+      buf = buf, root = map.root, id = M.new_id(), lnum = lnum, container = plan.container,
+      target = plan.target, insert_after = nilify(plan.insert_after),
+    }
+    M.active = ghost
+    view.show(buf, lnum - 1, (plan.indent or "") .. "# " .. ghost.id, "describe the new node…")
+    ask(ghost)
   end)
 end
 

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pynvim
 
-from remora_core.editor.events import agent_push, event_summary
 from remora_core.editor.service import AGENT_REQUESTS, EditorService
 from remora_core.errors import RemoraError
-from remora_core.events.follow import RootsFollower
-from remora_core.events.models import BaseEvent
+
+if TYPE_CHECKING:  # the event models (pydantic) load after the first line map is answered
+    from remora_core.events.follow import RootsFollower
+    from remora_core.events.models import BaseEvent
 
 BLOCKING = frozenset({"hub", "health", "index"})  # run in a worker thread, never on the host's loop
 AGENT = frozenset("agent_" + name for name in AGENT_REQUESTS)  # coroutines: tasks on the host's loop
@@ -53,7 +54,7 @@ class RemoraHost:
     def __init__(self, nvim: pynvim.Nvim) -> None:
         self.nvim = nvim
         self.service = EditorService()
-        self.follower = RootsFollower(self._events, self._follow_error)
+        self.follower: RootsFollower | None = None  # made with the first followed root
         self.poller: asyncio.Task[None] | None = None
         # The agent runtime imports openai (~1 s) in a background thread. It starts after the first
         # line map is answered (or with the first agent request): at start-up the import would
@@ -128,11 +129,17 @@ class RemoraHost:
         """Follow ``root``'s event log; on first sight start its hub when allowed."""
         if autostart and self.service.needs_hub(root):
             self.nvim.loop.create_task(self._start_hub(root))
+        if self.follower is None:
+            from remora_core.events.follow import RootsFollower
+
+            self.follower = RootsFollower(self._events, self._follow_error)
         self.follower.follow(root)
         if self.poller is None:
             self.poller = self.nvim.loop.create_task(self.follower.run())
 
     def _events(self, root: Path, events: list[BaseEvent]) -> None:
+        from remora_core.editor.events import agent_push, event_summary
+
         self._push("events", {"root": str(root), "events": [event_summary(event) for event in events]})
         for event in events:
             payload = agent_push(root, event)
