@@ -73,7 +73,7 @@ async def _wait(service: AgentService, correlation_id: str) -> Trigger:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        correlation_id = service.chat(args.node, args.message)
+        correlation_id = service.chat(args.node, args.message, new_conversation=args.new)
         if not args.wait:
             print(
                 f"queued chat to {args.node} (correlation {correlation_id}); run 'remora run' to process it"
@@ -216,6 +216,7 @@ def register(subparsers: Any) -> None:
     chat.add_argument(
         "--wait", action="store_true", help="run the turn now and print the reply and proposals"
     )
+    chat.add_argument("--new", action="store_true", help="start a new conversation (earlier exchanges are not sent)")
     _root_option(chat)
     chat.set_defaults(handler=cmd_chat)
 

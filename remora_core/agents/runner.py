@@ -28,10 +28,12 @@ from remora_core.agents.bus import EventBus, EventingProposals, TurnEmitter
 from remora_core.agents.context import LocalAgentContext
 from remora_core.agents.errors import AgentError
 from remora_core.agents.extensions import ExtensionRegistry, discover_extensions
+from remora_core.agents.history import conversation
 from remora_core.agents.llm import ChatModel, LLMClient
 from remora_core.agents.loop import TurnResult, run_turn
 from remora_core.agents.node import ContextProvider, hydrate_agent
 from remora_core.agents.proposals import ProposalStore
+from remora_core.agents.strategy import turn_policy
 from remora_core.agents.triggers import Trigger, TriggerQueue, new_correlation_id
 from remora_core.config import RemoraConfig
 from remora_core.errors import RemoraError
@@ -356,16 +358,31 @@ class Runner:
             messenger=partial(self._message, trigger, path),
         )
         emitter = TurnEmitter(self.bus, trigger.agent_id, trigger.correlation_id, trigger.trigger_event_id)
+        agents = self.config.agents
+        tools = hydrated.toolset(context)
+        history = (
+            conversation(
+                self.store.connection,
+                trigger.agent_id,
+                trigger.correlation_id,
+                turns=agents.history_turns,
+                max_tokens=agents.history_tokens,
+            )
+            if trigger.kind in ("human_chat", "feedback")
+            else []
+        )
         return await run_turn(
             self.model(),
-            hydrated.node.system_prompt(),
+            hydrated.node.system_prompt(compact=agents.prompt == "compact"),
             trigger.message,
-            hydrated.toolset(context),
+            tools,
             max_tool_rounds=self.config.llm.max_tool_rounds,
-            deadline=self.config.agents.turn_timeout,
+            deadline=agents.turn_timeout,
             emit=emitter,
             agent_id=trigger.agent_id,
             correlation_id=trigger.correlation_id,
+            history=history,
+            policy=turn_policy(self.config, hydrated.node, trigger.message, tools.names),
         )
 
     async def _message(self, caller: Trigger, path: tuple[str, ...], target_id: str, request: str) -> str:

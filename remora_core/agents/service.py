@@ -117,15 +117,19 @@ class AgentService:
         return self.bus.add_listener(listener)
 
     # -- chat and running --------------------------------------------------------------
-    def chat(self, node_id: str, message: str) -> str:
-        """Queue a human chat to ``node_id`` (a HumanChat event); returns its new correlation id."""
-        return self._queue_human(node_id, message, "human_chat").correlation_id
+    def chat(self, node_id: str, message: str, *, new_conversation: bool = False) -> str:
+        """Queue a human chat to ``node_id`` (a HumanChat event); returns its new correlation id.
+        The node's earlier exchanges go with it (``[agents] history_turns``) unless
+        ``new_conversation``."""
+        return self._queue_human(node_id, message, "human_chat", new_conversation).correlation_id
 
-    def chat_trigger(self, node_id: str, message: str) -> Trigger:
+    def chat_trigger(self, node_id: str, message: str, *, new_conversation: bool = False) -> Trigger:
         """Like :meth:`chat`, returning the queued trigger row."""
-        return self._queue_human(node_id, message, "human_chat")
+        return self._queue_human(node_id, message, "human_chat", new_conversation)
 
-    def _queue_human(self, node_id: str, message: str, kind: TriggerKind) -> Trigger:
+    def _queue_human(
+        self, node_id: str, message: str, kind: TriggerKind, new_conversation: bool = False
+    ) -> Trigger:
         row = self.store.node(node_id)
         if row is None:
             raise NodeNotFoundError(f"no node {node_id!r} in the index")
@@ -134,7 +138,9 @@ class AgentService:
         if not message.strip():
             raise AgentError(f"empty message to {node_id!r}")
         correlation_id = new_correlation_id()
-        event = HumanChatEvent(to_agent=node_id, message=message, correlation_id=correlation_id)
+        event = HumanChatEvent(
+            to_agent=node_id, message=message, correlation_id=correlation_id, new_conversation=new_conversation
+        )
         trigger = self.queue.enqueue(
             node_id,
             kind,
