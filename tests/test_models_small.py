@@ -245,8 +245,10 @@ def test_required_choice_refused_falls_back_to_auto_with_a_note(proj: tuple[Path
     [
         ("this is not json", "not an OpenAI chat completion"),
         (
-            '{"id": "x", "object": "chat.completion", "created": 0, "model": "m", '
-            '"choices": [{"index": 0, "message": null, "finish_reason": "stop"}]}',
+            (
+                '{"id": "x", "object": "chat.completion", "created": 0, "model": "m", '
+                '"choices": [{"index": 0, "message": null, "finish_reason": "stop"}]}'
+            ),
             '"message": null',
         ),
     ],
