@@ -15,11 +15,9 @@ from typing import Any, Protocol, Self
 
 import openai
 
+from remora_core.agents.doctor import NO_KEY, VLLM_TOOL_FLAGS
 from remora_core.agents.errors import LLMError, LLMUnavailableError, ToolsNotSupportedError
 from remora_core.config import LLMConfig
-
-VLLM_TOOL_FLAGS = "--enable-auto-tool-choice --tool-call-parser <parser>"
-NO_KEY = "EMPTY"  # vLLM accepts any key; the client refuses none
 
 
 @dataclass(frozen=True, slots=True)
