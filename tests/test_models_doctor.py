@@ -75,6 +75,7 @@ def test_doctor_command_and_health_report(fake_llm: FakeLLM, tmp_path: Path) -> 
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert [c["status"] for c in json.loads(done.stdout)] == ["ok"] * 5
