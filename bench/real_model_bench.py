@@ -174,6 +174,7 @@ async def main() -> int:
     parser.add_argument("--prompt", default="compact", choices=["compact", "full"])
     parser.add_argument("--only", choices=["hints", "message"], default=None)
     parser.add_argument("--max-tokens", type=int, default=512)
+    parser.add_argument("--check", action="store_true", help="exit 1 below 7/10 hints or 5/10 messages (scaled)")
     args = parser.parse_args()
     config = RemoraConfig(
         index=IndexConfig(),
@@ -205,6 +206,11 @@ async def main() -> int:
     print("| --- | --- | --- | --- | --- | --- |")
     for name, runs in results.items():
         print(table(name, runs))
+    needed = {"add type hints": 0.7, "message_node reaches the callee": 0.5}
+    short = [name for name, runs in results.items() if sum(r.ok for r in runs) < needed[name] * len(runs)]
+    if args.check and short:
+        print(f"below the bar: {', '.join(short)}")
+        return 1
     return 0
 
 
