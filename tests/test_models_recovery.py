@@ -85,3 +85,21 @@ def test_chat_new_flag_parses() -> None:
     args = build_parser().parse_args(["chat", "rm_aaaaaaaa", "hi", "--new"])
     assert args.new is True
     assert build_parser().parse_args(["doctor", "--json"]).json is True
+
+
+def test_a_tool_the_request_names_is_offered_and_forced() -> None:
+    from remora_core.agents.node import ASTAgentNode
+    from remora_core.agents.strategy import turn_policy
+    from remora_core.config import LLMConfig, RemoraConfig
+
+    node = ASTAgentNode(
+        remora_id="rm_aaaaaaaa", node_type="function", name="f", file_path="m.py", start_line=1, end_line=2, source_code="def f(): pass\n"
+    )
+    names = ["rewrite_self", "message_node", "ask_parent", "get_my_callers", "get_my_callees", "read_node", "propose_new_node"]
+    config = RemoraConfig(llm=LLMConfig(tool_choice="per_step"))
+    ghost = turn_policy(config, node, "Write a new function. Create it by calling propose_new_node.", names)
+    assert ghost.force_tool == "propose_new_node" and ghost.tool_names is not None and "propose_new_node" in ghost.tool_names
+    edit = turn_policy(config, node, "add type hints", names)
+    assert edit.force_tool == "rewrite_self" and edit.tool_names == ("rewrite_self", "message_node", "read_node")
+    question = turn_policy(config, node, "what is this?", names)
+    assert question.force_tool is None and question.tool_names is None and question.short_schemas

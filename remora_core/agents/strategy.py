@@ -4,7 +4,9 @@
 A request is an *edit* (the human wants this node changed: "add type hints", a rejected
 proposal's feedback), a *delegation* (it names another node by id, or asks to ask / tell /
 message someone) or *other* (a question). With ``tool_choice = "per_step"`` an edit forces
-``rewrite_self`` and a delegation forces ``message_node`` in the first round, then ``auto``.
+``rewrite_self`` and a delegation forces ``message_node`` in the first round, then ``auto``; a
+request that names exactly one tool (the editor's ghost asks for ``propose_new_node``) forces
+that one, and a tool a request names is always offered.
 With ``[agents] prompt = "compact"`` (default) an edit request is offered only the tools an
 edit needs and every tool is described by its first sentence.
 """
@@ -26,7 +28,7 @@ FEEDBACK_PREFIX = "The human rejected your proposal"
 _EDIT_RE = re.compile(
     r"\b(add|adds|rewrite|refactor|fix|change|rename|implement|remove|delete|update|convert|make|"
     r"annotate|type[- ]hints?|typing|docstrings?|optimi[sz]e|simplify|edit|modify|improve|replace|"
-    r"handle|validate|clean|reformat|propose|use|return|raise|extract|inline)\b",
+    r"handle|validate|clean|reformat|propose|use|return|raise|extract|inline|write|create|generate)\b",
     re.IGNORECASE,
 )
 _DELEGATE_RE = re.compile(r"\b(ask|tell|message|notify|request|delegate)\b", re.IGNORECASE)
@@ -50,14 +52,15 @@ def turn_policy(config: RemoraConfig, node: ASTAgentNode, message: str, tool_nam
     """The policy of one turn of ``node`` answering ``message``."""
     kind = classify_request(message, node.remora_id)
     compact = config.agents.prompt == "compact"
+    named = [name for name in tool_names if re.search(rf"\b{re.escape(name)}\b", message)]
     offered: tuple[str, ...] | None = None
-    if compact and kind == "edit":
-        offered = tuple(name for name in tool_names if name in EDIT_TOOLS or name not in _CORE)
-    elif compact and kind == "delegate":
-        offered = tuple(name for name in tool_names if name in DELEGATE_TOOLS or name not in _CORE)
+    if compact and kind in ("edit", "delegate"):
+        wanted = EDIT_TOOLS if kind == "edit" else DELEGATE_TOOLS
+        offered = tuple(name for name in tool_names if name in wanted or name in named or name not in _CORE)
     force: str | None = None
     if config.llm.tool_choice == "per_step":
-        force = {"edit": "rewrite_self", "delegate": "message_node"}.get(kind)
+        # a request naming exactly one tool (the editor's ghost asks for propose_new_node) forces it
+        force = named[0] if len(named) == 1 else {"edit": "rewrite_self", "delegate": "message_node"}.get(kind)
         if force is not None and force not in tool_names:
             force = None
     return TurnPolicy(
