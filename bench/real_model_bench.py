@@ -174,6 +174,7 @@ async def main() -> int:
     parser.add_argument("--prompt", default="compact", choices=["compact", "full"])
     parser.add_argument("--only", choices=["hints", "message"], default=None)
     parser.add_argument("--max-tokens", type=int, default=512)
+    parser.add_argument("--max-rounds", type=int, default=4, help="[llm] max_tool_rounds")
     parser.add_argument("--check", action="store_true", help="exit 1 below 7/10 hints or 5/10 messages (scaled)")
     args = parser.parse_args()
     config = RemoraConfig(
@@ -185,7 +186,7 @@ async def main() -> int:
             max_tokens=args.max_tokens,
             temperature=0.2,
             timeout=600.0,
-            max_tool_rounds=4,
+            max_tool_rounds=args.max_rounds,
         ),
         agents=AgentsConfig(turn_timeout=1200.0, prompt=args.prompt),
     )
