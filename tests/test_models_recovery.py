@@ -103,3 +103,16 @@ def test_a_tool_the_request_names_is_offered_and_forced() -> None:
     assert edit.force_tool == "rewrite_self" and edit.tool_names == ("rewrite_self", "message_node", "read_node")
     question = turn_policy(config, node, "what is this?", names)
     assert question.force_tool is None and question.tool_names is None and question.short_schemas
+
+
+def test_markdown_new_source_cut_off_is_salvaged() -> None:
+    from remora_core.agents.recovery import salvage_new_source
+
+    current = "def total(prices, tax):\n    return prices\n"
+    arguments = (
+        '{"new_source": "```python\ndef total(prices, tax):\n    return prices\n```\n\nNow with hints:\n\n'
+        '```python\ndef total(prices: list, tax):\n    return prices\n```\n\nThis would make it easier to'
+    )
+    fixed = salvage_new_source(arguments, "total", current)
+    assert fixed is not None and json.loads(fixed) == {"new_source": "def total(prices: list, tax):\n    return prices\n"}
+    assert salvage_new_source('{"new_source": "def total(): pass"}', "total", current) is None

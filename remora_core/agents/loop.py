@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from remora_core.agents.errors import AgentTimeoutError
 from remora_core.agents.llm import ChatModel, ChatResult, ToolCallRequest, ToolChoice, choice_label
-from remora_core.agents.recovery import code_block_rewrite, find_text_calls, strip_calls
+from remora_core.agents.recovery import code_block_rewrite, find_text_calls, salvage_new_source, strip_calls
 from remora_core.agents.tools import ToolSet, parse_arguments
 
 Emit = Callable[[str, dict[str, Any]], None]
@@ -128,7 +128,10 @@ class _Reader:
                 continue
             native.add(key)
             self.seen.add(key)
-            outcome.calls.append(call)
+            salvaged = self._salvage(call)
+            if salvaged is not call:
+                outcome.recovered.append({"name": call.name, "arguments": salvaged.arguments, "form": "code_in_arguments"})
+            outcome.calls.append(salvaged)
         if not result.tool_calls and self.policy.recover_text_calls:
             found = find_text_calls(result.text)
             for index, text_call in enumerate(found):
@@ -139,6 +142,13 @@ class _Reader:
         if not outcome.calls and not outcome.dropped:
             self._fallback(outcome, result.text, round_number)
         return outcome
+
+    def _salvage(self, call: ToolCallRequest) -> ToolCallRequest:
+        """A ``rewrite_self`` whose new_source is markdown: its code block (small forced models)."""
+        if call.name != "rewrite_self" or not self.policy.own_name:
+            return call
+        fixed = salvage_new_source(call.arguments, self.policy.own_name, self.policy.own_source)
+        return ToolCallRequest(call.id, call.name, fixed) if fixed is not None else call
 
     def _add(self, outcome: _Round, call: ToolCallRequest, form: str) -> None:
         """A call read from text: dropped when the turn already made it (small models repeat)."""

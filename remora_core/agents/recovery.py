@@ -216,3 +216,25 @@ def code_block_rewrite(text: str | None, name: str, current_source: str) -> Code
 def is_unchanged(new_source: str, current_source: str) -> bool:
     """Whether ``new_source`` is ``current_source`` again (anchors and trailing spaces aside)."""
     return _normalised(new_source) == _normalised(current_source)
+
+
+def salvage_new_source(arguments: str, name: str, current_source: str) -> str | None:
+    """A forced ``rewrite_self`` whose ``new_source`` is markdown (prose and fenced blocks, often cut
+    off at ``max_tokens``): the last fenced block that defines ``name`` and differs from the
+    current source, as clean arguments JSON; None when there is none."""
+    if "```" not in arguments:
+        return None
+    text = arguments
+    parsed: Any = None
+    try:
+        parsed = json.loads(arguments, strict=False)
+    except json.JSONDecodeError:
+        pass
+    if isinstance(parsed, dict) and isinstance(parsed.get("new_source"), str):
+        text = parsed["new_source"]
+    blocks = [block for block in python_blocks(text + "\n```") if block.strip()]
+    for block in reversed(blocks):
+        rewrite = code_block_rewrite(f"```python\n{block}\n```", name, current_source)
+        if rewrite is not None and not rewrite.unchanged:
+            return json.dumps({"new_source": rewrite.new_source}, ensure_ascii=False)
+    return None
