@@ -43,6 +43,11 @@ class LLMConfig(_Section):
     max_retries: int = Field(3, ge=0, le=10, description="Retries on 429, 5xx and connection errors.")
     retry_base_delay: float = Field(0.5, ge=0.0, le=60.0, description="First retry delay (s); doubles each retry.")
     retry_max_delay: float = Field(8.0, ge=0.0, le=300.0, description="Longest delay between two retries (s).")
+    tool_choice: Literal["auto", "required", "per_step"] = Field(
+        "auto",
+        description="auto; required (force a tool call until one succeeds); per_step (force rewrite_self on "
+        "an edit request, message_node on a request to another node, then auto).",
+    )
 
 
 class AgentsConfig(_Section):
@@ -52,6 +57,12 @@ class AgentsConfig(_Section):
     concurrency: int = Field(4, ge=1, le=64)
     turn_timeout: float = Field(300.0, gt=0, description="Deadline of one agent turn (s), model time included.")
     models_dir: str = Field(".remora/models", description="Extension models directory, relative to the root.")
+    prompt: Literal["compact", "full"] = Field(
+        "compact",
+        description="compact: short tool descriptions, only the tools a request needs; full: every tool, whole docstrings.",
+    )
+    history_turns: int = Field(4, ge=0, le=100, description="Earlier exchanges of a node sent with a chat (0: none).")
+    history_tokens: int = Field(1500, ge=0, le=100_000, description="Token budget of those exchanges (about 4 chars each).")
 
 
 DATASTAR_CDN = "https://cdn.jsdelivr.net/npm/@starfederation/datastar@1.0.0-beta.11/dist/datastar.js"

@@ -4,8 +4,11 @@ Tests start it on 127.0.0.1 (port 0), queue the responses it must give, point th
 ``openai`` client at ``fake.base_url`` and afterwards assert on ``fake.requests`` (every
 request body, in order). Each queued response is one of: tool calls (name + JSON
 arguments), a plain text answer, an HTTP error, or tool calls with malformed JSON
-arguments; each may carry a delay. ``/v1/chat/completions`` answers both non-streaming and
-streaming (SSE chunks with tool-call deltas) requests; ``/v1/models`` lists one model.
+arguments, a tool call written only as text in one of the formats small models use
+(``TEXT_FORMS``), or a raw body (not JSON, ``"message": null``); each may carry a delay.
+``/v1/chat/completions`` answers both non-streaming and streaming (SSE chunks with tool-call
+deltas) requests; ``/v1/models`` lists ``model_ids``. ``refuse_tool_choice`` / ``refuse_tools``
+make it answer 400 like a server without those features.
 
 Import the fixture explicitly: ``from tests.fake_llm import fake_llm_fixture`` (it is named ``fake_llm``).
 """
@@ -53,6 +56,32 @@ class ScriptedResponse:
     status: int = 200
     error_message: str = ""
     delay: float = 0.0
+    raw_body: bytes | None = None  # sent as is (a reply that is not JSON, "message": null, ...)
+
+
+TextForm = str  # one of TEXT_FORMS
+TEXT_FORMS: tuple[str, ...] = (
+    "tool_call_tag",  # <tool_call>{"name", "arguments"}</tool_call> (Qwen's documented format)
+    "json_fence",  # ```json {"name", "arguments": {...}} ```
+    "json_bare",  # a bare line {"name", "arguments": {...}}
+    "json_string_args",  # {"name", "arguments": "<the object as a JSON string>"}
+    "functions_prefix",  # functions.NAME: {...} (llama-cpp-python's chatml-function-calling)
+)
+
+
+def text_call(name: str, arguments: dict[str, Any], form: TextForm) -> str:
+    """A tool call written as text the way small models write it (see ``TEXT_FORMS``)."""
+    if form == "tool_call_tag":
+        return f"<tool_call>\n{json.dumps({'name': name, 'arguments': arguments})}\n</tool_call>"
+    if form == "json_fence":
+        return f"```json\n{json.dumps({'name': name, 'arguments': arguments}, indent=2)}\n```"
+    if form == "json_bare":
+        return json.dumps({"name": name, "arguments": arguments})
+    if form == "json_string_args":
+        return json.dumps({"name": name, "arguments": json.dumps(arguments)})
+    if form == "functions_prefix":
+        return f"functions.{name}:\n{json.dumps(arguments)}"
+    raise ValueError(f"unknown text form {form!r}")
 
 
 @dataclass(slots=True)
@@ -72,6 +101,9 @@ class FakeLLM:
         self._closing = threading.Event()
         self.requests: list[RecordedRequest] = []
         self.default_text: str | None = None  # answer when the queue is empty (None: HTTP 400)
+        self.model_ids: list[str] = [FAKE_MODEL]  # what /v1/models lists
+        self.refuse_tool_choice: set[str] = set()  # "required" / "named": answered with HTTP 400
+        self.refuse_tools = False  # every request with tools gets vLLM's "no tool parser" 400
         self._counter = 0
         handler = _make_handler(self)
         self._server = ThreadingHTTPServer((host, port), handler)
@@ -109,6 +141,15 @@ class FakeLLM:
         self, name: str, raw_arguments: str = '{"new_source": "def f(:', *, delay: float = 0.0
     ) -> None:
         self.push(ScriptedResponse(calls=[ScriptedCall(name, raw_arguments=raw_arguments)], delay=delay))
+
+    def add_text_call(self, name: str, arguments: dict[str, Any], form: TextForm, *, prefix: str = "") -> None:
+        """A reply whose tool call is only in the text (no ``tool_calls``), in ``form``."""
+        self.push(ScriptedResponse(text=prefix + text_call(name, arguments, form)))
+
+    def add_raw(self, body: bytes | str, *, status: int = 200) -> None:
+        """A reply whose body is sent as is (``application/json`` header, any content)."""
+        raw = body.encode("utf-8") if isinstance(body, str) else body
+        self.push(ScriptedResponse(status=status, raw_body=raw))
 
     def add_error(self, status: int, message: str = "fake error", *, delay: float = 0.0) -> None:
         self.push(ScriptedResponse(status=status, error_message=message, delay=delay))
@@ -177,11 +218,18 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _raw(self, status: int, data: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def do_GET(self) -> None:
             fake.requests.append(RecordedRequest("GET", self.path, _headers(self), {}))
-            if self.path.rstrip("/").endswith("/models"):
-                model = {"id": FAKE_MODEL, "object": "model", "created": 0, "owned_by": "fake"}
-                self._json(200, {"object": "list", "data": [model]})
+            if self.path.rstrip("/").endswith("/v1/models"):
+                models = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in fake.model_ids]
+                self._json(200, {"object": "list", "data": models})
             else:
                 self._json(404, _error_body(404, f"no route {self.path!r}"))
 
@@ -199,12 +247,18 @@ def _make_handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._json(404, _error_body(404, f"no route {self.path!r}"))
                 return
+            refused = _refusal(fake, body)
+            if refused is not None:
+                self._json(400, _error_body(400, refused))
+                return
             scripted = fake._next()
             fake._wait(scripted.delay)
             if fake._closing.is_set():
                 return
             try:
-                if scripted.status != 200:
+                if scripted.raw_body is not None:
+                    self._raw(scripted.status, scripted.raw_body)
+                elif scripted.status != 200:
                     self._json(scripted.status, _error_body(scripted.status, scripted.error_message))
                 elif body.get("stream"):
                     self._stream(body, scripted)
@@ -250,6 +304,19 @@ def _embeddings(body: dict[str, Any]) -> dict[str, Any]:
         data.append({"object": "embedding", "index": index, "embedding": vector})
     usage = {"prompt_tokens": 0, "total_tokens": 0}
     return {"object": "list", "data": data, "model": body.get("model", FAKE_MODEL), "usage": usage}
+
+
+def _refusal(fake: FakeLLM, body: dict[str, Any]) -> str | None:
+    """The 400 message a real server gives this request, or None (see ``refuse_*``)."""
+    if not body.get("tools"):
+        return None
+    if fake.refuse_tools:
+        return TOOLS_NOT_SUPPORTED
+    choice = body.get("tool_choice", "auto")
+    kind = "named" if isinstance(choice, dict) else str(choice)
+    if kind in fake.refuse_tool_choice:
+        return f"tool_choice {kind!r} is not supported by this server"
+    return None
 
 
 def _completion(body: dict[str, Any], scripted: ScriptedResponse, completion_id: str) -> dict[str, Any]:

@@ -42,7 +42,16 @@ CODE = {
 }
 
 # The events of a turn that makes one proposal, in order.
-REWRITE_TURN = ["HumanChat", "AgentStart", "ToolCall", "RewriteProposal", "ToolResult", "AgentComplete"]
+REWRITE_TURN = [
+    "HumanChat",
+    "AgentStart",
+    "ModelResponse",
+    "ToolCall",
+    "RewriteProposal",
+    "ToolResult",
+    "ModelResponse",
+    "AgentComplete",
+]
 
 
 def config(base_url: str, **agents: Any) -> RemoraConfig:

@@ -131,7 +131,8 @@ def test_appendix_a_headless(proj: tuple[Path, Store], fake_llm: FakeLLM) -> Non
     assert again.stderr.strip() == f"remora: error: proposal {proposal_id!r} is already applied"
     events = [json.loads(line) for line in listed_events.stdout.splitlines()]
     assert [e["event_type"] for e in events] == [*REWRITE_TURN, "RewriteApplied"]
-    assert events[3]["proposal_id"] == proposal_id and events[3]["diff"]
+    assert events[4]["proposal_id"] == proposal_id and events[4]["diff"]
+    assert events[2]["tool_calls"][0]["name"] == "rewrite_self"  # the raw model round
     assert all(e["correlation_id"] == events[0]["correlation_id"] for e in events)
 
 
@@ -194,7 +195,7 @@ def test_queued_chat_then_run_once_and_events_follow(proj: tuple[Path, Store], f
             seen.append(json.loads(line)["event_type"])
             if seen[-1] == "AgentComplete":
                 break
-        assert seen == ["HumanChat", "AgentStart", "AgentComplete"]
+        assert seen == ["HumanChat", "AgentStart", "ModelResponse", "AgentComplete"]
     finally:
         follower.kill()
         follower.wait()

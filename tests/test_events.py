@@ -24,6 +24,7 @@ from remora_core.events import (
     HubStartedEvent,
     HubStoppedEvent,
     HumanChatEvent,
+    ModelResponseEvent,
     RetentionPolicy,
     RewriteAppliedEvent,
     RewriteProposalEvent,
@@ -62,6 +63,9 @@ SAMPLES: list[BaseEvent] = [
     HubStartedEvent(pid=1, root="/x"),
     HubStoppedEvent(pid=1, reason="signal"),
     *node_state_samples(),
+    ModelResponseEvent(
+        agent_id="rm_aaaaaaaa", round=1, text="<tool_call>...", recovered=[{"name": "x", "form": "tool_call_tag"}]
+    ),
 ]
 
 
@@ -116,7 +120,7 @@ def test_append_assigns_increasing_seq_and_indexed_columns(store: Store) -> None
     assert row == ("graph", "rm_bbbbbbbb", None, "c1")
     assert [e.event_type for e in log.by_correlation("c1")] == ["AgentStart", "AgentMessage"]
     assert log.by_type("TopologyChangedEvent")[0].file_path == "pkg/a.py"
-    assert len(log.by_agent("rm_aaaaaaaa")) == 9
+    assert len(log.by_agent("rm_aaaaaaaa")) == 10
     assert [e.seq for e in log.after(seqs[5], limit=3)] == seqs[6:9]
     assert [e.event_type for e in log.after(0, event_types=["HubStarted", "HubStopped"])] == [
         "HubStarted",

@@ -57,12 +57,12 @@ async def test_chat_runs_the_turn_and_every_step_is_an_event(
     events = svc.events(node_id=a)
     assert types(events) == REWRITE_TURN
     assert all(event.correlation_id == correlation for event in events)
-    proposal_event = events[3]
+    proposal_event = events[4]
     assert isinstance(proposal_event, RewriteProposalEvent)
     (proposal,) = svc.proposals()
     assert proposal_event.proposal_id == proposal.id and "+def a_func(x: int) -> int:" in proposal_event.diff
     assert proposal.event_seq == proposal_event.seq and proposal.correlation_id == correlation
-    assert events[2].arguments == {"new_source": "def a_func(x: int) -> int:\n    return b_func(x)\n"}  # type: ignore[attr-defined]
+    assert events[3].arguments == {"new_source": "def a_func(x: int) -> int:\n    return b_func(x)\n"}  # type: ignore[attr-defined]
     assert svc.events(after_seq=events[-1].seq or 0) == []
 
 
@@ -153,7 +153,7 @@ async def test_feedback_after_rejection_reruns_in_a_new_correlation(
     assert rejection.correlation_id is not None
     retry = await svc.wait(rejection.correlation_id)
     assert retry.status == "done" and retry.reply == "retried" and retry.kind == "feedback"
-    user = fake_llm.chat_requests()[2]["messages"][1]["content"]
+    user = fake_llm.chat_requests()[2]["messages"][-1]["content"]
     assert "use type hints instead" in user and proposal.id in user and "x * 1" in user
     (again,) = svc.proposals()
     assert (

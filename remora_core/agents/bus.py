@@ -4,16 +4,17 @@ turn loop's ``emit`` steps into stored events, and store proposals with their ev
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from remora_core.agents.proposal_model import Proposal
 from remora_core.agents.proposals import ProposalStore
+from remora_core.agents.tools import parse_arguments
 from remora_core.events.models import (
     AgentStartEvent,
     BaseEvent,
+    ModelResponseEvent,
     RewriteProposalEvent,
     ToolCallEvent,
     ToolResultEvent,
@@ -83,12 +84,24 @@ class EventBus:
         return appended[-1]
 
 
+def clean(value: Any) -> Any:
+    """``value`` with lone surrogates in its strings replaced (they cannot be stored as UTF-8)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {clean(key): clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clean(item) for item in value]
+    return value
+
+
 def _arguments(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text) if text else {}
-    except json.JSONDecodeError:
-        return {"_raw": text}
-    return value if isinstance(value, dict) else {"_raw": text}
+    value = parse_arguments(text)
+    return clean(value) if isinstance(value, dict) else {"_raw": clean(text)}
 
 
 class EventSink(Protocol):
@@ -162,12 +175,29 @@ class TurnEmitter:
             else:
                 self.bus.defer(call)
             return
+        elif event_type == "model_response":
+            event = ModelResponseEvent(
+                agent_id=self.agent_id,
+                round=int(payload.get("round", 0)),
+                text=clean(str(payload.get("text") or "")),
+                tool_calls=clean(list(payload.get("tool_calls") or [])),
+                recovered=clean(list(payload.get("recovered") or [])),
+                fallback=clean(payload.get("fallback")),
+                dropped=clean(list(payload.get("dropped") or [])),
+                finish_reason=payload.get("finish_reason"),
+                tool_choice=payload.get("tool_choice"),
+                notes=clean(list(payload.get("notes") or [])),
+                usage=dict(payload.get("usage") or {}),
+                correlation_id=self.correlation_id,
+            )
+            self.bus.defer(event)  # stored with the next step (a tool call or the outcome)
+            return
         elif event_type == "tool_result":
             event = ToolResultEvent(
                 agent_id=self.agent_id,
                 tool_name=str(payload.get("tool", "")),
                 call_id=self._call_id,
-                result=str(payload.get("result", "")),
+                result=clean(str(payload.get("result", ""))),
                 is_error=not payload.get("ok", True),
                 correlation_id=self.correlation_id,
             )

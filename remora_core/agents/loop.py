@@ -2,7 +2,13 @@
 until the model answers in plain text (the agent's reply) or ``max_tool_rounds`` is reached.
 
 Every step goes through an injected ``emit(event_type, payload)`` callback (the event bus
-plugs in there). A malformed tool call becomes an error tool result and the turn goes on.
+plugs in there; every round's raw text and calls are a ``model_response``). A malformed tool
+call becomes an error tool result and the turn goes on. A reply without server-parsed calls is
+read for calls written as text (``recovery.py``: ``<tool_call>`` tags, ``functions.NAME:``,
+JSON objects); on an edit request, a reply with one fenced Python block defining the node
+becomes a ``rewrite_self`` call (the code-block fallback, which ends the turn once proposed).
+A call repeated identically within a turn is dropped. The assistant message always carries a
+string ``content`` ("" beside tool calls).
 The whole turn has a deadline. Cancellation (``asyncio``) propagates after an
 ``agent_turn_cancelled`` event; tools only ever create complete proposal rows (no file is
 written during a turn), so a cancelled turn leaves no half-applied state.
@@ -11,17 +17,20 @@ written during a turn), so a cancelled turn leaves no half-applied state.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from remora_core.agents.errors import AgentTimeoutError
-from remora_core.agents.llm import ChatModel, ChatResult
-from remora_core.agents.tools import ToolSet
+from remora_core.agents.llm import ChatModel, ChatResult, ToolCallRequest, ToolChoice, choice_label
+from remora_core.agents.recovery import code_block_rewrite, find_text_calls, salvage_new_source, strip_calls
+from remora_core.agents.tools import ToolSet, parse_arguments
 
 Emit = Callable[[str, dict[str, Any]], None]
 StopReason = Literal["answered", "max_tool_rounds"]
+ToolChoiceStrategy = Literal["auto", "required", "per_step"]
 
 
 def _ignore(event_type: str, payload: dict[str, Any]) -> None:
@@ -46,16 +55,154 @@ class TurnResult:
     messages: list[dict[str, Any]] = field(default_factory=list)
     model_seconds: float = 0.0
     seconds: float = 0.0
+    usage: dict[str, int] = field(default_factory=dict)  # token counts summed over the rounds
+    notes: list[str] = field(default_factory=list)
 
 
-def _assistant_message(result: ChatResult) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": result.text}
-    if result.tool_calls:
+@dataclass(frozen=True, slots=True)
+class TurnPolicy:
+    """How a turn talks to its model (``agents/strategy.py`` builds it from the config).
+
+    ``tool_choice``: ``auto``; ``required`` (a tool call is forced until one succeeds); or
+    ``per_step`` (``force_tool`` is forced until a call succeeds, then auto).
+    ``own_name`` / ``own_source`` feed the code-block fallback, used only on edit requests.
+    ``tool_names`` limits the schemas sent (None: every tool); calls to the others still work.
+    """
+
+    tool_choice: ToolChoiceStrategy = "auto"
+    edit_request: bool = False
+    own_name: str | None = None
+    own_source: str = ""
+    recover_text_calls: bool = True
+    tool_names: tuple[str, ...] | None = None
+    short_schemas: bool = False
+    force_tool: str | None = None  # per_step: the tool forced until a call succeeds
+
+
+def _assistant_message(text: str | None, calls: list[ToolCallRequest]) -> dict[str, Any]:
+    # content is "" (never None) next to tool_calls: llama-cpp-python answers HTTP 500 to None
+    message: dict[str, Any] = {"role": "assistant", "content": text or ""}
+    if calls:
         message["tool_calls"] = [
             {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
-            for call in result.tool_calls
+            for call in calls
         ]
     return message
+
+
+def _call_key(name: str, arguments: str) -> tuple[str, str]:
+    data = parse_arguments(arguments)
+    return name, json.dumps(data, sort_keys=True) if isinstance(data, dict) else arguments
+
+
+@dataclass(slots=True)
+class _Round:
+    """What one model reply amounts to once text calls and the code-block fallback are read."""
+
+    calls: list[ToolCallRequest]
+    text: str | None
+    recovered: list[dict[str, Any]] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    fallback: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+    final: bool = False  # the fallback proposal ends the turn
+
+
+class _Reader:
+    """Turns model replies into tool calls: the server's, the ones written as text, the code-block
+    fallback. Remembers the turn's calls so a repeated identical call is dropped."""
+
+    def __init__(self, policy: TurnPolicy, tools: ToolSet) -> None:
+        self.policy = policy
+        self.tools = tools
+        self.seen: set[tuple[str, str]] = set()
+        self.proposed = False
+
+    def read(self, result: ChatResult, round_number: int) -> _Round:
+        outcome = _Round(calls=[], text=result.text)
+        native: set[tuple[str, str]] = set()  # the server's calls: repeats dropped within one reply
+        for call in result.tool_calls:
+            key = _call_key(call.name, call.arguments)
+            if key in native:
+                outcome.dropped.append({"name": call.name, "arguments": call.arguments})
+                continue
+            native.add(key)
+            self.seen.add(key)
+            salvaged = self._salvage(call)
+            if salvaged is not call:
+                outcome.recovered.append({"name": call.name, "arguments": salvaged.arguments, "form": "code_in_arguments"})
+            outcome.calls.append(salvaged)
+        if not result.tool_calls and self.policy.recover_text_calls:
+            found = find_text_calls(result.text)
+            for index, text_call in enumerate(found):
+                call = ToolCallRequest(f"text_{round_number}_{index}", text_call.name, text_call.arguments)
+                self._add(outcome, call, text_call.form)
+            if found:
+                outcome.text = strip_calls(result.text or "", found)
+        if not outcome.calls and not outcome.dropped:
+            self._fallback(outcome, result.text, round_number)
+        return outcome
+
+    def _salvage(self, call: ToolCallRequest) -> ToolCallRequest:
+        """A ``rewrite_self`` whose new_source is markdown: its code block (small forced models)."""
+        if call.name != "rewrite_self" or not self.policy.own_name:
+            return call
+        fixed = salvage_new_source(call.arguments, self.policy.own_name, self.policy.own_source)
+        return ToolCallRequest(call.id, call.name, fixed) if fixed is not None else call
+
+    def _add(self, outcome: _Round, call: ToolCallRequest, form: str) -> None:
+        """A call read from text: dropped when the turn already made it (small models repeat)."""
+        key = _call_key(call.name, call.arguments)
+        entry: dict[str, Any] = {"name": call.name, "arguments": call.arguments, "form": form}
+        if key in self.seen:
+            outcome.dropped.append(entry)
+            return
+        self.seen.add(key)
+        outcome.calls.append(call)
+        outcome.recovered.append(entry)
+
+    def _fallback(self, outcome: _Round, text: str | None, round_number: int) -> None:
+        policy = self.policy
+        if not (policy.edit_request and policy.own_name and "rewrite_self" in self.tools) or self.proposed:
+            return
+        rewrite = code_block_rewrite(text, policy.own_name, policy.own_source)
+        if rewrite is None:
+            return
+        if rewrite.unchanged:
+            outcome.notes.append("the reply's code block is the current source: no proposal")
+            return
+        arguments = json.dumps({"new_source": rewrite.new_source}, ensure_ascii=False)
+        call = ToolCallRequest(f"fallback_{round_number}", "rewrite_self", arguments)
+        self.seen.add(_call_key(call.name, arguments))
+        outcome.calls.append(call)
+        outcome.fallback = {"tool": "rewrite_self", "imports": rewrite.imports}
+        if rewrite.imports:
+            outcome.notes.append(
+                "imports the code block adds are not part of the proposal (a node's rewrite holds one "
+                "definition); add them to the file: " + "; ".join(rewrite.imports)
+            )
+        outcome.final = True
+
+
+def _choice(policy: TurnPolicy, tools: ToolSet, forced_done: bool) -> ToolChoice | None:
+    if forced_done:
+        return None
+    if policy.tool_choice == "required":
+        return "required"
+    if policy.tool_choice == "per_step" and policy.force_tool and policy.force_tool in tools:
+        return {"type": "function", "function": {"name": policy.force_tool}}
+    return None
+
+
+async def _ask(
+    model: ChatModel,
+    messages: list[dict[str, Any]],
+    schemas: list[dict[str, Any]] | None,
+    choice: ToolChoice | None,
+) -> ChatResult:
+    if choice is None or not schemas:
+        return await model.chat(messages, schemas)
+    return await model.chat(messages, schemas, tool_choice=choice)  # type: ignore[call-arg]
 
 
 async def _turn(
@@ -66,34 +213,60 @@ async def _turn(
     emit: Emit,
     base: dict[str, Any],
     outcome: TurnResult,
+    policy: TurnPolicy,
 ) -> None:
-    schemas = tools.schemas() or None
+    schemas = tools.schemas(policy.tool_names, short=policy.short_schemas) or None
+    reader = _Reader(policy, tools)
+    forced_done = False
     for round_number in range(1, max_tool_rounds + 1):
         outcome.rounds = round_number
-        emit("model_request", {**base, "round": round_number, "messages": len(messages)})
+        choice = _choice(policy, tools, forced_done)
+        emit(
+            "model_request",
+            {
+                **base,
+                "round": round_number,
+                "messages": len(messages),
+                "prompt_chars": sum(len(str(m.get("content") or "")) for m in messages),
+                "tool_choice": choice_label(choice),
+            },
+        )
         started = time.perf_counter()
-        result = await model.chat(messages, schemas)
+        result = await _ask(model, messages, schemas, choice)
         outcome.model_seconds += time.perf_counter() - started
+        for key, value in result.usage.items():
+            outcome.usage[key] = outcome.usage.get(key, 0) + value
+        read = reader.read(result, round_number)
+        notes = [*result.notes, *read.notes]
+        outcome.notes.extend(notes)
         emit(
             "model_response",
             {
                 **base,
                 "round": round_number,
-                "text": result.text,
+                "text": result.text or "",
                 "tool_calls": [{"name": c.name, "arguments": c.arguments} for c in result.tool_calls],
+                "recovered": read.recovered,
+                "dropped": read.dropped,
+                "fallback": read.fallback,
                 "finish_reason": result.finish_reason,
+                "tool_choice": result.tool_choice or choice_label(choice),
+                "notes": notes,
+                "usage": result.usage,
             },
         )
-        messages.append(_assistant_message(result))
-        if not result.tool_calls:
-            outcome.reply = result.text or ""
+        messages.append(_assistant_message(read.text if read.calls else result.text, read.calls))
+        if not read.calls:
+            outcome.reply = _final_text(read.text, notes)
             outcome.stop_reason = "answered"
             return
-        for call in result.tool_calls:
+        for call in read.calls:
             emit("tool_call", {**base, "round": round_number, "tool": call.name, "arguments": call.arguments})
             started = time.perf_counter()
             tool_result = await tools.call(call.name, call.arguments)
             seconds = time.perf_counter() - started
+            forced_done = forced_done or tool_result.ok
+            reader.proposed = reader.proposed or (tool_result.ok and call.name == "rewrite_self")
             outcome.tool_calls.append(
                 ToolCallRecord(call.name, call.arguments, tool_result.text, tool_result.ok, seconds)
             )
@@ -108,6 +281,10 @@ async def _turn(
                 },
             )
             messages.append({"role": "tool", "tool_call_id": call.id, "content": tool_result.text})
+        if read.final and reader.proposed:
+            outcome.reply = _final_text(read.text, notes, proposed=reader.proposed)
+            outcome.stop_reason = "answered"
+            return
     last = messages[-1]
     outcome.reply = (
         f"stopped after {max_tool_rounds} tool rounds without a final answer"
@@ -115,6 +292,14 @@ async def _turn(
         else str(last.get("content") or "")
     )
     outcome.stop_reason = "max_tool_rounds"
+
+
+def _final_text(text: str | None, notes: list[str], *, proposed: bool = False) -> str:
+    reply = (text or "").strip()
+    if proposed:
+        reply = "I proposed a rewrite from the code in my reply (code-block fallback)."
+    extra = "\n".join(f"note: {note}" for note in notes if note)
+    return f"{reply}\n{extra}".strip() if extra else reply
 
 
 async def run_turn(
@@ -129,6 +314,7 @@ async def run_turn(
     agent_id: str | None = None,
     correlation_id: str | None = None,
     history: list[dict[str, Any]] | None = None,
+    policy: TurnPolicy | None = None,
 ) -> TurnResult:
     """Run one turn; ``deadline`` is in seconds for the whole turn (model time included)."""
     base: dict[str, Any] = {"agent_id": agent_id, "correlation_id": correlation_id}
@@ -139,7 +325,7 @@ async def run_turn(
     emit("agent_turn_started", {**base, "request": user_message, "tools": tools.names})
     try:
         async with asyncio.timeout(deadline):
-            await _turn(model, messages, tools, max_tool_rounds, emit, base, outcome)
+            await _turn(model, messages, tools, max_tool_rounds, emit, base, outcome, policy or TurnPolicy())
     except TimeoutError:
         outcome.seconds = time.perf_counter() - started
         message = f"agent turn of {agent_id!r} ran past its deadline of {deadline}s (round {outcome.rounds})"
@@ -154,6 +340,12 @@ async def run_turn(
     outcome.seconds = time.perf_counter() - started
     emit(
         "agent_turn_completed",
-        {**base, "reply": outcome.reply, "rounds": outcome.rounds, "stop_reason": outcome.stop_reason},
+        {
+            **base,
+            "reply": outcome.reply,
+            "rounds": outcome.rounds,
+            "stop_reason": outcome.stop_reason,
+            "usage": outcome.usage,
+        },
     )
     return outcome

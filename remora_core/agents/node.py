@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from remora_core.agents.context import AgentContext
 from remora_core.agents.core_tools import CORE_TOOL_NAMES, CoreTools, describe_node
 from remora_core.agents.extensions import ExtensionNode, ExtensionRegistry
+from remora_core.agents.recovery import strip_anchors
 from remora_core.agents.tools import ToolSet, collect_tools
 from remora_core.errors import NodeNotFoundError
 from remora_core.graph.live import GraphReader
@@ -57,6 +58,23 @@ You are an autonomous AI agent embodying a Python {node_type}: `{name}`
 """
 
 
+_COMPACT = """\
+You are the agent of the Python {node_type} `{name}` (ID {remora_id}) in {file_path}, lines {start_line}-{end_line}.
+Parent: {parent}
+Called by: {callers}
+You call: {callees}
+{sections}
+Your current source code:
+```python
+{source_code}
+```
+
+Rules: you may change only your own code, by calling rewrite_self with the complete new source of \
+`{short_name}` (without remora ID comments). To get a change made elsewhere, call message_node with \
+that node's ID. Every edit is a proposal the human approves. When no tool is needed, answer in plain text.
+"""
+
+
 class ASTAgentNode(BaseModel):
     """The base system prompt's data. ``system_prompt()`` renders it."""
 
@@ -86,9 +104,32 @@ class ASTAgentNode(BaseModel):
             return "None"
         return ", ".join(self.labels.get(node_id, node_id) for node_id in ids)
 
-    def system_prompt(self) -> str:
-        extra = "".join(f"\n{section.strip()}\n" for section in self.extra_sections if section.strip())
+    def system_prompt(self, *, compact: bool = False) -> str:
+        """The system prompt; ``compact`` is the shorter one for small models (``[agents] prompt``).
+        The source is shown without its anchors (they are re-attached when a proposal applies)."""
         parent = self.labels.get(self.parent_id, self.parent_id) if self.parent_id else "None (top-level)"
+        source = strip_anchors(self.source_code).rstrip("\n")
+        if compact:
+            sections = [section.strip() for section in self.extra_sections if section.strip()]
+            if self.mounted_workspaces.strip() not in ("", "None"):
+                sections.insert(0, f"Available data: {self.mounted_workspaces.strip()}")
+            if self.custom_system_prompt.strip():
+                sections.insert(0, f"Instructions: {self.custom_system_prompt.strip()}")
+            return _COMPACT.format(
+                node_type=self.node_type,
+                name=self.qualname or self.name,
+                short_name=self.name,
+                remora_id=self.remora_id,
+                file_path=self.file_path,
+                start_line=self.start_line,
+                end_line=self.end_line,
+                parent=parent,
+                callers=self._names(self.caller_ids),
+                callees=self._names(self.callee_ids),
+                sections="".join(f"{section}\n" for section in sections),
+                source_code=source,
+            )
+        extra = "".join(f"\n{section.strip()}\n" for section in self.extra_sections if section.strip())
         return _TEMPLATE.format(
             node_type=self.node_type,
             name=self.qualname or self.name,
@@ -97,7 +138,7 @@ class ASTAgentNode(BaseModel):
             start_line=self.start_line,
             end_line=self.end_line,
             parent=parent,
-            source_code=self.source_code.rstrip("\n"),
+            source_code=source,
             callers=self._names(self.caller_ids),
             callees=self._names(self.callee_ids),
             custom_system_prompt=self.custom_system_prompt.strip() or "None",

@@ -34,12 +34,13 @@ from remora_core.agents.bus import EventBus, EventingProposals, QueuedEvents, Tu
 from remora_core.agents.context import LocalAgentContext
 from remora_core.agents.errors import AgentError
 from remora_core.agents.extensions import ExtensionRegistry, discover_extensions
+from remora_core.agents.history import conversation
 from remora_core.agents.llm import ChatModel, LLMClient
 from remora_core.agents.loop import TurnResult, run_turn
 from remora_core.agents.node import ContextProvider, hydrate_agent
 from remora_core.agents.proposal_model import Proposal
 from remora_core.agents.proposals import ProposalStore
-from remora_core.agents.tools import ToolSet
+from remora_core.agents.strategy import turn_policy
 from remora_core.agents.triggers import Trigger, TriggerQueue, new_correlation_id
 from remora_core.config import RemoraConfig
 from remora_core.engine.ghost import ghost_placement
@@ -473,23 +474,35 @@ class Runner:
         )
         events = QueuedEvents(self.bus, side.bus, side.db.run)
         emitter = TurnEmitter(events, trigger.agent_id, trigger.correlation_id, trigger.trigger_event_id)
+        agents = self.config.agents
+        tools = hydrated.toolset(context)
+        history = (
+            conversation(
+                self.store.connection,
+                trigger.agent_id,
+                trigger.correlation_id,
+                turns=agents.history_turns,
+                max_tokens=agents.history_tokens,
+            )
+            if trigger.kind in ("human_chat", "feedback")
+            else []
+        )
         try:
-            return await self._run_turn(trigger, hydrated.node.system_prompt(), hydrated.toolset(context), emitter)
+            return await run_turn(
+                self.model(),
+                hydrated.node.system_prompt(compact=agents.prompt == "compact"),
+                trigger.message,
+                tools,
+                max_tool_rounds=self.config.llm.max_tool_rounds,
+                deadline=agents.turn_timeout,
+                emit=emitter,
+                agent_id=trigger.agent_id,
+                correlation_id=trigger.correlation_id,
+                history=history,
+                policy=turn_policy(self.config, hydrated.node, trigger.message, tools.names),
+            )
         finally:
             await asyncio.shield(events.flush())
-
-    async def _run_turn(self, trigger: Trigger, prompt: str, tools: ToolSet, emitter: TurnEmitter) -> TurnResult:
-        return await run_turn(
-            self.model(),
-            prompt,
-            trigger.message,
-            tools,
-            max_tool_rounds=self.config.llm.max_tool_rounds,
-            deadline=self.config.agents.turn_timeout,
-            emit=emitter,
-            agent_id=trigger.agent_id,
-            correlation_id=trigger.correlation_id,
-        )
 
     async def _message(self, caller: Trigger, path: tuple[str, ...], target_id: str, request: str) -> str:
         """``message_node`` from the end of ``path``: a nested turn of ``target_id``; its reply."""

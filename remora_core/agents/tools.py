@@ -38,12 +38,29 @@ class ToolSpec:
     model: type[BaseModel]  # validates the arguments
     is_method: bool
 
-    def schema(self) -> dict[str, Any]:
-        """The OpenAI "function" tool entry."""
+    def schema(self, *, short: bool = False) -> dict[str, Any]:
+        """The OpenAI "function" tool entry (``short``: first sentences only, for small models)."""
+        if not short:
+            return {
+                "type": "function",
+                "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+            }
+        parameters = {**self.parameters, "properties": {}}
+        for key, prop in self.parameters.get("properties", {}).items():
+            parameters["properties"][key] = (
+                {**prop, "description": first_sentence(prop["description"])} if prop.get("description") else prop
+            )
         return {
             "type": "function",
-            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+            "function": {"name": self.name, "description": first_sentence(self.description), "parameters": parameters},
         }
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence (or line) of ``text``, for short tool schemas."""
+    line = " ".join(text.strip().split("\n\n", 1)[0].split())
+    match = re.match(r"(.+?[.!?])(?=\s+[A-Z]|$)", line)
+    return match.group(1) if match else line
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +199,57 @@ def _as_text(value: Any) -> str:
         return str(value)
 
 
+def parse_arguments(arguments: str | dict[str, Any] | None) -> dict[str, Any] | str:
+    """A tool call's arguments as a dict, read leniently; or why they cannot be read (a phrase).
+
+    Raw control characters inside JSON strings (a model writing real newlines in ``new_source``)
+    are accepted, and an object encoded twice (a JSON string holding the object) is decoded once
+    more. ``None`` and ``""`` are no arguments.
+    """
+    if arguments is None:
+        return {}
+    if isinstance(arguments, dict):
+        return arguments
+    text = arguments.strip()
+    if not text:
+        return {}
+    try:
+        data: Any = json.loads(text, strict=False)
+    except json.JSONDecodeError as error:
+        return f"are not valid JSON ({error.msg} at position {error.pos})"
+    except RecursionError:
+        return "are nested too deeply"
+    if isinstance(data, str):
+        try:
+            data = json.loads(data, strict=False)
+        except (json.JSONDecodeError, RecursionError):
+            return "are a JSON string, not a JSON object"
+    if not isinstance(data, dict):
+        return f"must be a JSON object, not {type(data).__name__}"
+    return data
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first key or string (shortened) holding a lone surrogate, anywhere in ``value``."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value[:40].encode("utf-8", "backslashreplace").decode("utf-8")
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _lone_surrogate(key) or _lone_surrogate(item)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _lone_surrogate(item)
+            if found is not None:
+                return found
+    return None
+
+
 class ToolSet:
     """The tools of one agent turn, by name. The first tool registered under a name wins."""
 
@@ -205,8 +273,14 @@ class ToolSet:
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 
-    def schemas(self) -> list[dict[str, Any]]:
-        return tool_schemas(self._tools.values())
+    def schemas(self, names: Iterable[str] | None = None, *, short: bool = False) -> list[dict[str, Any]]:
+        """The schemas of every tool, or of ``names`` only (in this set's order)."""
+        wanted = None if names is None else set(names)
+        return [
+            bound.spec.schema(short=short)
+            for name, bound in self._tools.items()
+            if wanted is None or name in wanted
+        ]
 
     def validate(self, name: str, arguments: str | dict[str, Any] | None) -> BaseModel | ToolResult:
         """The validated arguments, or the error result the model will see."""
@@ -214,21 +288,16 @@ class ToolSet:
         if bound is None:
             known = ", ".join(self._tools) or "none"
             return ToolResult(f"error: unknown tool {name!r}; available tools: {known}", False)
-        if arguments is None or arguments == "":
-            data: Any = {}
-        elif isinstance(arguments, str):
-            try:
-                data = json.loads(arguments)
-            except json.JSONDecodeError as error:
-                return ToolResult(
-                    f"error: the arguments of tool {name!r} are not valid JSON ({error.msg} at position "
-                    f"{error.pos}); call it again with a JSON object",
-                    False,
-                )
-        else:
-            data = arguments
-        if not isinstance(data, dict):
-            return ToolResult(f"error: the arguments of tool {name!r} must be a JSON object", False)
+        data = parse_arguments(arguments)
+        if isinstance(data, str):
+            return ToolResult(f"error: the arguments of tool {name!r} {data}; call it again with a JSON object", False)
+        surrogate = _lone_surrogate(data)
+        if surrogate is not None:
+            return ToolResult(
+                f"error: the arguments of tool {name!r} hold an invalid character (a lone UTF-16 surrogate "
+                f"in {surrogate!r}); call it again with valid text",
+                False,
+            )
         try:
             return bound.spec.model.model_validate(data)
         except ValidationError as error:

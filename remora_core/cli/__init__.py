@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_serve(commands)
     state.register(commands)
+    from remora_core.agents.doctor import add_parser as add_doctor  # stdlib only: imports stay light
+
+    add_doctor(commands)
     return parser
 
 

@@ -73,7 +73,7 @@ async def _wait(service: AgentService, correlation_id: str) -> Trigger:
 def cmd_chat(args: argparse.Namespace) -> int:
     with _service(args) as service:
         node_id = service.resolve(args.node).id
-        correlation_id = service.chat(node_id, args.message)
+        correlation_id = service.chat(node_id, args.message, new_conversation=args.new)
         if not args.wait:
             print(f"queued chat to {node_id} (correlation {correlation_id}); run 'remora run' to process it")
             return 0
@@ -300,6 +300,7 @@ def register(subparsers: Any) -> None:
     chat.add_argument(
         "--wait", action="store_true", help="run the turn now and print the reply and proposals"
     )
+    chat.add_argument("--new", action="store_true", help="start a new conversation (earlier exchanges are not sent)")
     root_option(chat)
     chat.set_defaults(handler=cmd_chat)
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from remora_core.errors import RemoraError
 
 if TYPE_CHECKING:  # the runtime imports openai (~1 s): imported by the warm-up thread
-    from remora_core.agents.llm import ChatResult, LLMClient
+    from remora_core.agents.llm import ChatResult, LLMClient, ToolChoice
     from remora_core.agents.service import AgentService
     from remora_core.config import LLMConfig
     from remora_core.graph.live import LiveGraph
@@ -51,13 +51,16 @@ class StreamingModel:
         self.client: LLMClient | None = None
 
     async def chat(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: ToolChoice | None = None,
     ) -> ChatResult:
         if self.client is None:
             from remora_core.agents.llm import LLMClient
 
             self.client = LLMClient(self.config, on_text=self._delta)
-        return await self.client.chat(messages, tools)
+        return await self.client.chat(messages, tools, tool_choice)
 
     def _delta(self, text: str) -> None:
         task = asyncio.current_task()
@@ -180,7 +183,11 @@ class AgentHost:
     async def do_chat(self, params: dict[str, Any]) -> dict[str, Any]:
         service = self.service(params)
         self._live(service, params)
-        correlation_id = await service.achat(str(params.get("id", "")), str(params.get("message", "")))
+        correlation_id = await service.achat(
+            str(params.get("id", "")),
+            str(params.get("message", "")),
+            new_conversation=bool(params.get("new_conversation")),
+        )
         self._run(service, correlation_id)
         return {"correlation_id": correlation_id}
 

@@ -12,6 +12,7 @@ from remora_core.events.models import (
     AgentMessageEvent,
     BaseEvent,
     HumanChatEvent,
+    ModelResponseEvent,
     RewriteProposalEvent,
     RewriteRejectedEvent,
     ToolCallEvent,
@@ -50,6 +51,11 @@ def event_text(event: BaseEvent) -> str:
         return event.tool_name
     if isinstance(event, ToolResultEvent):
         return f"{event.tool_name}{' (error)' if event.is_error else ''}: {_short(event.result, 40)}"
+    if isinstance(event, ModelResponseEvent):
+        calls = [c.get("name", "?") for c in (*event.tool_calls, *event.recovered)]
+        how = " (from text)" if event.recovered else " (code-block fallback)" if event.fallback else ""
+        said = _short(event.text, 40) if event.text.strip() else ""
+        return f"round {event.round}: " + (", ".join(calls) + how if calls or how else said or "(empty reply)")
     if isinstance(event, AgentCompleteEvent):
         return _short(event.result)
     if isinstance(event, AgentErrorEvent):

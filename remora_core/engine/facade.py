@@ -253,35 +253,37 @@ class Engine:
         return impact_data(self.topology(), self.resolve(node).id, depth)
 
     # -- chat and running --------------------------------------------------------------
-    def chat(self, node_id: str, message: str) -> str:
+    def chat(self, node_id: str, message: str, *, new_conversation: bool = False) -> str:
         """Queue a human chat to ``node_id`` (an id or a name, see :meth:`resolve`; a HumanChat
         event); returns its new correlation id."""
-        return self._queue_human(node_id, message, "human_chat").correlation_id
+        return self._queue_human(node_id, message, "human_chat", new_conversation).correlation_id
 
-    def chat_trigger(self, node_id: str, message: str) -> Trigger:
+    def chat_trigger(self, node_id: str, message: str, *, new_conversation: bool = False) -> Trigger:
         """Like :meth:`chat`, returning the queued trigger row."""
-        return self._queue_human(node_id, message, "human_chat")
+        return self._queue_human(node_id, message, "human_chat", new_conversation)
 
-    async def achat(self, node_id: str, message: str) -> str:
+    async def achat(self, node_id: str, message: str, *, new_conversation: bool = False) -> str:
         """:meth:`chat` for an event loop: the trigger is written on the runner's db thread, so
         another process holding the write lock never stalls the loop."""
-        event = self._human_event(node_id, message)
+        event = self._human_event(node_id, message, new_conversation)
         side = await self.runner.side()
         await side.db.run(_enqueue_human, side.queue, event, "human_chat")
         self.bus.notify([event])
         return event.correlation_id or ""
 
-    def _human_event(self, node: str, message: str) -> HumanChatEvent:
+    def _human_event(self, node: str, message: str, new_conversation: bool = False) -> HumanChatEvent:
         row = self.resolve(node)
         node_id = row.id
         if row.status != "active":
             raise AgentError(f"node {node_id!r} is {row.status}; it has no agent")
         if not message.strip():
             raise AgentError(f"empty message to {node_id!r}")
-        return HumanChatEvent(to_agent=node_id, message=message, correlation_id=new_correlation_id())
+        return HumanChatEvent(
+            to_agent=node_id, message=message, correlation_id=new_correlation_id(), new_conversation=new_conversation
+        )
 
-    def _queue_human(self, node: str, message: str, kind: TriggerKind) -> Trigger:
-        event = self._human_event(node, message)
+    def _queue_human(self, node: str, message: str, kind: TriggerKind, new_conversation: bool = False) -> Trigger:
+        event = self._human_event(node, message, new_conversation)
         trigger = _enqueue_human(self.queue, event, kind)
         self.bus.notify([event])
         return trigger

@@ -133,6 +133,7 @@ class HumanChatEvent(BaseEvent):
     kind: ClassVar[EventKind] = "human"
     to_agent: str
     message: str
+    new_conversation: bool = False  # the node's earlier exchanges are not sent with this one
 
     def agent_ref(self) -> str | None:
         return self.to_agent
@@ -157,6 +158,25 @@ class ToolResultEvent(BaseEvent):
     call_id: str
     result: str
     is_error: bool = False
+
+
+class ModelResponseEvent(BaseEvent):
+    """One model round of a turn, as the model wrote it: the raw text, the tool calls the server
+    parsed, the calls Remora read from the text (``recovered``: name, arguments, form), a
+    code-block ``fallback`` turned into a proposal, dropped repeats, and the token usage."""
+
+    kind: ClassVar[EventKind] = "agent"
+    agent_id: str
+    round: int
+    text: str = ""
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+    recovered: list[dict[str, Any]] = Field(default_factory=list)
+    fallback: dict[str, Any] | None = None
+    dropped: list[dict[str, Any]] = Field(default_factory=list)
+    finish_reason: str | None = None
+    tool_choice: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    usage: dict[str, int] = Field(default_factory=dict)
 
 
 # -- topology ---------------------------------------------------------------------------
@@ -280,6 +300,7 @@ EVENT_CLASSES: tuple[type[BaseEvent], ...] = (
     HumanChatEvent,
     ToolCallEvent,
     ToolResultEvent,
+    ModelResponseEvent,
     TopologyChangedEvent,
     HubStartedEvent,
     HubStoppedEvent,
