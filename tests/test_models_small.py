@@ -17,7 +17,6 @@ from remora_core.config import AgentsConfig, LLMConfig, RemoraConfig
 from remora_core.events.models import ModelResponseEvent, ToolCallEvent, ToolResultEvent
 from remora_core.store.store import Store
 from tests.fake_llm import TEXT_FORMS, FakeLLM, fake_llm_fixture, indexed_project, node_id_of  # noqa: F401
-from tests.runner_helpers import run
 
 CODE = {
     "shop.py": """
@@ -65,7 +64,7 @@ def responses(svc: AgentService, correlation: str) -> list[ModelResponseEvent]:
 
 
 @pytest.mark.parametrize("form", TEXT_FORMS)
-def test_a_tool_call_written_as_text_becomes_a_real_call(
+async def test_a_tool_call_written_as_text_becomes_a_real_call(
     proj: tuple[Path, Store], svc: AgentService, fake_llm: FakeLLM, form: str
 ) -> None:
     root, store = proj
@@ -73,7 +72,7 @@ def test_a_tool_call_written_as_text_becomes_a_real_call(
     fake_llm.add_text_call("rewrite_self", {"new_source": TYPED_TOTAL}, form, prefix="Here you go.\n")
     fake_llm.add_text("Added type hints.")
     correlation = svc.chat(total, "add type hints")
-    trigger = run(svc.wait(correlation))
+    trigger = (await svc.wait(correlation))
     assert trigger.status == "done" and trigger.reply == "Added type hints."
     (proposal,) = svc.proposals()
     assert "+def total(prices: list[float], tax: float) -> float:" in proposal.diff
@@ -90,16 +89,16 @@ def test_a_tool_call_written_as_text_becomes_a_real_call(
     assert f"float:  # {total}" in (root / "shop.py").read_text() or f"# {total}" in (root / "shop.py").read_text()
 
 
-def test_native_tool_round_sends_empty_string_content(svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_native_tool_round_sends_empty_string_content(svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     total = node_id_of(proj[1], "total")
     fake_llm.add_tool_calls(("get_my_callees", {}))
     fake_llm.add_text("It calls add_tax.")
-    run(svc.wait(svc.chat(total, "what do you call?")))
+    (await svc.wait(svc.chat(total, "what do you call?")))
     assistant = fake_llm.chat_requests()[1]["messages"][-2]
     assert assistant["role"] == "assistant" and assistant["content"] == ""
 
 
-def test_raw_newlines_anchor_and_double_encoded_arguments_are_read(
+async def test_raw_newlines_anchor_and_double_encoded_arguments_are_read(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     root, store = proj
@@ -107,21 +106,21 @@ def test_raw_newlines_anchor_and_double_encoded_arguments_are_read(
     raw = '{"new_source": "def total(prices: list, tax: float) -> float:\n    return add_tax(sum(prices), tax)\n"}'
     fake_llm.add_malformed_tool_call("rewrite_self", raw)  # raw control characters in a JSON string
     fake_llm.add_text("done")
-    run(svc.wait(svc.chat(total, "add type hints")))
+    (await svc.wait(svc.chat(total, "add type hints")))
     (proposal,) = svc.proposals()
     assert "def total(prices: list, tax: float) -> float:" in proposal.new_source
     svc.reject(proposal.id)
     twice = json.dumps(json.dumps({"new_source": TYPED_TOTAL}))
     fake_llm.add_malformed_tool_call("rewrite_self", twice)
     fake_llm.add_text("done")
-    run(svc.wait(svc.chat(total, "add type hints", new_conversation=True)))
+    (await svc.wait(svc.chat(total, "add type hints", new_conversation=True)))
     (again,) = svc.proposals()
     assert "list[float]" in again.new_source
     assert svc.approve(again.id).applied
     assert (root / "shop.py").read_text().count(total) == 1
 
 
-def test_unknown_tool_name_gets_the_real_tools_and_repeats_are_dropped(
+async def test_unknown_tool_name_gets_the_real_tools_and_repeats_are_dropped(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     total = node_id_of(proj[1], "total")
@@ -129,7 +128,7 @@ def test_unknown_tool_name_gets_the_real_tools_and_repeats_are_dropped(
     fake_llm.add_text(f"{call}\n{call}")  # the node's name used as a tool, twice
     fake_llm.add_text(call)  # and once more after the error
     correlation = svc.chat(total, "what are you?")
-    trigger = run(svc.wait(correlation))
+    trigger = (await svc.wait(correlation))
     assert trigger.status == "done"
     results = [e for e in svc.events(correlation_id=correlation) if isinstance(e, ToolResultEvent)]
     assert len(results) == 1 and results[0].is_error
@@ -141,19 +140,19 @@ def test_unknown_tool_name_gets_the_real_tools_and_repeats_are_dropped(
     assert tool_request[-1]["role"] == "tool" and "available tools" in tool_request[-1]["content"]
 
 
-def test_bad_arguments_in_a_text_call_go_back_as_a_tool_error(
+async def test_bad_arguments_in_a_text_call_go_back_as_a_tool_error(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     total = node_id_of(proj[1], "total")
     fake_llm.add_text('<tool_call>{"name": "rewrite_self", "arguments": {"source": "x"}}</tool_call>')
     fake_llm.add_text("sorry")
     correlation = svc.chat(total, "add type hints")
-    assert run(svc.wait(correlation)).status == "done"
+    assert (await svc.wait(correlation)).status == "done"
     (result,) = [e for e in svc.events(correlation_id=correlation) if isinstance(e, ToolResultEvent)]
     assert result.is_error and "new_source" in result.result and svc.proposals() == []
 
 
-def test_code_block_fallback_makes_a_proposal_and_reports_imports(
+async def test_code_block_fallback_makes_a_proposal_and_reports_imports(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     root, store = proj
@@ -164,7 +163,7 @@ def test_code_block_fallback_makes_a_proposal_and_reports_imports(
     )
     fake_llm.add_text(block)
     correlation = svc.chat(total, "add type hints")
-    trigger = run(svc.wait(correlation))
+    trigger = (await svc.wait(correlation))
     assert trigger.status == "done" and "from typing import List" in (trigger.reply or "")
     (proposal,) = svc.proposals()
     assert "List[float]" in proposal.new_source and "import" not in proposal.new_source
@@ -174,33 +173,33 @@ def test_code_block_fallback_makes_a_proposal_and_reports_imports(
     assert svc.approve(proposal.id).applied and f"# {total}" in (root / "shop.py").read_text()
 
 
-def test_code_block_equal_to_the_source_makes_no_proposal(
+async def test_code_block_equal_to_the_source_makes_no_proposal(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     total = node_id_of(proj[1], "total")
     fake_llm.add_text("```python\ndef total(prices, tax):\n    return add_tax(sum(prices), tax)\n```")
     correlation = svc.chat(total, "add type hints")
-    trigger = run(svc.wait(correlation))
+    trigger = (await svc.wait(correlation))
     assert trigger.status == "done" and svc.proposals() == []
     assert "current source" in (trigger.reply or "")
 
 
-def test_code_block_is_not_a_proposal_for_a_question(
+async def test_code_block_is_not_a_proposal_for_a_question(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     total = node_id_of(proj[1], "total")
     fake_llm.add_text("```python\ndef total(prices: list, tax: float) -> float: ...\n```")
-    run(svc.wait(svc.chat(total, "what is your signature?")))
+    (await svc.wait(svc.chat(total, "what is your signature?")))
     assert svc.proposals() == []
 
 
-def test_per_step_forces_rewrite_self_then_auto(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_per_step_forces_rewrite_self_then_auto(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     total = node_id_of(store, "total")
     with make_service(root, fake_llm.base_url, llm={"tool_choice": "per_step"}) as svc:
         fake_llm.add_tool_calls(("rewrite_self", {"new_source": TYPED_TOTAL}))
         fake_llm.add_text("done")
-        run(svc.wait(svc.chat(total, "add type hints")))
+        (await svc.wait(svc.chat(total, "add type hints")))
     first, second = fake_llm.chat_requests()
     assert first["tool_choice"] == {"type": "function", "function": {"name": "rewrite_self"}}
     assert second["tool_choice"] == "auto"
@@ -210,7 +209,7 @@ def test_per_step_forces_rewrite_self_then_auto(proj: tuple[Path, Store], fake_l
     assert all("\n" not in tool["function"]["description"] for tool in first["tools"])
 
 
-def test_per_step_forces_message_node_on_a_request_for_another_node(
+async def test_per_step_forces_message_node_on_a_request_for_another_node(
     proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     root, store = proj
@@ -219,12 +218,12 @@ def test_per_step_forces_message_node_on_a_request_for_another_node(
         fake_llm.add_tool_calls(("message_node", {"target_id": add_tax, "request": "validate tax"}))
         fake_llm.add_text("ok, I will")  # add_tax's nested turn
         fake_llm.add_text("asked")
-        run(svc.wait(svc.chat(total, f"ask {add_tax} to validate that tax is not negative")))
+        (await svc.wait(svc.chat(total, f"ask {add_tax} to validate that tax is not negative")))
     first = fake_llm.chat_requests()[0]
     assert first["tool_choice"] == {"type": "function", "function": {"name": "message_node"}}
 
 
-def test_required_choice_refused_falls_back_to_auto_with_a_note(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_required_choice_refused_falls_back_to_auto_with_a_note(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     total = node_id_of(store, "total")
     fake_llm.refuse_tool_choice = {"required"}
@@ -232,7 +231,7 @@ def test_required_choice_refused_falls_back_to_auto_with_a_note(proj: tuple[Path
         fake_llm.add_tool_calls(("rewrite_self", {"new_source": TYPED_TOTAL}))
         fake_llm.add_text("done")
         correlation = svc.chat(total, "add type hints")
-        trigger = run(svc.wait(correlation))
+        trigger = (await svc.wait(correlation))
         assert trigger.status == "done" and len(svc.proposals()) == 1
         first = responses(svc, correlation)[0]
     assert first.tool_choice == "auto" and "rejected tool_choice 'required'" in first.notes[0]
@@ -253,25 +252,25 @@ def test_required_choice_refused_falls_back_to_auto_with_a_note(proj: tuple[Path
         ),
     ],
 )
-def test_unreadable_replies_fail_the_turn_with_one_plain_line(
+async def test_unreadable_replies_fail_the_turn_with_one_plain_line(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM, body: str, expected: str
 ) -> None:
     total = node_id_of(proj[1], "total")
     fake_llm.add_raw(body)
-    trigger = run(svc.wait(svc.chat(total, "add type hints")))
+    trigger = (await svc.wait(svc.chat(total, "add type hints")))
     assert trigger.status == "failed" and expected in (trigger.error or "")
     error = trigger.error or ""
     assert "\n" not in error and "JSONDecodeError" not in error and "AttributeError" not in error
 
 
-def test_a_lone_surrogate_in_arguments_is_a_tool_error(
+async def test_a_lone_surrogate_in_arguments_is_a_tool_error(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     total = node_id_of(proj[1], "total")
     fake_llm.add_malformed_tool_call("rewrite_self", '{"new_source": "def total(prices, tax):\\ud800\\n    pass\\n"}')
     fake_llm.add_text("sorry")
     correlation = svc.chat(total, "add type hints")
-    trigger = run(svc.wait(correlation))
+    trigger = (await svc.wait(correlation))
     assert trigger.status == "done" and svc.proposals() == []
     (result,) = [e for e in svc.events(correlation_id=correlation) if isinstance(e, ToolResultEvent)]
     assert result.is_error and "surrogate" in result.result
@@ -279,12 +278,12 @@ def test_a_lone_surrogate_in_arguments_is_a_tool_error(
     assert "\ufffd" in json.dumps(call.arguments, ensure_ascii=False) or "?" in str(call.arguments)
 
 
-def test_compact_prompt_has_no_anchor_and_ends_with_a_sentence(
+async def test_compact_prompt_has_no_anchor_and_ends_with_a_sentence(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     total = node_id_of(proj[1], "total")
     fake_llm.add_text("ok")
-    run(svc.wait(svc.chat(total, "add type hints")))
+    (await svc.wait(svc.chat(total, "add type hints")))
     system = fake_llm.chat_requests()[0]["messages"][0]["content"]
     assert total in system  # named once as the ID, never as an anchor comment in the source
     assert f"# {total}" not in system and "   # rm_" not in system
@@ -292,55 +291,55 @@ def test_compact_prompt_has_no_anchor_and_ends_with_a_sentence(
     assert fake_llm.chat_requests()[0]["messages"][-1] == {"role": "user", "content": "add type hints"}
 
 
-def test_usage_is_reported_per_round_and_per_turn(
+async def test_usage_is_reported_per_round_and_per_turn(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     total = node_id_of(proj[1], "total")
     fake_llm.add_tool_calls(("get_my_callees", {}))
     fake_llm.add_text("ok")
     correlation = svc.chat(total, "what do you call?")
-    run(svc.wait(correlation))
+    (await svc.wait(correlation))
     assert [r.usage["prompt_tokens"] for r in responses(svc, correlation)] == [10, 10]
 
 
-def test_follow_up_chats_carry_the_conversation_until_a_new_one(
+async def test_follow_up_chats_carry_the_conversation_until_a_new_one(
     svc: AgentService, proj: tuple[Path, Store], fake_llm: FakeLLM
 ) -> None:
     total = node_id_of(proj[1], "total")
     fake_llm.add_tool_calls(("rewrite_self", {"new_source": TYPED_TOTAL}))
     fake_llm.add_text("I added hints.")
-    run(svc.wait(svc.chat(total, "add type hints")))
+    (await svc.wait(svc.chat(total, "add type hints")))
     (proposal,) = svc.proposals()
     svc.reject(proposal.id, "")  # rejected without feedback: no re-run, but the outcome is history
     fake_llm.add_text("Because you rejected it.")
-    run(svc.wait(svc.chat(total, "why no hints?")))
+    (await svc.wait(svc.chat(total, "why no hints?")))
     messages = fake_llm.chat_requests()[-1]["messages"]
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     assert messages[1]["content"] == "add type hints"
     assert "I added hints." in messages[2]["content"] and f"{proposal.id} (rejected)" in messages[2]["content"]
     fake_llm.add_text("fresh")
-    run(svc.wait(svc.chat(total, "hello", new_conversation=True)))
+    (await svc.wait(svc.chat(total, "hello", new_conversation=True)))
     assert [m["role"] for m in fake_llm.chat_requests()[-1]["messages"]] == ["system", "user"]
     fake_llm.add_text("after")
-    run(svc.wait(svc.chat(total, "and now?")))
+    (await svc.wait(svc.chat(total, "and now?")))
     after = fake_llm.chat_requests()[-1]["messages"]
     assert [m["content"] for m in after if m["role"] == "user"] == ["hello", "and now?"]  # nothing before "hello"
 
 
-def test_history_budget_keeps_the_newest_exchanges(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
+async def test_history_budget_keeps_the_newest_exchanges(proj: tuple[Path, Store], fake_llm: FakeLLM) -> None:
     root, store = proj
     total = node_id_of(store, "total")
     with make_service(root, fake_llm.base_url, history_turns=2) as svc:
         for number in range(4):
             fake_llm.add_text(f"reply {number}")
-            run(svc.wait(svc.chat(total, f"question {number}?")))
+            (await svc.wait(svc.chat(total, f"question {number}?")))
         users = [m["content"] for m in fake_llm.chat_requests()[-1]["messages"] if m["role"] == "user"]
         assert users == ["question 1?", "question 2?", "question 3?"]
     with make_service(root, fake_llm.base_url, history_turns=0) as svc:
         fake_llm.add_text("x")
-        run(svc.wait(svc.chat(total, "question 4?")))
+        (await svc.wait(svc.chat(total, "question 4?")))
         assert len(fake_llm.chat_requests()[-1]["messages"]) == 2
     with make_service(root, fake_llm.base_url, history_tokens=12) as svc:  # room for one short exchange
         fake_llm.add_text("x")
-        run(svc.wait(svc.chat(total, "question 5?")))
+        (await svc.wait(svc.chat(total, "question 5?")))
         assert len(fake_llm.chat_requests()[-1]["messages"]) == 4

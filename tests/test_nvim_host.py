@@ -159,14 +159,15 @@ def test_checkhealth_reports_what_is_there_and_what_is_missing(
     assert "registered on host \"python3\"" in report
     assert "database schema version" in report
     assert "remora-hub is not running" in report
-    assert "model server 'http://127.0.0.1:9/v1/models' unreachable" in report  # nothing listens on port 9
+    assert "reachable: no answer from 'http://127.0.0.1:9/v1'" in report  # nothing listens on port 9 (doctor)
     # Point the config at a real OpenAI-style server: reachable, model listed.
     (project / ".remora" / "config.toml").write_text(
         f'[llm]\nbase_url = "{model_server}"\nmodel = "test-model"\n', encoding="utf-8"
     )
     editor.nvim.command("tabclose")
     report = _health(editor)
-    assert f"model server {model_server}/models reachable (1 models; configured \"test-model\")" in report
+    assert f"reachable: {model_server} answers" in report
+    assert "model: 'test-model' is served" in report
 
 
 def test_checkhealth_names_a_missing_host_python(editor_factory: Callable[..., Editor], project: Path) -> None:

@@ -123,16 +123,16 @@ function M.check()
     health.error(report.config_error)
     return
   end
-  local model = report.model
-  if model.ok then
-    health.ok(("model server %s reachable (%d models; configured %q)"):format(model.url, #model.models,
-      model.configured))
-    if #model.models > 0 and not vim.tbl_contains(model.models, model.configured) then
-      health.warn(("the configured model %q is not among those served: %s"):format(model.configured,
-        table.concat(model.models, ", ")))
+  -- The model server, checked as `remora doctor` does (reachable, /v1, API key, model id, tool calls).
+  for _, check in ipairs(report.doctor or {}) do
+    local text = check.name .. ": " .. check.message
+    if check.status == "ok" then
+      health.ok(text)
+    elseif check.status == "warn" then
+      health.warn(text)
+    else
+      health.error(text, { "start the model server or fix [llm] in .remora/config.toml (see `remora doctor`)" })
     end
-  else
-    health.error(tostring(model.error), { "start the model server or set [llm] base_url in .remora/config.toml" })
   end
 end
 

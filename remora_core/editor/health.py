@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-import urllib.error
-import urllib.request
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from remora_core.hub.status import hub_status
 from remora_core.store.db import database_path, read_schema_version
 from remora_core.store.schema import SCHEMA_VERSION
 
-MODEL_TIMEOUT_S = 2.0
+DOCTOR_TOOL_TIMEOUT_S = 20.0  # the tiny tool call of the model checks (a CPU model is slow)
 
 
 def schema_check(root: Path) -> dict[str, Any]:
@@ -31,29 +30,6 @@ def schema_check(root: Path) -> dict[str, Any]:
     return result
 
 
-def model_check(base_url: str, timeout: float = MODEL_TIMEOUT_S) -> dict[str, Any]:
-    """GET ``{base_url}/models``: reachable, and which models it serves."""
-    url = base_url.rstrip("/") + "/models"
-    result: dict[str, Any] = {"url": url, "ok": False, "models": [], "error": None}
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            body = response.read(1_000_000)
-            result["ok"] = 200 <= response.status < 300
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        result["error"] = f"model server {url!r} unreachable: {reason}"
-        return result
-    import json
-
-    try:
-        data = json.loads(body)
-        result["models"] = [str(item.get("id")) for item in data.get("data", []) if isinstance(item, dict)]
-    except (ValueError, AttributeError):
-        result["error"] = f"model server {url!r} did not answer with an OpenAI model list"
-        result["ok"] = False
-    return result
-
-
 def project_health(root: Path) -> dict[str, Any]:
     """Everything the health check reports about one project root."""
     out: dict[str, Any] = {"root": str(root)}
@@ -64,6 +40,7 @@ def project_health(root: Path) -> dict[str, Any]:
     except RemoraError as error:
         out["config_error"] = str(error)
         return out
-    out["model"] = model_check(config.llm.base_url)
-    out["model"]["configured"] = config.llm.model
+    from remora_core.agents.doctor import run_checks  # the same checks as `remora doctor`
+
+    out["doctor"] = [asdict(check) for check in run_checks(config.llm, tool_timeout=DOCTOR_TOOL_TIMEOUT_S)]
     return out
