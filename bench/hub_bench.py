@@ -41,7 +41,7 @@ FUNCTIONS = 100  # 10 lines each: a 1,000-line file
 # again (every later line moves, so call sites' lines change and the file's calls re-resolve).
 EDIT_KINDS = ("value", "add line", "value", "remove line")
 TICKS = os.sysconf("SC_CLK_TCK")
-NO_STATE = False  # --no-state: the hub without node state, for comparison
+STATE = False  # --state: the hub with the node-state hub on ([hub] state = true), for comparison
 
 
 def big_file(version: int, edited: int) -> str:
@@ -117,9 +117,9 @@ def percentile(values: list[float], fraction: float) -> float:
 def latency_and_idle(temp: Path, edits: int, idle: float, poll_ms: float | None) -> None:
     root = temp / "latency"
     root.mkdir()
-    if NO_STATE:
+    if STATE:
         (root / ".remora").mkdir()
-        (root / ".remora" / "config.toml").write_text("[hub]\nstate = false\n")
+        (root / ".remora" / "config.toml").write_text("[hub]\nstate = true\n")
     target = root / "big.py"
     target.write_text(big_file(0, -1))
     proc = start_hub(root, temp / "latency.log")
@@ -227,15 +227,15 @@ def main() -> int:
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--idle", type=float, default=30.0)
     parser.add_argument("--skip-rss", action="store_true")
-    parser.add_argument("--no-state", action="store_true", help="hub without node state ([hub] state = false)")
+    parser.add_argument("--state", action="store_true", help="hub with node state on ([hub] state = true)")
     parser.add_argument(
         "--poll-ms", type=float, default=None, help="make the reading tailer poll this often, without its commit watch"
     )
     args = parser.parse_args()
     print(f"cores: {len(os.sched_getaffinity(0))}")
     with tempfile.TemporaryDirectory(prefix="remora-hub-bench-") as temp:
-        global NO_STATE
-        NO_STATE = args.no_state
+        global STATE
+        STATE = args.state
         latency_and_idle(Path(temp), args.edits, args.idle, args.poll_ms)
         if not args.skip_rss:
             stdlib_rss(Path(temp))

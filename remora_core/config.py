@@ -155,7 +155,9 @@ class TriageConfig(_Section):
 class HubConfig(_Section):
     """The hub's node state, markdown summaries and update tools."""
 
-    state: bool = Field(True, description="Maintain node state and markdown in the hub process.")
+    state: bool = Field(
+        False, description="Maintain node state and markdown in the hub process (opt-in: see the README)."
+    )
     markdown: bool = Field(True, description="Write .agentfs/nodes/ markdown summaries.")
     freshness_seconds: float = Field(
         3600.0, gt=0, description="Hub context older than this is stale (even when the source matches)."

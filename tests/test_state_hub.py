@@ -144,7 +144,7 @@ def test_triage_server_down_falls_back_and_the_trace_says_so(root: Path) -> None
 
 # -- the real hub process -----------------------------------------------------------------
 def test_remora_hub_builds_state_then_follows_a_save(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "proj")
+    root = make_project(tmp_path / "proj", {".remora/config.toml": "[hub]\nstate = true\n"})
     proc = start_hub(root)
     try:
         markdown = root / ".agentfs/nodes/shop/pricing.py/total.md"
