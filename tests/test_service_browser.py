@@ -99,6 +99,7 @@ def test_dashboard_live_event_and_approve_click(
     page.locator("#tree summary", has_text="calc.py").click()
     page.locator(f"#node-{add}").click()
     expect(page.locator("#detail pre")).to_contain_text("def add(a, b):")
+    expect(page.locator("#detail #node-state")).to_contain_text("Hub state: missing")  # indexed, never updated
     page.locator("#chat-input").fill("add type hints")
     page.locator("#chat-send").click()
     expect(page.locator("#chat-status")).to_contain_text("Sent", timeout=10_000)

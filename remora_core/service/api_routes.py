@@ -51,6 +51,10 @@ def add_api_routes(app: FastAPI, service: Service) -> None:
     async def node(node_id: str) -> m.NodeDetail:
         return service.h.node(node_id)
 
+    @app.get("/v1/nodes/{node_id}/state", response_model=m.NodeState, responses=ERRORS, tags=["graph"])
+    async def node_state(node_id: str) -> m.NodeState:
+        return service.h.node_state(node_id)
+
     @app.get("/v1/nodes/{node_id}/events", response_model=m.EventList, responses=ERRORS, tags=["events"])
     async def node_events(
         node_id: str, after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)

@@ -114,7 +114,27 @@ def proposals_html(proposals: list[m.ProposalOut]) -> str:
     return "".join(parts)
 
 
-def detail_html(node: m.NodeDetail) -> str:
+def state_html(state: m.NodeState | None) -> str:
+    """The node's hub state: freshness, signature, complexity and trend, tests, summary, markdown."""
+    if state is None:
+        return ""
+    head = f'<div id="node-state" data-freshness="{escape(state.freshness)}"><h4>Hub state: {escape(state.freshness)}</h4>'
+    if state.freshness == "missing":
+        return head + "<p>No state yet (the hub builds it on save, or run <code>remora update</code>).</p></div>"
+    trend = " → ".join(str(value) for value in state.complexity_trend) or "-"
+    tests = "".join(
+        f"<li>{escape(test.test_id)} ({escape(test.how)}): <b>{escape(test.last_result)}</b></li>" for test in state.tests
+    )
+    markdown = escape(state.markdown) if state.markdown else "-"
+    return (
+        f"{head}<p>signature: <code>{escape(state.signature or '-')}</code><br>"
+        f"complexity: {state.complexity if state.complexity is not None else '-'} (trend {escape(trend)})<br>"
+        f"summary: {escape(state.summary or '-')}<br>markdown: <code>{markdown}</code></p>"
+        f"<p>tests:</p><ul>{tests or '<li>none mapped</li>'}</ul></div>"
+    )
+
+
+def detail_html(node: m.NodeDetail, state: m.NodeState | None = None) -> str:
     nid = escape(node.id)
     parent = f"{escape(node.parent.qualname)} ({escape(node.parent.id)})" if node.parent else "-"
     callers = ", ".join(escape(ref.qualname) for ref in node.callers) or "-"
@@ -123,7 +143,7 @@ def detail_html(node: m.NodeDetail) -> str:
         f'<div id="detail"><h3>{escape(node.type)} {escape(node.qualname)} <small>{nid}</small></h3>'
         f"<p>{escape(node.file)}:{node.start_line}-{node.end_line} · parent {parent}<br>"
         f"callers: {callers}<br>callees: {callees}</p>"
-        f"<pre>{escape(node.source)}</pre>"
+        f"<pre>{escape(node.source)}</pre>{state_html(state)}"
         f'<input id="chat-input" data-bind-message placeholder="ask this node\'s agent" size="50"> '
         f'<button id="chat-send" data-on-click="@post(\'/v1/ui/chat/{nid}\', {AUTH})">Send</button>'
         f'<div id="chat-status"></div></div>'

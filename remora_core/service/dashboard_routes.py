@@ -86,7 +86,7 @@ def add_dashboard_routes(app: FastAPI, service: Service) -> None:
 
     @app.get("/v1/ui/node/{node_id}", include_in_schema=False)
     async def ui_node(node_id: str) -> Response:
-        return patches(ui.patch(ui.detail_html(service.h.node(node_id))))
+        return patches(ui.patch(ui.detail_html(service.h.node(node_id), service.h.node_state(node_id))))
 
     @app.post("/v1/ui/chat/{node_id}", include_in_schema=False)
     async def ui_chat(node_id: str, request: Request) -> Response:

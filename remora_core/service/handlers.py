@@ -19,6 +19,7 @@ from remora_core.agents.errors import ProposalError
 from remora_core.agents.extensions import discover_extensions
 from remora_core.agents.hunks import diff_hunks
 from remora_core.agents.proposal_model import Proposal
+from remora_core.editor.node_state import node_state_payload
 from remora_core.engine.facade import Engine
 from remora_core.errors import NodeNotFoundError, ProjectError, RemoraError
 from remora_core.events.models import BaseEvent
@@ -165,6 +166,11 @@ class ServiceHandlers:
             callees=refs(store.edge_targets(node_id, "calls")),
             proposals=[p.id for p in self.engine.proposals("pending", node_id=node_id)],
         )
+
+    def node_state(self, node_id: str) -> m.NodeState:
+        """The node's hub state (``freshness: "missing"`` before the hub built one)."""
+        payload = node_state_payload(self.root, self.engine.store, node_id, self.engine.config.hub)
+        return m.NodeState.model_validate(payload)
 
     def events(self, *, after: int = 0, node_id: str | None = None, limit: int = 100) -> m.EventList:
         if node_id is not None:

@@ -10,6 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from remora_core.hub.state.freshness import Freshness
+from remora_core.hub.state.model import TestOutcome
+
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -84,6 +87,39 @@ class NodeDetail(NodeSummary):
     callers: list[NodeRef] = Field(default_factory=list)
     callees: list[NodeRef] = Field(default_factory=list)
     proposals: list[str] = Field(default_factory=list, description="Ids of its pending proposals.")
+
+
+class NodeTest(BaseModel):
+    test_id: str = Field(description="pytest node id: path::[Class::]name")
+    how: Literal["name", "calls", "skeleton"] = Field(description="How the test was mapped to the node.")
+    last_result: TestOutcome
+    last_run: float | None = None
+    duration: float | None = None
+
+
+class NodeState(BaseModel):
+    """A node's hub state as the editor panel shows it (``remora_core.editor.node_state``)."""
+
+    id: str
+    type: str
+    qualname: str
+    file: str
+    line: int
+    hub_state_key: str
+    freshness: Freshness = Field(
+        description="fresh: from the current source and recent; stale: otherwise; missing: no state yet."
+    )
+    last_updated: float | None = None
+    source_version: str | None = Field(None, description="Hash of the source the state was computed from.")
+    current_version: str = Field(description="Hash of the node's source on disk now ('' if unreadable).")
+    signature: str | None = None
+    complexity: int | None = None
+    complexity_trend: list[int] = Field(default_factory=list, description="Complexity values, oldest first.")
+    tests: list[NodeTest] = Field(default_factory=list)
+    summary: str | None = None
+    callers: int = Field(0, description="How many callers the state recorded.")
+    callees: int = Field(0, description="How many callees the state recorded.")
+    markdown: str | None = Field(None, description="Absolute path of the node's markdown file, if written.")
 
 
 class Event(BaseModel):
