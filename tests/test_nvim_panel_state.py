@@ -74,3 +74,26 @@ def test_panel_markdown_key_can_be_changed(editor_factory: Callable[..., Editor]
     _press(editor, "M")
     assert Path(editor.nvim.current.buffer.name).name == "parse.md"
     editor.assert_no_errors()
+
+
+def test_panel_state_goes_stale_and_follows_the_hub_events(editor_factory: Callable[..., Editor],
+                                                           project: Path) -> None:
+    subprocess.run([*REMORA, "update"], cwd=project, check=True, capture_output=True, timeout=120)
+    editor = editor_factory("eager", cwd=project)
+    open_file(editor, project / "models.py")
+    row = _goto(editor, "return text.strip()")
+    editor.nvim.command("Remora panel")
+    _panel_shows(editor, "   freshness: fresh")
+    # The body changes: the state no longer matches the source.
+    editor.nvim.current.buffer[row - 1] = "    return text.strip().lower()"
+    editor.nvim.command("write")
+    _press(editor, "r")
+    _panel_shows(editor, "   freshness: stale")
+    # The hub's update writes a NodeStateUpdated event about the node: the panel fetches the new state
+    # by itself (no `r`), with the generated test's result.
+    subprocess.run([*REMORA, "update"], cwd=project, check=True, capture_output=True, timeout=120)
+    test_line = "     passed  .agentfs/tests/test_models_helper.py::test_helper_is_importable"
+    lines = _panel_shows(editor, test_line, timeout=20)
+    assert "   freshness: fresh" in lines and "   tests (1)" in lines
+    assert "   complexity: 1  (1 → 1)" in lines
+    editor.assert_no_errors()
