@@ -61,6 +61,8 @@ M.schema = {
   opt("anchors.on_save", true, boolean(), "add anchors for new nodes on BufWritePre"),
   opt("panel.width", 48, integer_in(20, 400), "fixed width of the side panel (columns)"),
   opt("panel.events", 10, integer_in(0, 200), "recent events shown for the node"),
+  opt("panel.keys.markdown", "m", lhs_or_false(),
+    "panel key opening the node's state file (.agentfs/nodes/...md) in a split (|remora-panel-state|)"),
   opt("diff.inline", true, boolean(), "draw a pending proposal inside the code buffer (|remora-inline-diff|)"),
   opt("diff.hint", true, boolean(), "show the key hint line above an inline diff"),
   opt("diff.keys.accept", "ga", lhs_or_false(), "inline diff: accept the proposal (kept hunks)"),

@@ -150,6 +150,7 @@ local function wire()
   panel.add_section("agent", require("remora.panel.agent").section)
   local actions = require("remora.actions")
   panel.add_keys(actions.panel_keys())
+  panel.add_keys(panel.state_keys())
   require("remora.diff").handlers = { accept = actions.accept_proposal, reject = actions.reject_proposal }
 end
 

@@ -7,6 +7,8 @@ local latest = require("remora.latest")
 local text = require("remora.text")
 local agent = require("remora.agent")
 local agent_section = require("remora.panel.agent")
+local state_section = require("remora.panel.state")
+local notify = require("remora.notify")
 local ui = require("remora.panel.view")
 
 local M = {}
@@ -19,6 +21,9 @@ M.state = {
   info_id = nil,
   error = nil,
   events = {}, -- summaries, oldest first
+  node_state = nil, -- the node_state reply for node_state_id (the hub's state of the node)
+  node_state_id = nil,
+  node_state_error = nil,
   status = "idle", -- idle | running | waiting | error (the agent runtime will set it)
 }
 M.model = { lines = {}, hls = {}, targets = {} }
@@ -101,6 +106,10 @@ function M.build(state)
       for _, ref in ipairs(info.callees) do
         ref_line("   ", ref)
       end
+      rule()
+      local shown = state.node_state_id == node.id
+      state_section.draw(add, shown and state.node_state or nil, shown and state.node_state_error or nil,
+        config.options.panel.keys.markdown)
     elseif state.error then
       add(" " .. state.error:gsub("^%(remora%) ", ""), "RemoraPanelMuted")
     elseif node.id then
@@ -205,40 +214,62 @@ function M.is_open()
   return ui.win() ~= nil
 end
 
--- "Latest request wins": at most one node_info request in flight; a fast-moving cursor must not
--- flood the host, and a reply for a node no longer shown is dropped.
-local info_fetch = latest.new()
-local function fetch()
-  local state = M.state
-  local node = state.node
-  if not (node and node.id and state.root) then
+-- "Latest request wins": at most one request of a kind (node_info, node_state) in flight; a
+-- fast-moving cursor must not flood the host, and a reply for a node no longer shown is dropped.
+---@param runner remora.Latest
+---@param method string
+---@param params fun(root: string, id: string): table
+---@param on_reply fun(id: string, reply: any, err: string?)
+local function fetch_for_node(runner, method, params, on_reply)
+  local node = M.state.node
+  if not (node and node.id and M.state.root) then
     return
   end
-  info_fetch:run(function(done)
+  runner:run(function(done)
     local now = M.state.node
     if not (now and now.id and M.state.root) then
       done()
       return
     end
     local id = now.id
-    rpc.request("node_info", { root = M.state.root, id = id, limit = math.max(config.options.panel.events, 1) },
-      function(info, err)
-        done()
-        local shown = M.state.node
-        if not (shown and shown.id == id) then
-          return
-        end
-        M.state.info_id = id
-        if err then
-          M.state.info, M.state.error, M.state.events = nil, err, {}
-        else
-          M.state.info, M.state.error = info, nil
-          M.state.events = info.events or {}
-        end
-        M.render()
-      end)
+    rpc.request(method, params(M.state.root, id), function(reply, err)
+      done()
+      local shown = M.state.node
+      if shown and shown.id == id then
+        on_reply(id, reply, err)
+      end
+    end)
   end)
 end
+
+local info_fetch = latest.new()
+local function fetch()
+  fetch_for_node(info_fetch, "node_info", function(root, id)
+    return { root = root, id = id, limit = math.max(config.options.panel.events, 1) }
+  end, function(id, info, err)
+    M.state.info_id = id
+    if err then
+      M.state.info, M.state.error, M.state.events = nil, err, {}
+    else
+      M.state.info, M.state.error = info, nil
+      M.state.events = info.events or {}
+    end
+    M.render()
+  end)
+end
+
+-- The node's hub state (the State section, remora.panel.state).
+local state_fetch = latest.new()
+local function fetch_state()
+  fetch_for_node(state_fetch, "node_state", function(root, id) return { root = root, id = id } end,
+    function(id, reply, err)
+      M.state.node_state_id, M.state.node_state, M.state.node_state_error = id, (not err) and reply or nil, err
+      if M.is_open() then
+        M.render()
+      end
+    end)
+end
+M.fetch_state = fetch_state
 
 --- The node under the cursor changed (from remora.linemap).
 function M.set_node(current)
@@ -261,6 +292,7 @@ function M.set_node(current)
   if changed or state.info_id ~= node.id then
     state.info, state.error, state.events = nil, nil, {}
     fetch()
+    fetch_state()
     fetch_agent()
   end
   M.update_status()
@@ -271,6 +303,7 @@ end
 function M.refresh()
   M.state.info_id = nil
   fetch()
+  fetch_state()
   fetch_agent()
   M.render()
 end
@@ -292,6 +325,7 @@ function M.open()
   if M.state.node and M.state.info_id ~= M.state.node.id then
     fetch()
   end
+  fetch_state()
   fetch_agent()
   M.update_status()
   M.render()
@@ -340,6 +374,31 @@ function M.add_keys(keys)
   vim.list_extend(ui.keys, keys)
 end
 
+--- The panel key opening the shown node's state file (`panel.keys.markdown`): { {lhs, fn, desc} } or {}.
+function M.state_keys()
+  local lhs = config.options.panel.keys.markdown
+  if not lhs then
+    return {}
+  end
+  return { { lhs, function() notify.guard(M.open_markdown) end, "Remora: open the node's state file (markdown)" } }
+end
+
+--- Open the shown node's markdown state file (.agentfs/nodes/...md) in a split above the code window.
+function M.open_markdown()
+  local node = M.state.node
+  if not (node and node.id) then
+    notify.warn("no node shown in the panel")
+    return
+  end
+  local reply = M.state.node_state_id == node.id and M.state.node_state or nil
+  local path = reply and reply.markdown
+  if not path or path == vim.NIL then
+    notify.warn(("the hub has not built the state of %s yet (no markdown file)"):format(node.id))
+    return
+  end
+  ui.split(ui.code_window(M.code_win), path)
+end
+
 --- `u` in the panel: undo in the code window the panel follows.
 function M.undo_in_code()
   local win = ui.code_window(M.code_win)
@@ -368,6 +427,7 @@ function M.on_events(events)
   end
   if added then
     fetch_agent() -- the conversation and status follow the node's events
+    fetch_state() -- so does the hub's state of the node (the hub writes events as it updates it)
   end
 end
 

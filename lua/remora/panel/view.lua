@@ -142,6 +142,20 @@ function M.code_window(preferred)
   return api.nvim_open_win(api.nvim_create_buf(true, false), false, { split = "left", win = panel })
 end
 
+--- Open `path` in a new split above `win` and focus it (a window already showing it is reused).
+---@param win integer
+---@param path string
+function M.split(win, path)
+  for _, other in ipairs(api.nvim_tabpage_list_wins(0)) do
+    if vim.fn.resolve(api.nvim_buf_get_name(api.nvim_win_get_buf(other))) == vim.fn.resolve(path) then
+      api.nvim_set_current_win(other)
+      return
+    end
+  end
+  api.nvim_set_current_win(win)
+  vim.cmd("aboveleft split " .. vim.fn.fnameescape(path))
+end
+
 --- Show `path` at `line` in `win` and focus it.
 function M.jump(win, path, line)
   api.nvim_set_current_win(win)
