@@ -76,8 +76,25 @@ def project(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
 # below (the standard library, big generated trees, Python subprocesses). ``pytest -m "not slow"``
 # is the fast subset (under a minute on an idle machine).
 SLOW_MODULES = frozenset(
-    {"test_hub.py", "test_hub_signals.py", "test_agent_cli.py", "test_cli.py", "test_static.py"}
+    {
+        "test_hub.py",
+        "test_hub_signals.py",
+        "test_agent_cli.py",
+        "test_cli.py",
+        "test_static.py",
+        # real uvicorn / Chromium / remora-hub / pytest subprocesses, the injection fuzz
+        "test_service_http.py",
+        "test_service_contract.py",
+        "test_service_browser.py",
+        "test_service_state.py",
+        "test_service_nvim.py",
+        "test_state_hub.py",
+        "test_state_demos.py",
+        "test_trust_processes.py",
+        "test_anchor_fuzz.py",
+    }
 )
+NVIM_MODULES = frozenset({"test_service_nvim.py"})  # a real Neovim, beside tests/test_nvim_*.py
 SLOW_TESTS = frozenset(
     {
         "test_parsing.py::test_every_definition_of_the_standard_library_matches_ast",
@@ -94,7 +111,7 @@ SLOW_TESTS = frozenset(
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         module = item.path.name
-        if module.startswith("test_nvim_"):
+        if module.startswith("test_nvim_") or module in NVIM_MODULES:
             item.add_marker(pytest.mark.nvim)
             item.add_marker(pytest.mark.slow)
         elif module in SLOW_MODULES or f"{module}::{item.originalname}" in SLOW_TESTS:  # type: ignore[attr-defined]
