@@ -259,3 +259,4 @@ async def test_message_node_to_a_node_the_graph_has_as_orphaned_is_refused(proj:
         outcome = await engine.call_tool(_total(store), "message_node", {"target_id": "rm_00000000", "request": "hi"})
         assert not outcome.ok and "'rm_00000000'" in outcome.text
         assert engine.queue.list(limit=10) == []  # no turn was queued for either
+        await engine.close_runner()  # its db thread ends on this loop, not after it
