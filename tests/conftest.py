@@ -91,6 +91,9 @@ SLOW_MODULES = frozenset(
         "test_state_hub.py",
         "test_state_demos.py",
         "test_trust_processes.py",
+        "test_trust.py",  # the real CLI on hostile trees
+        "test_state_tools.py",  # pytest subprocesses (run_single_test)
+        "test_state_updates.py",
         "test_anchor_fuzz.py",
     }
 )
