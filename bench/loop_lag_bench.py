@@ -59,6 +59,42 @@ AGENT_MODULE = "remora_bench_agents.py"
 AGENTS = "".join(f"def agent_{n}(x):\n    return x + {n}\n\n\n" for n in range(8))
 
 
+class SlowCallbacks:
+    """``--profile``: which loop callbacks ran longer than ``threshold_ms`` (the lag's causes)."""
+
+    def __init__(self, threshold_ms: float) -> None:
+        self.threshold = threshold_ms / 1000
+        self.slow: dict[str, list[float]] = {}
+        original = asyncio.events.Handle._run
+        watch = self
+
+        def timed_run(handle: asyncio.events.Handle) -> None:
+            started = time.perf_counter()
+            original(handle)
+            took = time.perf_counter() - started
+            if took >= watch.threshold:
+                watch.slow.setdefault(watch.name(handle), []).append(took * 1000)
+
+        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
+
+    @staticmethod
+    def name(handle: asyncio.events.Handle) -> str:
+        callback = getattr(handle, "_callback", None)
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, asyncio.Task):
+            coro = owner.get_coro()
+            frame = getattr(coro, "cr_frame", None)
+            where = f" at line {frame.f_lineno}" if frame is not None else ""
+            return f"task {getattr(coro, '__qualname__', coro)!s}{where}"
+        return repr(callback)[:120]
+
+    def report(self) -> None:
+        print(f"callbacks over {self.threshold * 1000:g} ms (count, max ms, total ms):")
+        ranked = sorted(self.slow.items(), key=lambda item: -sum(item[1]))
+        for name, took in ranked[:20]:
+            print(f"  {len(took):5d} {max(took):7.1f} {sum(took):8.0f}  {name}")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -336,7 +372,9 @@ def main() -> int:
     parser.add_argument("--tree", type=Path, help="an empty directory to use (default: a temp dir)")
     parser.add_argument("--chats", type=int, default=20)
     parser.add_argument("--idle", type=float, default=5.0)
+    parser.add_argument("--profile", type=float, metavar="MS", help="list loop callbacks slower than MS")
     args = parser.parse_args()
+    slow = SlowCallbacks(args.profile) if args.profile else None
     with tempfile.TemporaryDirectory(prefix="remora-lag-bench-") as temp:
         root = (args.tree or Path(temp)).resolve()
         root.mkdir(parents=True, exist_ok=True)
@@ -351,6 +389,8 @@ def main() -> int:
             asyncio.run(measure(root, args.chats, args.idle, fake))
         finally:
             fake.close()
+    if slow is not None:
+        slow.report()
     return 0
 
 

@@ -170,6 +170,9 @@ class HubConfig(_Section):
     max_test_runs: int = Field(
         3, ge=0, le=1000, description="run_single_test runs per changed file at most (the rest is skipped, noted)."
     )
+    nice: int = Field(
+        10, ge=0, le=19, description="Niceness of remora-hub and its parse workers (0 = the caller's priority)."
+    )
     settle_ms: int = Field(150, ge=0, le=10_000, description="Quiet time before a changed file's updates run.")
     max_wait_ms: int = Field(
         60_000, ge=0, le=600_000, description="Longest an update waits for a file (or the hub) to settle."

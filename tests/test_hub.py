@@ -175,6 +175,9 @@ def test_second_hub_exits_zero_reporting_the_first_and_sigterm_is_fast(root: Pat
             [*HUB, "status", str(root), "--json"], capture_output=True, text=True, timeout=30, check=False
         )
         assert status.returncode == 0 and f'"pid": {proc.pid}' in status.stdout
+        # background work: the hub runs niced ([hub] nice, 10), field 19 of /proc/PID/stat
+        niceness = int(Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+        assert niceness == max(10, os.nice(0))
         sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         proc.wait(5)

@@ -25,6 +25,7 @@ from remora_core.hub.control import ensure_hub, stop_hub
 from remora_core.hub.daemon import HubDaemon, HubOptions
 from remora_core.hub.indexing import HubIndexer
 from remora_core.hub.parent import die_with_parent
+from remora_core.hub.priority import lower_priority
 from remora_core.hub.status import HubStatus, hub_status
 from remora_core.store.store import Store
 
@@ -55,9 +56,11 @@ def _print_status(status: HubStatus, as_json: bool) -> None:
 
 
 def _once(root: Path) -> int:
+    config = load_config(root)
+    lower_priority(config.hub.nice)
     store = Store.open(root)
     try:
-        result = HubIndexer(root, store, load_config(root).index).run(None)
+        result = HubIndexer(root, store, config.index).run(None)
     finally:
         store.close()
     json.dump(result.report.as_json(), sys.stdout)
@@ -67,6 +70,7 @@ def _once(root: Path) -> int:
 
 def _watch(root: Path, args: argparse.Namespace) -> int:
     retention = RetentionPolicy(max_age_days=args.keep_days or None, max_events=args.keep_events or None)
+    lower_priority(load_config(root).hub.nice)
     daemon = HubDaemon(root, HubOptions(retention=retention))
     code = asyncio.run(daemon.run())
     if code == -1:

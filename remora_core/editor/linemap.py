@@ -40,9 +40,7 @@ def _anchor_span(line: str, file_anchor: bool) -> tuple[int, int] | None:
     found = list(NODE_ANCHOR_RE.finditer(raw))
     if not found:
         return None
-    start = found[-1].start()
-    while start > 0 and raw[start - 1 : start] in (b" ", b"\t"):
-        start -= 1
+    start = len(raw[: found[-1].start()].rstrip(b" \t"))  # the padding goes too (~130 blanks)
     return start, found[-1].end()
 
 

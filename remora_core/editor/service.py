@@ -11,6 +11,7 @@ them (the anchor column is read from ``.remora/config.toml`` with ``tomllib`` un
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import tomllib
@@ -39,12 +40,20 @@ class EditorError(RemoraError):
     """A request from the editor cannot be served."""
 
 
+@functools.lru_cache(maxsize=64)
+def _resolved(raw: str) -> Path:
+    """``Path(raw).resolve()``: a walk of lstat calls, made once per root string (every request
+    names its root; the panel asks several times a second)."""
+    return Path(raw).resolve()
+
+
 def _root(params: dict[str, Any]) -> Path:
     raw = params.get("root")
     if not isinstance(raw, str) or not raw:
         raise EditorError(f"request without a project root (got {raw!r})")
-    root = Path(raw).resolve()
+    root = _resolved(raw)
     if not root.is_dir():
+        _resolved.cache_clear()  # moved or deleted: resolve afresh next time
         raise ProjectError(f"project root {raw!r} is not a directory")
     return root
 

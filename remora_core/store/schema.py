@@ -152,6 +152,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE VIRTUAL TABLE node_fts USING fts5(node_id UNINDEXED, name, body);
     """,
+    # 5: a file's events by type (the panel's topology history of a node): without it, a
+    # project-wide TopologyChanged scan per panel refresh (1.25 ms at 1,789 events, linear).
+    """
+    CREATE INDEX events_by_file ON events (file_path, event_type);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
