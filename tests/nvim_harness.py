@@ -144,6 +144,9 @@ def start_nvim(home: Path, init: str, cwd: Path | None = None) -> Editor:
     nvim = pynvim.attach("child", argv=argv)
     editor = Editor(nvim, home)
     editor.startup_s = time.perf_counter() - started
+    # A 160-column editor: the side panel at its full panel.width (at 80 columns it takes 40 %:
+    # tests/test_nvim_panel.py checks both).
+    nvim.options["columns"] = 160
     if cwd is not None:
         nvim.chdir(str(cwd))
     return editor

@@ -48,6 +48,7 @@ def _panel_shows(editor: Editor, line: str, timeout: float = 10) -> list[str]:
 def test_panel_layout_lines_highlights_and_jump(editor_factory: Callable[..., Editor], project: Path) -> None:
     ids = _stored(project)
     editor = editor_factory("eager", cwd=project)
+    editor.nvim.options["columns"] = 80
     open_file(editor, project / "models.py")
     code_win = editor.nvim.current.window.handle
     load_row = _goto(editor, "def load")
@@ -57,7 +58,8 @@ def test_panel_layout_lines_highlights_and_jump(editor_factory: Callable[..., Ed
     layout = editor.nvim.call("winlayout")
     panel_win = editor.lua(f"return {PANEL_WIN}")
     assert layout == ["row", [["leaf", code_win], ["leaf", panel_win]]]
-    assert editor.nvim.call("winwidth", panel_win) == 48
+    # panel.width (48) capped at 40 % of the editor: 32 of a headless Neovim's 80 columns
+    assert editor.nvim.call("winwidth", panel_win) == 32
     assert editor.nvim.current.window.handle == code_win
     assert lines[:3] == [" " + ids["Loader.load"], " method Loader.load", f" models.py:{load_row}-{load_row + 1}"]
     assert "   " + ids["Loader"] + "  class Loader" in lines
@@ -85,6 +87,9 @@ def test_panel_layout_lines_highlights_and_jump(editor_factory: Callable[..., Ed
     assert lines[0] == " " + ids["parse"]
     assert " function parse" in lines
     assert any(line.endswith("method Loader.load") for line in lines)  # parse's caller
+    # A wider editor (VimResized): the panel follows, up to panel.width.
+    editor.nvim.options["columns"] = 200
+    editor.wait_for(f"vim.api.nvim_win_get_width({panel_win}) == 48")
     # Toggle closes it.
     editor.nvim.command("Remora panel")
     assert editor.lua(f"return {PANEL_WIN}") is None

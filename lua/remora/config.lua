@@ -59,7 +59,7 @@ M.schema = {
   opt("anchors.nowrap", true, boolean(),
     "compact/conceal also set 'nowrap' in windows showing a project buffer (Neovim wraps concealed text)"),
   opt("anchors.on_save", true, boolean(), "add anchors for new nodes on BufWritePre"),
-  opt("panel.width", 48, integer_in(20, 400), "fixed width of the side panel (columns)"),
+  opt("panel.width", 48, integer_in(20, 400), "width of the side panel (columns; at most 40 % of the editor)"),
   opt("panel.events", 10, integer_in(0, 200), "recent events shown for the node"),
   opt("panel.keys.markdown", "m", lhs_or_false(),
     "panel key opening the node's state file (.agentfs/nodes/...md) in a split (|remora-panel-state|)"),

@@ -84,6 +84,16 @@ local function create_autocmds()
     group = group,
     callback = function() require("remora.ui.highlights").define() end,
   })
+  au("VimResized", {
+    group = group,
+    callback = function()
+      local panel = package.loaded["remora.panel"]
+      if panel and panel.is_open() then
+        panel.render() -- the panel's width follows the editor's (at most 40 % of it)
+      end
+    end,
+    desc = "Remora: keep the side panel at its width after a resize",
+  })
 end
 
 local function set_keymaps(keymaps)

@@ -58,7 +58,7 @@ function M.status_of(data)
 end
 
 local function rule(add)
-  add(string.rep("─", math.max(config.options.panel.width - 1, 1)), "RemoraPanelRule")
+  add(string.rep("─", math.max(require("remora.panel.view").width() - 1, 1)), "RemoraPanelRule")
 end
 
 local function proposal_lines(add, proposal)
@@ -96,7 +96,7 @@ function M.section(state, add)
   if not (node and node.id) then
     return
   end
-  local width = config.options.panel.width
+  local width = require("remora.panel.view").width()
   local data = agent.data[node.id]
   rule(add)
   add(" Chat", "RemoraPanelHeader")

@@ -68,7 +68,7 @@ end
 ---@param state table
 ---@return remora.Model
 function M.build(state)
-  local b = text.builder(config.options.panel.width)
+  local b = text.builder(ui.width())
   local add = b:adder()
   local function rule()
     b:rule()
@@ -151,7 +151,7 @@ end
 --- Build and draw the panel from its state.
 function M.render()
   M.model = M.build(M.state)
-  ui.draw(M.model, config.options.panel.width)
+  ui.draw(M.model, ui.width())
   ui.set_pending(M.state.status == "waiting")
 end
 
@@ -315,7 +315,7 @@ function M.open()
   if not ui.is_panel_win(from) then
     M.code_win = from
   end
-  ui.open(config.options.panel.width)
+  ui.open(ui.width())
   local buf = vim.api.nvim_get_current_buf()
   if not ui.is_panel_win(from) and linemap.maps[buf] then
     linemap.track(true)

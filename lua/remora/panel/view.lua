@@ -5,6 +5,14 @@ local text = require("remora.text")
 
 local M = {}
 
+--- The panel's width: `panel.width`, but never more than 40 % of the editor's columns (at 80
+--- columns the code keeps 56 of them), and at least 24.
+---@return integer
+function M.width()
+  local wanted = require("remora.config").options.panel.width
+  return math.max(24, math.min(wanted, math.floor(vim.o.columns * 0.4)))
+end
+
 M.ns = api.nvim_create_namespace("remora.panel")
 M.buf = nil
 M.NAME = "remora://panel"
