@@ -33,7 +33,7 @@ def test_panel_state_section_and_markdown_key(editor_factory: Callable[..., Edit
     _goto(editor, "def helper")
     editor.nvim.command("Remora panel")
     # No state yet: one dim line says so.
-    lines = _panel_shows(editor, "   (the hub has not built it yet)")
+    lines = _panel_shows(editor, "   (not built by the hub yet)")
     assert " State" in lines
     # `m` without a state file explains instead of opening anything.
     _press(editor, "m")

@@ -39,7 +39,7 @@ function M.draw(add, reply, err, key)
     return
   end
   if reply.freshness == "missing" or not present(reply.last_updated) then
-    add("   (the hub has not built it yet)", "RemoraPanelMuted")
+    add("   (not built by the hub yet)", "RemoraPanelMuted")
     return
   end
   local fresh_group = reply.freshness == "fresh" and "RemoraPanelStatus" or "RemoraPending"
