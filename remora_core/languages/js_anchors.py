@@ -20,6 +20,11 @@ from remora_core.parsing.anchors import BOM, AnchorEdit, split_lines
 
 NODE_ANCHOR_RE = re.compile(rb"//[ \t]*(rm_[a-z0-9]{8})(?![a-z0-9_])")
 FILE_ANCHOR_RE = re.compile(rb"^(?:\xef\xbb\xbf)?[ \t]*//[ \t]*remora-file:[ \t]*(rm_[a-z0-9]{8})[ \t]*\r?$")
+# An anchor comment after a definition's last token (only blanks, ';' or ',' between).
+TRAILING_ANCHOR_RE = re.compile(rb"[ \t;,]*(//[ \t]*(rm_[a-z0-9]{8}))(?![a-z0-9_])")
+# A line whose code ends with one of these opens a block: the anchor goes on its own line
+# after it (a trailing comment there is moved to the next line by prettier).
+OPENERS = (b"{", b"(", b"[", b"=>")
 _STRIP_RE = re.compile(rb"//[ \t]*(?:remora-file:[ \t]*)?rm_[a-z0-9]{8}(?![a-z0-9_])")
 FILE_ANCHOR_SCAN_LINES = 5
 
@@ -32,6 +37,8 @@ def strip_spans(data: bytes) -> list[tuple[int, int]]:
         start = match.start()
         if start > floor and data[start - 1] in b" \t":
             start = floor + len(data[floor:start].rstrip(b" \t"))
+        if start > floor and data[start - 1] == 0x0A and data[match.end() : match.end() + 1] in (b"\n", b"\r"):
+            start -= 2 if start - 1 > floor and data[start - 2] == 0x0D else 1  # a line of its own: all of it
         spans.append((start, match.end()))
         floor = match.end()
     return spans
@@ -104,6 +111,21 @@ def file_anchor_text(node_id: str) -> str:
     return f"// remora-file: {node_id}"
 
 
+def _indent(line: bytes) -> bytes:
+    return line[: len(line) - len(line.lstrip(b" \t"))]
+
+
+def own_line(line: bytes, following: bytes | None, node_id: str) -> bytes:
+    """The anchor line to insert after ``line`` (which ends with an opener): indented as the
+    next line when that one is deeper, else one step (2 spaces) deeper than ``line``."""
+    indent = _indent(line)
+    if following is not None and following.strip() and len(_indent(following)) > len(indent):
+        indent = _indent(following)
+    else:
+        indent += b"\t" if indent.startswith(b"\t") else b"  "
+    return indent + b"// " + node_id.encode("ascii")
+
+
 def anchored_line(line: bytes, node_id: str) -> bytes:
     """``line`` with `` // node_id`` appended after one space (trailing blanks dropped)."""
     carriage = line.endswith(b"\r")
@@ -113,12 +135,15 @@ def anchored_line(line: bytes, node_id: str) -> bytes:
 
 
 def apply_anchor_edits(data: bytes, edits: Iterable[AnchorEdit]) -> bytes:
-    """The file bytes with every edit applied; existing text is never moved."""
+    """The file bytes with every edit applied; existing text is never moved. A node anchor goes
+    at the end of its line, or on a line of its own right after it when the line ends with an
+    opener (``{``, ``(``, ``[``, ``=>``): where prettier puts a comment written after one."""
     edits = list(edits)
     if not edits:
         return data
     lines, ends = split_lines(data)
     file_edit: AnchorEdit | None = None
+    inserted: dict[int, bytes] = {}  # line index -> own anchor line inserted after it
     for edit in edits:
         if edit.is_file_anchor and edit.replaces is None:
             file_edit = edit
@@ -130,11 +155,19 @@ def apply_anchor_edits(data: bytes, edits: Iterable[AnchorEdit]) -> bytes:
             if at >= 0:
                 lines[index] = line[:at] + edit.node_id.encode("ascii") + line[at + len(edit.replaces) :]
             continue
-        lines[index] = anchored_line(lines[index], edit.node_id)
+        if lines[index].rstrip(b" \t\r").endswith(OPENERS):
+            following = lines[index + 1] if index + 1 < len(lines) else None
+            inserted[index] = own_line(lines[index], following, edit.node_id)
+        else:
+            lines[index] = anchored_line(lines[index], edit.node_id)
+    newline = next((end for end in ends if end), b"\n")
+    for index in sorted(inserted, reverse=True):
+        lines.insert(index + 1, inserted[index])
+        ends.insert(index + 1, ends[index])
+        ends[index] = ends[index] or newline
     if file_edit is not None:
         text = file_anchor_text(file_edit.node_id).encode("ascii")
         index = min(file_edit.line - 1, len(lines))
-        newline = next((end for end in ends if end), b"\n")
         if index == 0 and lines[0].startswith(BOM):
             lines[0] = lines[0][len(BOM) :]
             text = BOM + text

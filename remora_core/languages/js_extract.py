@@ -283,14 +283,35 @@ class Extractor:
         return self.data.count(b"\n", 0, position) + 1
 
     def locate_anchor(self, parsed: ParsedDef, line_start: int, count: int) -> None:
-        """The anchor on one of the header lines; else the first of them a ``//`` comment can be
-        appended to without changing the program and that no other definition uses."""
+        """The anchor of a definition, where it is written or where a formatter leaves it: at the
+        end of a header line, on its own line right after the header (where an anchor after an
+        opening ``{`` / ``(`` / ``=>`` is written, and where prettier moves one), or after the
+        definition's last token (where prettier moves the anchor of a one-line definition).
+        Else ``inject_line``: the first header line a ``//`` comment can end without changing
+        the program (not inside a string, template literal, regex, comment or JSX) and that no
+        other definition uses."""
         lines: list[tuple[int, int, bytes]] = []
         position = line_start
-        for offset in range(count):
+        for offset in range(count + 1):
+            if position > len(self.data):
+                break
             text = line_at(self.data, position)
             lines.append((parsed.def_line + offset, position, text))
             position += len(text) + 1
+        header, after = (lines[:count], lines[count:])
+        if after and not after[0][2].lstrip().startswith(b"//"):
+            after = []  # the line after the header holds code: not an own-line anchor
+        if self._take_anchor(parsed, header + after) or self._take_trailing_anchor(parsed):
+            return
+        for number, start, line in header:
+            if number in self.taken_lines:
+                continue
+            if self.eol_is_safe(start + len(line.rstrip(b"\r"))):
+                parsed.inject_line = number
+                self.taken_lines.add(number)
+                return
+
+    def _take_anchor(self, parsed: ParsedDef, lines: list[tuple[int, int, bytes]]) -> bool:
         for number, start, line in lines:
             if b"rm_" not in line or number in self.taken_lines:
                 continue
@@ -299,14 +320,21 @@ class Extractor:
                     parsed.anchor = match.group(1).decode("ascii")
                     parsed.anchor_line = number
                     self.taken_lines.add(number)
-                    return
-        for number, start, line in lines:
-            if number in self.taken_lines:
-                continue
-            if self.eol_is_safe(start + len(line.rstrip(b"\r"))):
-                parsed.inject_line = number
-                self.taken_lines.add(number)
-                return
+                    return True
+        return False
+
+    def _take_trailing_anchor(self, parsed: ParsedDef) -> bool:
+        """An anchor comment right after the definition's last token, on its last line."""
+        end = parsed.end_byte
+        line_end = self.data.find(b"\n", end)
+        rest = self.data[end : line_end if line_end >= 0 else len(self.data)]
+        match = js_anchors.TRAILING_ANCHOR_RE.match(rest)
+        if match is None or parsed.end_line in self.taken_lines or not self.is_comment(end + match.start(1)):
+            return False
+        parsed.anchor = match.group(2).decode("ascii")
+        parsed.anchor_line = parsed.end_line
+        self.taken_lines.add(parsed.end_line)
+        return True
 
     def is_comment(self, position: int) -> bool:
         hit = self.root.descendant_for_byte_range(position, position + 1)
