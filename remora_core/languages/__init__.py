@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import importlib
 from collections import ChainMap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from remora_core.languages.base import Language, Resolver
@@ -27,6 +28,7 @@ __all__ = [
     "extensions",
     "filetypes",
     "is_source",
+    "language_of",
     "language_for_path",
     "languages",
     "parse_source",
@@ -86,11 +88,17 @@ def is_source(path: str) -> bool:
     return language_for_path(path) is not None
 
 
-def parse_source(path: str, data: bytes) -> ParsedFile:
-    """Parse a file's bytes with its language (Python for an unknown suffix)."""
-    language = language_for_path(path)
-    if language is None:
-        language = languages()[0]
+def language_of(path: str) -> Language:
+    """The language of a file; the first registered one (Python) for an unknown suffix."""
+    return language_for_path(path) or languages()[0]
+
+
+def parse_source(path: str, data: bytes, default_parse: Callable[[str, bytes], ParsedFile] | None = None) -> ParsedFile:
+    """Parse a file's bytes with its language. ``default_parse`` replaces the first language's
+    (Python's) parser: the hub's incremental parser."""
+    language = language_of(path)
+    if default_parse is not None and language is languages()[0]:
+        return default_parse(path, data)
     return language.parse(data)
 
 
@@ -98,15 +106,14 @@ class ProjectSymbols:
     """One resolver per language behind the interface the indexer uses: each file is added to,
     and resolved by, its own language's resolver only (no cross-language edges)."""
 
-    def __init__(self) -> None:
-        self.tables: dict[str, Resolver] = {language.name: language.new_resolver() for language in languages()}
+    def __init__(self, root: Path | None = None) -> None:
+        self.tables: dict[str, Resolver] = {language.name: language.new_resolver(root) for language in languages()}
         # Every file of every language, by path (a live view of the resolvers' own maps).
         self.files: ChainMap[str, FileSymbols] = ChainMap(*(table.files for table in self.tables.values()))  # type: ignore[arg-type]
 
     @staticmethod
     def tables_name(path: str) -> str:
-        language = language_for_path(path)
-        return language.name if language is not None else languages()[0].name
+        return language_of(path).name
 
     def table(self, path: str) -> Resolver:
         return self.tables[self.tables_name(path)]

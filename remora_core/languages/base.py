@@ -40,9 +40,10 @@ What a language does (methods):
   (Python asks CPython; others: ``not parsed.syntax_error``).
 - ``syntax_error(data) -> str | None``: where the first syntax error is (proposals: a rewrite of a
   node must parse with the file's grammar), None when clean.
-- ``new_resolver() -> Resolver``: a fresh per-language symbol table (see ``Resolver``). The
-  indexer keeps one per language (``languages.ProjectSymbols``); files never resolve across
-  languages.
+- ``new_resolver(root) -> Resolver``: a fresh per-language symbol table (see ``Resolver``) for the
+  project at ``root`` (None in unit tests: no project files to read, e.g. ``go.mod`` /
+  ``tsconfig.json``; paths given to the resolver are relative to ``root``). The indexer keeps one
+  per language (``languages.ProjectSymbols``); files never resolve across languages.
 
 A ``Resolver`` is fed ``index.symbols.FileSymbols`` (path, file id, ``ImportRef`` list, calls as
 ``(caller id, callee)``) and ``SymbolNode`` rows (id, type, name, file, parent id, bases, params)
@@ -55,6 +56,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from remora_core.parsing.anchors import HASH, AnchorSyntax
@@ -128,7 +130,7 @@ class Language:
     def syntax_error(self, data: bytes) -> str | None:
         raise NotImplementedError
 
-    def new_resolver(self) -> Resolver:
+    def new_resolver(self, root: Path | None = None) -> Resolver:
         raise NotImplementedError
 
     def query(self, purpose: str) -> str:

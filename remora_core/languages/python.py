@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from remora_core.index.symbols import SymbolTable, module_names
@@ -59,7 +60,7 @@ class Python(Language):
     def syntax_error(self, data: bytes) -> str | None:
         return first_syntax_error(python_parser().parse(data).root_node)
 
-    def new_resolver(self) -> PythonSymbols:
+    def new_resolver(self, root: Path | None = None) -> PythonSymbols:
         return PythonSymbols()
 
 
