@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from remora_core.fileio import bytes_hash
 from remora_core.hub.parent import die_with_parent
 from remora_core.index.lock import close_inherited_locks
-from remora_core.parsing.model import ParsedFile
 from remora_core.languages import language_of, parse_source
+from remora_core.parsing.model import ParsedFile
 
 # Below this much source, worker start-up costs more than it saves.
 PARALLEL_MIN_BYTES = 1_500_000

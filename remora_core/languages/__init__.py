@@ -28,8 +28,8 @@ __all__ = [
     "extensions",
     "filetypes",
     "is_source",
-    "language_of",
     "language_for_path",
+    "language_of",
     "languages",
     "parse_source",
 ]
