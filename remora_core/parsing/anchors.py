@@ -15,6 +15,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 NODE_ANCHOR_RE = re.compile(rb"#[ \t]*(rm_[a-z0-9]{8})(?![a-z0-9_])")
 FILE_ANCHOR_RE = re.compile(rb"^(?:\xef\xbb\xbf)?[ \t]*#[ \t]*remora-file:[ \t]*(rm_[a-z0-9]{8})[ \t]*\r?$")
@@ -30,16 +31,63 @@ TYPE_COMMENT_RE = re.compile(rb"#[ \t]*type[ \t]*:")
 _NEWLINE_RE = re.compile(rb"(\r\n|\r|\n)")
 BOM = b"\xef\xbb\xbf"
 
+
+@dataclass(frozen=True, slots=True)
+class AnchorSyntax:
+    """How one language writes anchor comments: ``prefix`` is its line-comment start (``#``,
+    ``//``); node anchor ``<prefix> rm_xxxxxxxx``, file anchor ``<prefix> remora-file: rm_xxxxxxxx``.
+    Every function below takes one (default: Python's ``#``)."""
+
+    prefix: str
+    node_re: re.Pattern[bytes]  # group 1: the id
+    file_re: re.Pattern[bytes]  # a line holding the file anchor (at its end when inline); group 1: the id
+    strip_re: re.Pattern[bytes]  # an anchor comment without the blanks before it
+    pad: bool = True  # new node anchors right-aligned to the anchor column (else one space: gofmt)
+    # The file anchor is appended to the line ``ParsedFile.file_anchor_insert_line`` (Go: the
+    # package clause) instead of being inserted as a line of its own before it.
+    file_inline: bool = False
+
+    def node_text(self, node_id: str) -> str:
+        return f"{self.prefix} {node_id}"
+
+    def file_text(self, node_id: str) -> str:
+        return f"{self.prefix} remora-file: {node_id}"
+
+
+@cache
+def anchor_syntax(prefix: str, pad: bool = True, file_inline: bool = False) -> AnchorSyntax:
+    """The anchor syntax of a language whose line comments start with ``prefix``."""
+    if prefix == "#" and pad and not file_inline:
+        return HASH
+    quoted = re.escape(prefix.encode("ascii"))
+    return AnchorSyntax(
+        prefix,
+        re.compile(quoted + rb"[ \t]*(rm_[a-z0-9]{8})(?![a-z0-9_])"),
+        re.compile(
+            (quoted if file_inline else rb"^(?:\xef\xbb\xbf)?[ \t]*" + quoted)
+            + rb"[ \t]*remora-file:[ \t]*(rm_[a-z0-9]{8})[ \t]*\r?$"
+        ),
+        re.compile(quoted + rb"[ \t]*(?:remora-file:[ \t]*)?rm_[a-z0-9]{8}(?![a-z0-9_])"),
+        pad,
+        file_inline,
+    )
+
+
+HASH = AnchorSyntax("#", NODE_ANCHOR_RE, FILE_ANCHOR_RE, _STRIP_RE)  # Python's
+SLASHES = anchor_syntax("//")  # C-family languages: Go, JavaScript, TypeScript
+# Any language's node anchor: for code that only reads ids out of text (line maps, proposals).
+ANY_NODE_ANCHOR_RE = re.compile(rb"(?:#|//)[ \t]*(rm_[a-z0-9]{8})(?![a-z0-9_])")
+
 DEFAULT_ANCHOR_COLUMN = 150
 MIN_ANCHOR_GAP = 4
 FILE_ANCHOR_SCAN_LINES = 5
 
 
-def _strip_spans(data: bytes) -> list[tuple[int, int]]:
+def _strip_spans(data: bytes, syntax: AnchorSyntax = HASH) -> list[tuple[int, int]]:
     """(start, end) of every anchor comment with the blanks before it, in order."""
     spans: list[tuple[int, int]] = []
     floor = 0
-    for match in _STRIP_RE.finditer(data):
+    for match in syntax.strip_re.finditer(data):
         start = match.start()
         if start > floor and data[start - 1] in b" \t":  # right-aligned anchors follow many blanks
             start = floor + len(data[floor:start].rstrip(b" \t"))
@@ -48,29 +96,29 @@ def _strip_spans(data: bytes) -> list[tuple[int, int]]:
     return spans
 
 
-def strip_anchors(data: bytes) -> bytes:
+def strip_anchors(data: bytes, syntax: AnchorSyntax = HASH) -> bytes:
     """``data`` without its anchor comments (and the blanks before them)."""
     if b"rm_" not in data:
         return data
     pieces: list[bytes] = []
     position = 0
-    for start, end in _strip_spans(data):
+    for start, end in _strip_spans(data, syntax):
         pieces.append(data[position:start])
         position = end
     pieces.append(data[position:])
     return b"".join(pieces)
 
 
-def source_hash(data: bytes) -> str:
+def source_hash(data: bytes, syntax: AnchorSyntax = HASH) -> str:
     """Hash of source text that ignores anchor comments (adding an anchor keeps the hash)."""
-    return hashlib.blake2b(strip_anchors(data), digest_size=16).hexdigest()
+    return hashlib.blake2b(strip_anchors(data, syntax), digest_size=16).hexdigest()
 
 
 class AnchorFreeText:
     """A file's bytes with every anchor comment removed, computed once, so that the
     anchor-insensitive hash of any span is one slice and one hash (no regex per span)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, syntax: AnchorSyntax = HASH) -> None:
         self.cuts: list[int] = []  # original offset where each removed run starts
         self.removed_before: list[int] = []  # bytes removed before (and including) each run
         if b"rm_" not in data:
@@ -79,7 +127,7 @@ class AnchorFreeText:
         pieces: list[bytes] = []
         position = 0
         removed = 0
-        for start, end in _strip_spans(data):
+        for start, end in _strip_spans(data, syntax):
             pieces.append(data[position:start])
             removed += end - start
             self.cuts.append(start)
@@ -102,11 +150,11 @@ class AnchorFreeText:
         ).hexdigest()
 
 
-def find_node_anchor(line: bytes) -> str | None:
+def find_node_anchor(line: bytes, syntax: AnchorSyntax = HASH) -> str | None:
     """The anchor id in one line's text, if any (the last one when several)."""
     if b"rm_" not in line:
         return None
-    found = NODE_ANCHOR_RE.findall(line)
+    found = syntax.node_re.findall(line)
     return found[-1].decode("ascii") if found else None
 
 
@@ -152,18 +200,21 @@ def lone_cr_as_lf(data: bytes) -> bytes:
     return re.sub(rb"\r(?!\n)", b"\n", data)
 
 
-def find_file_anchor(lines: Sequence[bytes]) -> tuple[str, int] | None:
-    """(id, 1-based line) of the file anchor among the first lines, if present."""
-    for index, line in enumerate(lines[:FILE_ANCHOR_SCAN_LINES]):
-        match = FILE_ANCHOR_RE.match(line)
+def find_file_anchor(
+    lines: Sequence[bytes], syntax: AnchorSyntax = HASH, scan: int = FILE_ANCHOR_SCAN_LINES
+) -> tuple[str, int] | None:
+    """(id, 1-based line) of the file anchor among the first ``scan`` lines, if present."""
+    find = syntax.file_re.search if syntax.file_inline else syntax.file_re.match
+    for index, line in enumerate(lines[:scan]):
+        match = find(line)
         if match:
             return match.group(1).decode("ascii"), index + 1
     return None
 
 
-def file_anchor_text(node_id: str) -> str:
+def file_anchor_text(node_id: str, syntax: AnchorSyntax = HASH) -> str:
     """The file anchor line (without its newline): ``# remora-file: rm_xxxxxxxx``."""
-    return f"# remora-file: {node_id}"
+    return syntax.file_text(node_id)
 
 
 def without_anchor(line: str) -> str:
@@ -171,7 +222,9 @@ def without_anchor(line: str) -> str:
     return strip_anchors(line.encode("utf-8", errors="surrogateescape")).decode("utf-8", errors="surrogateescape")
 
 
-def anchored_line(line: bytes, node_id: str, column: int = DEFAULT_ANCHOR_COLUMN) -> bytes:
+def anchored_line(
+    line: bytes, node_id: str, column: int = DEFAULT_ANCHOR_COLUMN, syntax: AnchorSyntax = HASH
+) -> bytes:
     """``line`` (without its newline) with ``# node_id`` appended, right-aligned to ``column``.
 
     The comment ends at ``column`` characters when the code leaves room for it; otherwise
@@ -180,9 +233,9 @@ def anchored_line(line: bytes, node_id: str, column: int = DEFAULT_ANCHOR_COLUMN
     carriage = line.endswith(b"\r")
     code = line[:-1] if carriage else line
     code = code.rstrip(b" \t")
-    comment = b"# " + node_id.encode("ascii")
+    comment = syntax.node_text(node_id).encode("ascii")
     width = len(code.decode("utf-8", errors="replace"))
-    gap = max(MIN_ANCHOR_GAP, column - width - len(comment))
+    gap = max(MIN_ANCHOR_GAP, column - width - len(comment)) if syntax.pad else 1
     return code + b" " * gap + comment + (b"\r" if carriage else b"")
 
 
@@ -200,7 +253,9 @@ class AnchorEdit:
     replaces: str | None = None
 
 
-def apply_anchor_edits(data: bytes, edits: Iterable[AnchorEdit], column: int = DEFAULT_ANCHOR_COLUMN) -> bytes:
+def apply_anchor_edits(
+    data: bytes, edits: Iterable[AnchorEdit], column: int = DEFAULT_ANCHOR_COLUMN, syntax: AnchorSyntax = HASH
+) -> bytes:
     """The file bytes with every edit applied. Existing text is never moved or re-aligned."""
     edits = list(edits)
     if not edits:
@@ -218,9 +273,15 @@ def apply_anchor_edits(data: bytes, edits: Iterable[AnchorEdit], column: int = D
             if at >= 0:
                 lines[index] = line[:at] + edit.node_id.encode("ascii") + line[at + len(edit.replaces) :]
             continue
-        lines[index] = anchored_line(lines[index], edit.node_id, column)
-    if file_edit is not None and file_edit.replaces is None:
-        text = file_anchor_text(file_edit.node_id).encode("ascii")
+        lines[index] = anchored_line(lines[index], edit.node_id, column, syntax)
+    if file_edit is not None and syntax.file_inline and file_edit.line <= len(lines):
+        index = file_edit.line - 1
+        carriage = lines[index].endswith(b"\r")
+        code = (lines[index][:-1] if carriage else lines[index]).rstrip(b" \t")
+        text = file_anchor_text(file_edit.node_id, syntax).encode("ascii")
+        lines[index] = code + b" " + text + (b"\r" if carriage else b"")
+    elif file_edit is not None:
+        text = file_anchor_text(file_edit.node_id, syntax).encode("ascii")
         index = min(file_edit.line - 1, len(lines))
         newline = next((end for end in ends if end), b"\n")
         if index == 0 and lines[0].startswith(BOM):
