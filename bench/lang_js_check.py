@@ -30,9 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from remora_core.languages import javascript
 from remora_core.languages.js_extract import parse_tree
-from tests.lang_js_helpers import code_tokens, inject, js_files
+from tests.lang_js_helpers import code_tokens, inject, js_files, js_language, parse_file
 
 TSCONFIG = {
     "compilerOptions": {
@@ -61,13 +60,14 @@ def throughput(root: Path, files: list[str]) -> dict[str, tuple[int, float, floa
     """dialect -> (bytes, extraction seconds, tree-sitter parse seconds)."""
     totals: dict[str, list[float]] = {}
     for path in files:
-        dialect = javascript.dialect_for(path)
-        assert dialect is not None
+        language = js_language(path)
+        assert language is not None
+        dialect = language.dialect
         data = (root / path).read_bytes()
         started = time.perf_counter()
         parse_tree(data, dialect)
         parsed_at = time.perf_counter()
-        javascript.parse_file(path, data)
+        parse_file(path, data)
         done = time.perf_counter()
         row = totals.setdefault(dialect, [0, 0.0, 0.0])
         row[0] += len(data)
@@ -80,7 +80,7 @@ def inject_all(root: Path, files: list[str]) -> dict[str, int]:
     counts = {"files": 0, "anchors": 0, "skipped_syntax": 0, "tokens_changed": 0, "anchors_lost": 0}
     for path in files:
         data = (root / path).read_bytes()
-        before = javascript.parse_file(path, data)
+        before = parse_file(path, data)
         if before.syntax_error:  # Remora writes no anchors into a file its grammar cannot parse
             counts["skipped_syntax"] += 1
             continue
@@ -88,7 +88,7 @@ def inject_all(root: Path, files: list[str]) -> dict[str, int]:
         if code_tokens(path, data) != code_tokens(path, after_bytes):
             counts["tokens_changed"] += 1
             print(f"tokens changed: {path}")
-        after = javascript.parse_file(path, after_bytes)
+        after = parse_file(path, after_bytes)
         expected = sum(1 for d in before.defs if d.inject_line is not None)
         found = sum(1 for d in after.defs if d.anchor is not None)
         counts["anchors_lost"] += expected - found + (after.file_anchor is None)

@@ -6,15 +6,30 @@ import os
 import shutil
 from pathlib import Path
 
-from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode, SymbolTable
-from remora_core.languages import javascript
+from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
+from remora_core.languages import language_for_path
+from remora_core.languages.base import Language
+from remora_core.languages.javascript import JavaScript
 from remora_core.languages.js_anchors import apply_anchor_edits
 from remora_core.languages.js_extract import parse_tree
+from remora_core.languages.js_resolve import JsSymbols
 from remora_core.parsing.anchors import AnchorEdit
 from remora_core.parsing.ids import new_node_id
 from remora_core.parsing.model import ParsedFile
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def js_language(path: str) -> JavaScript | None:
+    """The JS/TS/TSX language of a path (None for any other file, and for .d.ts files)."""
+    language: Language | None = language_for_path(path)
+    return language if isinstance(language, JavaScript) else None
+
+
+def parse_file(path: str, data: bytes) -> ParsedFile:
+    language = js_language(path)
+    assert language is not None, path
+    return language.parse(data)
 
 
 def js_files(root: Path) -> list[str]:
@@ -23,7 +38,7 @@ def js_files(root: Path) -> list[str]:
         dirs[:] = sorted(d for d in dirs if d != "node_modules")
         for name in sorted(files):
             rel = os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
-            if javascript.dialect_for(rel) is not None:
+            if js_language(rel) is not None:
                 found.append(rel)
     return found
 
@@ -41,11 +56,11 @@ def node_ids(path: str, parsed: ParsedFile) -> list[str]:
     return ids
 
 
-def build_table(root: Path) -> tuple[SymbolTable, dict[str, ParsedFile]]:
-    table = SymbolTable()
+def build_table(root: Path) -> tuple[JsSymbols, dict[str, ParsedFile]]:
+    table = JsSymbols(root)
     parsed_files: dict[str, ParsedFile] = {}
     for path in js_files(root):
-        parsed = javascript.parse_file(path, (root / path).read_bytes())
+        parsed = parse_file(path, (root / path).read_bytes())
         parsed_files[path] = parsed
         ids = node_ids(path, parsed)
         nodes = [SymbolNode(path, "file", path.rsplit("/", 1)[-1], path, None)]
@@ -71,7 +86,7 @@ def build_table(root: Path) -> tuple[SymbolTable, dict[str, ParsedFile]]:
 
 def inject(path: str, data: bytes) -> bytes:
     """``data`` with an anchor on every definition that can take one, and a file anchor."""
-    parsed = javascript.parse_file(path, data)
+    parsed = parse_file(path, data)
     edits = [AnchorEdit(d.inject_line, new_node_id()) for d in parsed.defs if d.anchor is None and d.inject_line]
     if parsed.file_anchor is None:
         edits.append(AnchorEdit(parsed.file_anchor_insert_line, new_node_id(), is_file_anchor=True))
@@ -80,9 +95,9 @@ def inject(path: str, data: bytes) -> bytes:
 
 def code_tokens(path: str, data: bytes) -> list[tuple[str, bytes]]:
     """The tree's leaves without comments: (type, text), in order."""
-    dialect = javascript.dialect_for(path)
-    assert dialect is not None
-    tree = parse_tree(data, dialect)
+    language = js_language(path)
+    assert language is not None
+    tree = parse_tree(data, language.dialect)
     found: list[tuple[str, bytes]] = []
     cursor = [tree.root_node]
     while cursor:

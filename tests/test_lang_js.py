@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from remora_core.languages import javascript
-from remora_core.languages.js_resolve import JsResolver, PathConfig, load_jsonc
+from remora_core.languages import language_for_path
+from remora_core.languages.js_resolve import PathConfig, load_jsonc
 from tests.lang_js_helpers import FIXTURES, build_table
 
 ROOT = FIXTURES / "lang_js"
@@ -98,7 +98,7 @@ def test_fixture_nodes_exact() -> None:
 
 def test_fixture_edges_exact() -> None:
     table, _ = build_table(ROOT)
-    resolver = JsResolver(table, ROOT)
+    resolver = table
     calls: set[tuple[str, str]] = set()
     imports: set[tuple[str, str]] = set()
     for path in table.files:
@@ -121,12 +121,15 @@ def test_spans_parents_and_bases() -> None:
 
 
 def test_extensions_and_declaration_files() -> None:
-    assert javascript.dialect_for("a/b.mjs") == "javascript"
-    assert javascript.dialect_for("a/b.jsx") == "javascript"
-    assert javascript.dialect_for("a/b.cts") == "typescript"
-    assert javascript.dialect_for("a/B.tsx") == "tsx"
-    assert javascript.dialect_for("types/index.d.ts") is None
-    assert javascript.dialect_for("a/b.py") is None
+    def name(path: str) -> str | None:
+        language = language_for_path(path)
+        return language.name if language is not None else None
+
+    assert name("a/b.mjs") == name("a/b.jsx") == name("a/b.cjs") == "javascript"
+    assert name("a/b.cts") == name("a/b.mts") == name("a/b.ts") == "typescript"
+    assert name("a/B.tsx") == "tsx"
+    assert name("types/index.d.ts") is None
+    assert name("a/b.py") == "python"
 
 
 def test_tsconfig_is_jsonc_and_paths_match_one_star() -> None:
@@ -136,8 +139,14 @@ def test_tsconfig_is_jsonc_and_paths_match_one_star() -> None:
     assert config.candidates("exact") == ["src/e.ts", "exact"]
 
 
-def test_syntax_problem_uses_the_dialect() -> None:
-    assert javascript.syntax_problem("a.ts", "const x: number = 1;\n") is None
-    assert javascript.syntax_problem("a.js", "const x: number = 1;\n") is not None
-    assert javascript.syntax_problem("a.tsx", "const A = () => <div>{1}</div>;\n") is None
-    assert javascript.syntax_problem("a.ts", "function (\n") is not None
+def test_syntax_error_uses_the_dialect() -> None:
+    def problem(path: str, text: str) -> str | None:
+        language = language_for_path(path)
+        assert language is not None
+        return language.syntax_error(text.encode())
+
+    assert problem("a.ts", "const x: number = 1;\n") is None
+    assert problem("a.js", "const x: number = 1;\n") is not None
+    assert problem("a.tsx", "const A = () => <div>{1}</div>;\n") is None
+    assert problem("a.ts", "const A = () => <div>{1}</div>;\n") is not None
+    assert problem("a.ts", "function (\n") is not None

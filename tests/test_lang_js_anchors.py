@@ -10,23 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from remora_core.languages import javascript
-from tests.lang_js_helpers import FIXTURES, code_tokens, inject, js_files, prettier
+from tests.lang_js_helpers import FIXTURES, code_tokens, inject, js_files, parse_file, prettier
 
 ROOT = FIXTURES / "lang_js"
 
 
 def _anchor_lines(path: str, data: bytes) -> dict[str, int | None]:
-    return {d.qualname + f"@{i}": d.anchor_line for i, d in enumerate(javascript.parse_file(path, data).defs)}
+    return {d.qualname + f"@{i}": d.anchor_line for i, d in enumerate(parse_file(path, data).defs)}
 
 
 @pytest.mark.parametrize("path", js_files(ROOT))
 def test_injection_keeps_the_tree_and_anchors_are_found_again(path: str) -> None:
     data = (ROOT / path).read_bytes()
-    before = javascript.parse_file(path, data)
+    before = parse_file(path, data)
     injected = inject(path, data)
     assert code_tokens(path, injected) == code_tokens(path, data)
-    after = javascript.parse_file(path, injected)
+    after = parse_file(path, injected)
     assert [d.qualname for d in after.defs] == [d.qualname for d in before.defs]
     assert all(d.anchor is not None for d in after.defs), path
     assert after.file_anchor is not None
@@ -35,7 +34,7 @@ def test_injection_keeps_the_tree_and_anchors_are_found_again(path: str) -> None
 
 
 def _inject_lines(path: str, text: str) -> list[int | None]:
-    return [d.inject_line for d in javascript.parse_file(path, text.encode()).defs]
+    return [d.inject_line for d in parse_file(path, text.encode()).defs]
 
 
 def test_a_line_ending_inside_a_template_literal_string_or_block_comment_is_skipped() -> None:
@@ -61,9 +60,9 @@ def test_one_line_object_methods_share_a_line_only_the_first_gets_it() -> None:
 
 
 def test_file_anchor_goes_after_a_shebang_and_before_directives() -> None:
-    assert javascript.parse_file("a.js", b"#!/usr/bin/env node\nf();\n").file_anchor_insert_line == 2
-    assert javascript.parse_file("a.js", b"'use strict';\nf();\n").file_anchor_insert_line == 1
-    assert javascript.parse_file("a.tsx", b'"use client";\nexport {};\n').file_anchor_insert_line == 1
+    assert parse_file("a.js", b"#!/usr/bin/env node\nf();\n").file_anchor_insert_line == 2
+    assert parse_file("a.js", b"'use strict';\nf();\n").file_anchor_insert_line == 1
+    assert parse_file("a.tsx", b'"use client";\nexport {};\n').file_anchor_insert_line == 1
 
 
 node = shutil.which("node")
@@ -130,14 +129,14 @@ def test_anchors_are_found_again_after_prettier_write(tmp_path: Path) -> None:
     tool = _prettier_or_skip()
     script = tmp_path / "messy.js"
     injected = inject("messy.js", MESSY)
-    before = javascript.parse_file("messy.js", injected)
+    before = parse_file("messy.js", injected)
     ids = {(d.qualname, d.anchor) for d in before.defs if d.anchor is not None}
     assert len(ids) == 6  # a one-line object literal: only its first definition can have one
     script.write_bytes(injected)
     subprocess.run([tool, "--write", str(script)], check=True, capture_output=True)
     formatted = script.read_bytes()
     assert formatted != injected
-    after = javascript.parse_file("messy.js", formatted)
+    after = parse_file("messy.js", formatted)
     assert ids <= {(d.qualname, d.anchor) for d in after.defs}
     assert after.file_anchor == before.file_anchor
     assert code_tokens("messy.js", formatted) == code_tokens("messy.js", subprocess.run(

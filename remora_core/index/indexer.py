@@ -29,7 +29,7 @@ from remora_core.index.refs import refs_json, symbols_from_refs
 from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
 from remora_core.index.write import edge_diff, write_pass
 from remora_core.languages import ProjectSymbols, is_source, language_of
-from remora_core.parsing.anchors import apply_anchor_edits
+from remora_core.parsing.anchors import apply_anchor_edits, inserted_lines
 from remora_core.parsing.model import ParsedFile
 from remora_core.store.store import FileRow, NodeRow, Store
 
@@ -83,10 +83,14 @@ class _TakenIds:
         self.ids.add(node_id)
 
 
-def _shape(parsed: ParsedFile, shift: int = 0) -> list[tuple[str, str, int, int, int]]:
-    return [
-        (d.node_type, d.qualname, d.parent, d.start_line + shift, d.end_line + shift) for d in parsed.defs
-    ]
+def _shape(parsed: ParsedFile, inserted: Sequence[int] = ()) -> list[tuple[str, str, int, int, int]]:
+    """What anchors must not change: each definition's kind, name, parent and span (its lines
+    moved down by the lines inserted before them: ``anchors.inserted_lines``)."""
+
+    def moved(line: int) -> int:
+        return line + sum(1 for at in inserted if at < line)
+
+    return [(d.node_type, d.qualname, d.parent, moved(d.start_line), moved(d.end_line)) for d in parsed.defs]
 
 
 def _sort_results(
@@ -527,10 +531,8 @@ class Indexer:
                 return None
             new_data = apply_anchor_edits(data, ids.edits, self.config.anchor_column, language.anchor)
             reparsed = language.parse(new_data)
-            shift = 0 if language.anchor.file_inline else sum(
-                1 for edit in ids.edits if edit.is_file_anchor and edit.replaces is None
-            )
-            if _shape(reparsed) != _shape(parsed, shift) or len(reparsed.calls) != len(parsed.calls):
+            inserted = inserted_lines(data, ids.edits, language.anchor)
+            if _shape(reparsed) != _shape(parsed, inserted) or len(reparsed.calls) != len(parsed.calls):
                 raise FileChangedError(
                     f"{str(full)!r}: writing anchors would change its structure; not written"
                 )

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 # Module names under remora_core.languages, in priority order (a suffix belongs to the first).
-LANGUAGE_MODULES: tuple[str, ...] = ("python",)
+LANGUAGE_MODULES: tuple[str, ...] = ("python", "javascript", "typescript", "tsx")
 
 _all: list[Language] | None = None
 _available: list[Language] | None = None
@@ -80,7 +80,10 @@ def language_for_path(path: str) -> Language | None:
     dot = name.rfind(".")
     if dot <= 0:
         return None
-    return _by_suffix.get(name[dot:])
+    language = _by_suffix.get(name[dot:])
+    if language is not None and language.excluded_suffixes and name.endswith(language.excluded_suffixes):
+        return None  # TypeScript's .d.ts declaration files
+    return language
 
 
 def is_source(path: str) -> bool:
@@ -107,13 +110,17 @@ class ProjectSymbols:
     and resolved by, its own language's resolver only (no cross-language edges)."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.tables: dict[str, Resolver] = {language.name: language.new_resolver(root) for language in languages()}
+        # Languages of one ``resolver_group`` (JS, TS, TSX) share one table: they import each other.
+        self.tables: dict[str, Resolver] = {}
+        for language in languages():
+            if language.group not in self.tables:
+                self.tables[language.group] = language.new_resolver(root)
         # Every file of every language, by path (a live view of the resolvers' own maps).
         self.files: ChainMap[str, FileSymbols] = ChainMap(*(table.files for table in self.tables.values()))  # type: ignore[arg-type]
 
     @staticmethod
     def tables_name(path: str) -> str:
-        return language_of(path).name
+        return language_of(path).group
 
     def table(self, path: str) -> Resolver:
         return self.tables[self.tables_name(path)]

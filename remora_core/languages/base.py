@@ -108,6 +108,15 @@ class Language:
     anchor: ClassVar[AnchorSyntax] = HASH
     node_kinds: ClassVar[Mapping[str, NodeType]] = {}
     grammar_package: ClassVar[str] = ""  # the PyPI package of its grammar (for :checkhealth)
+    # Suffixes of files it does not index although ``extensions`` matches (TypeScript: ".d.ts").
+    excluded_suffixes: ClassVar[tuple[str, ...]] = ()
+    # Languages with the same group share one resolver (their files import each other: JS, TS,
+    # TSX); "" is the language's own name.
+    resolver_group: ClassVar[str] = ""
+
+    @property
+    def group(self) -> str:
+        return self.resolver_group or self.name
 
     def grammar(self) -> tree_sitter.Language:
         raise NotImplementedError

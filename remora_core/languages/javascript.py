@@ -1,64 +1,62 @@
-"""JavaScript, TypeScript and TSX: file extensions, parsing, anchors, syntax check.
+"""JavaScript (``.js .mjs .cjs .jsx``; the grammar reads JSX): the registry entry. TypeScript
+(``typescript.py``) and TSX (``tsx.py``) are this class with another grammar and extensions;
+the three share one resolver (a ``.tsx`` file imports ``.ts`` and ``.js`` files).
 
-``.js .mjs .cjs .jsx`` are JavaScript (the grammar reads JSX), ``.ts .mts .cts`` TypeScript,
-``.tsx`` TSX. Declaration files (``.d.ts``, ``.d.mts``, ``.d.cts``) are not indexed: they hold
-no bodies (so no agent has code to own) and are usually generated, and a generated file
-would lose its anchors each time it is rebuilt.
+Declaration files (``.d.ts``, ``.d.mts``, ``.d.cts``) are not indexed: they hold no bodies (no
+agent has code to own) and are usually generated, and a generated file would lose its anchors
+each time it is rebuilt.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
 from remora_core.languages import js_anchors
-from remora_core.languages.js_extract import Dialect, parse_source, parse_tree
-from remora_core.parsing.anchors import lone_cr_as_lf
-from remora_core.parsing.model import ParsedFile
+from remora_core.languages.base import Language
+from remora_core.languages.js_extract import Dialect, grammar, parse_source, parse_tree
+from remora_core.languages.js_resolve import JsSymbols
+from remora_core.parsing.anchors import AnchorSyntax, lone_cr_as_lf
+from remora_core.parsing.model import NodeType, ParsedFile
 from remora_core.parsing.python_source import first_syntax_error
 
-EXTENSIONS: dict[str, Dialect] = {
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".tsx": "tsx",
-}
+if TYPE_CHECKING:
+    import tree_sitter
+
 DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
-# Neovim 'filetype' of each dialect's buffers.
-FILETYPES: dict[Dialect, tuple[str, ...]] = {
-    "javascript": ("javascript", "javascriptreact"),
-    "typescript": ("typescript",),
-    "tsx": ("typescriptreact",),
+JS_NODE_KINDS: dict[str, NodeType] = {
+    "function_declaration": "function",  # "method" directly inside a class or exported object
+    "generator_function_declaration": "function",
+    "variable_declarator": "function",  # const f = () => ... / function () {} / class {}
+    "class_declaration": "class",
+    "method_definition": "method",
+    "field_definition": "method",  # a class field holding a function
+    "object": "class",  # an exported object literal holding functions
 }
-COMMENT_PREFIX = "//"
 
 
-def dialect_for(path: str) -> Dialect | None:
-    """The dialect of a file path, or None when it is not an indexed JS/TS file."""
-    lowered = path.lower()
-    if lowered.endswith(DECLARATION_SUFFIXES):
-        return None
-    dot = lowered.rfind(".")
-    return EXTENSIONS.get(lowered[dot:]) if dot >= 0 else None
+class JavaScript(Language):
+    name: ClassVar[str] = "javascript"
+    dialect: ClassVar[Dialect] = "javascript"
+    extensions: ClassVar[tuple[str, ...]] = (".js", ".mjs", ".cjs", ".jsx")
+    excluded_suffixes: ClassVar[tuple[str, ...]] = ()
+    filetypes: ClassVar[tuple[str, ...]] = ("javascript", "javascriptreact")
+    anchor: ClassVar[AnchorSyntax] = js_anchors.SYNTAX
+    node_kinds: ClassVar[dict[str, NodeType]] = JS_NODE_KINDS
+    grammar_package: ClassVar[str] = "tree-sitter-javascript"
+    resolver_group: ClassVar[str] = "javascript"  # JS, TS and TSX files resolve in one table
+
+    def grammar(self) -> tree_sitter.Language:
+        return grammar(self.dialect)
+
+    def parse(self, data: bytes) -> ParsedFile:
+        return parse_source(lone_cr_as_lf(data), self.dialect)
+
+    def syntax_error(self, data: bytes) -> str | None:
+        return first_syntax_error(parse_tree(data, self.dialect).root_node)
+
+    def new_resolver(self, root: Path | None = None) -> JsSymbols:
+        return JsSymbols(root)
 
 
-def parse_file(path: str, data: bytes) -> ParsedFile:
-    """The ParsedFile of one JS/TS/TSX file's bytes (``path`` picks the dialect)."""
-    dialect = dialect_for(path)
-    if dialect is None:
-        raise ValueError(f"not a JavaScript/TypeScript file: {path!r}")
-    return parse_source(lone_cr_as_lf(data), dialect)
-
-
-def syntax_problem(path: str, text: str) -> str | None:
-    """Where the first syntax error of ``text`` is (for a proposal to ``path``), or None."""
-    dialect = dialect_for(path) or "typescript"
-    return first_syntax_error(parse_tree(text.encode("utf-8", errors="surrogateescape"), dialect).root_node)
-
-
-# The anchor syntax, for the engine's dispatch.
-strip_anchors = js_anchors.strip_anchors
-apply_anchor_edits = js_anchors.apply_anchor_edits
-file_anchor_text = js_anchors.file_anchor_text
-find_node_anchor_re = js_anchors.NODE_ANCHOR_RE
+LANGUAGE = JavaScript()

@@ -17,6 +17,7 @@ this module filters and nests their captures into a ``ParsedFile``:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -545,7 +546,7 @@ class Extractor:
         data = self.data
         head = data[:4096].split(b"\n")[: js_anchors.FILE_ANCHOR_SCAN_LINES + 1]
         parsed = ParsedFile(
-            source_hash=self.anchor_free.file_hash(),
+            source_hash=hashlib.blake2b(self.anchor_free.text, digest_size=16).hexdigest(),
             line_count=data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0),
             defs=self.defs,
             imports=self.imports,

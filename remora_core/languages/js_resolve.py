@@ -313,3 +313,60 @@ class JsResolver:
                 return found
         return None
 
+
+
+def _spec_words(spec: str) -> set[str]:
+    """The names a specifier can match a file by: its last segment, without any extension."""
+    tail = spec.rstrip("/").rsplit("/", 1)[-1]
+    return {tail, tail.split(".", 1)[0]}
+
+
+def _path_words(path: str) -> set[str]:
+    """What a specifier naming ``path`` ends with: its stem, or its folder for an ``index`` file."""
+    parts = path.split("/")
+    stem = parts[-1].split(".", 1)[0]
+    return {stem, parts[-2]} if stem == "index" and len(parts) > 1 else {stem}
+
+
+class JsSymbols(SymbolTable):
+    """The JS/TS/TSX symbol table of a project (the registry's ``Resolver``): the Python table's
+    bookkeeping (files, nodes, members) with JavaScript's resolution (``JsResolver``)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        super().__init__()
+        self.resolver = JsResolver(self, root)
+
+    def resolve_file(self, path: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        return self.resolver.resolve_file(path)
+
+    def resolve_call(self, path: str, caller_id: str, callee: str) -> str | None:
+        return self.resolver.resolve_call(path, caller_id, callee)
+
+    def mentions(self, path: str, names: set[str]) -> bool:
+        words = self._words.get(path)
+        if words is None:
+            symbols = self.files.get(path)
+            if symbols is None:
+                return False
+            found: set[str] = set()
+            for _, callee in symbols.calls:
+                found.update(callee.split("."))
+            for ref in symbols.imports:
+                found.add(ref.alias)
+                if ref.name is not None:
+                    found.add(ref.name)
+            for node_id in self.file_nodes.get(path, ()):
+                node = self.nodes.get(node_id)
+                for base in node.bases if node is not None else ():
+                    found.update(base.split("."))
+            words = self._words[path] = frozenset(found)
+        return not words.isdisjoint(names) or "*" in words
+
+    def dependents(self, paths: set[str]) -> set[str]:
+        """Files with a specifier that may name one of ``paths`` (by its stem or index folder)."""
+        wanted = set().union(*(_path_words(path) for path in paths)) if paths else set()
+        found: set[str] = set()
+        for path, symbols in self.files.items():
+            if any(ref.module and not wanted.isdisjoint(_spec_words(ref.module)) for ref in symbols.imports):
+                found.add(path)
+        return found

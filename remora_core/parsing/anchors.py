@@ -46,6 +46,10 @@ class AnchorSyntax:
     # The file anchor is appended to the line ``ParsedFile.file_anchor_insert_line`` (Go: the
     # package clause) instead of being inserted as a line of its own before it.
     file_inline: bool = False
+    # A new node anchor for a line whose code ends with one of these goes on a line of its own
+    # right after it, indented as the next line (JS/TS: ``{``, ``(``, ``[``, ``=>``, where prettier
+    # moves a trailing comment to). Such an anchor line is stripped whole (hashes ignore it).
+    own_line_after: tuple[bytes, ...] = ()
 
     def node_text(self, node_id: str) -> str:
         return f"{self.prefix} {node_id}"
@@ -55,9 +59,11 @@ class AnchorSyntax:
 
 
 @cache
-def anchor_syntax(prefix: str, pad: bool = True, file_inline: bool = False) -> AnchorSyntax:
+def anchor_syntax(
+    prefix: str, pad: bool = True, file_inline: bool = False, own_line_after: tuple[bytes, ...] = ()
+) -> AnchorSyntax:
     """The anchor syntax of a language whose line comments start with ``prefix``."""
-    if prefix == "#" and pad and not file_inline:
+    if prefix == "#" and pad and not file_inline and not own_line_after:
         return HASH
     quoted = re.escape(prefix.encode("ascii"))
     return AnchorSyntax(
@@ -70,6 +76,7 @@ def anchor_syntax(prefix: str, pad: bool = True, file_inline: bool = False) -> A
         re.compile(quoted + rb"[ \t]*(?:remora-file:[ \t]*)?rm_[a-z0-9]{8}(?![a-z0-9_])"),
         pad,
         file_inline,
+        own_line_after,
     )
 
 
@@ -91,6 +98,11 @@ def _strip_spans(data: bytes, syntax: AnchorSyntax = HASH) -> list[tuple[int, in
         start = match.start()
         if start > floor and data[start - 1] in b" \t":  # right-aligned anchors follow many blanks
             start = floor + len(data[floor:start].rstrip(b" \t"))
+        if syntax.own_line_after and start > floor and data[start - 1] == 0x0A and data[match.end() : match.end() + 1] in (
+            b"\n",
+            b"\r",
+        ):
+            start -= 2 if start - 1 > floor and data[start - 2] == 0x0D else 1  # a line of its own: all of it
         spans.append((start, match.end()))
         floor = match.end()
     return spans
@@ -239,6 +251,21 @@ def anchored_line(
     return code + b" " * gap + comment + (b"\r" if carriage else b"")
 
 
+def _indent(line: bytes) -> bytes:
+    return line[: len(line) - len(line.lstrip(b" \t"))]
+
+
+def own_anchor_line(line: bytes, following: bytes | None, node_id: str, syntax: AnchorSyntax) -> bytes:
+    """The anchor line inserted after ``line``: indented as ``following`` when that is deeper,
+    else one step deeper than ``line`` (two spaces, or a tab in a tab-indented file)."""
+    indent = _indent(line)
+    if following is not None and following.strip() and len(_indent(following)) > len(indent):
+        indent = _indent(following)
+    else:
+        indent += b"\t" if indent.startswith(b"\t") else b"  "
+    return indent + syntax.node_text(node_id).encode("ascii")
+
+
 @dataclass(frozen=True, slots=True)
 class AnchorEdit:
     """One change to a file's anchors, on a 1-based ``line``.
@@ -253,6 +280,25 @@ class AnchorEdit:
     replaces: str | None = None
 
 
+def inserted_lines(data: bytes, edits: Iterable[AnchorEdit], syntax: AnchorSyntax = HASH) -> list[int]:
+    """The line numbers after which ``apply_anchor_edits`` inserts a line (0: before line 1):
+    the file anchor's, and own-line node anchors'. Line n of ``data`` becomes line
+    ``n + (number of them < n)``."""
+    found: list[int] = []
+    lines: list[bytes] | None = None
+    for edit in edits:
+        if edit.replaces is not None:
+            continue
+        if edit.is_file_anchor:
+            if not syntax.file_inline:
+                found.append(edit.line - 1)
+        elif syntax.own_line_after:
+            lines = lines if lines is not None else split_lines(data)[0]
+            if 0 < edit.line <= len(lines) and lines[edit.line - 1].rstrip(b" \t\r").endswith(syntax.own_line_after):
+                found.append(edit.line)
+    return found
+
+
 def apply_anchor_edits(
     data: bytes, edits: Iterable[AnchorEdit], column: int = DEFAULT_ANCHOR_COLUMN, syntax: AnchorSyntax = HASH
 ) -> bytes:
@@ -262,6 +308,7 @@ def apply_anchor_edits(
         return data
     lines, ends = split_lines(data)
     file_edit: AnchorEdit | None = None
+    own_lines: dict[int, bytes] = {}  # line index -> an anchor line inserted after it
     for edit in edits:
         if edit.is_file_anchor and edit.replaces is None:
             file_edit = edit
@@ -273,7 +320,16 @@ def apply_anchor_edits(
             if at >= 0:
                 lines[index] = line[:at] + edit.node_id.encode("ascii") + line[at + len(edit.replaces) :]
             continue
+        if syntax.own_line_after and lines[index].rstrip(b" \t\r").endswith(syntax.own_line_after):
+            following = lines[index + 1] if index + 1 < len(lines) else None
+            own_lines[index] = own_anchor_line(lines[index], following, edit.node_id, syntax)
+            continue
         lines[index] = anchored_line(lines[index], edit.node_id, column, syntax)
+    newline = next((end for end in ends if end), b"\n")
+    for index in sorted(own_lines, reverse=True):  # after the file anchor's index (line 1 or 2)
+        lines.insert(index + 1, own_lines[index])
+        ends.insert(index + 1, ends[index])
+        ends[index] = ends[index] or newline
     if file_edit is not None and syntax.file_inline and file_edit.line <= len(lines):
         index = file_edit.line - 1
         carriage = lines[index].endswith(b"\r")
@@ -283,7 +339,6 @@ def apply_anchor_edits(
     elif file_edit is not None:
         text = file_anchor_text(file_edit.node_id, syntax).encode("ascii")
         index = min(file_edit.line - 1, len(lines))
-        newline = next((end for end in ends if end), b"\n")
         if index == 0 and lines[0].startswith(BOM):
             lines[0] = lines[0][len(BOM) :]
             text = BOM + text  # the BOM stays the first bytes of the file
