@@ -525,7 +525,9 @@ class Indexer:
             if parsed.compiles is None and not language.compiles(parsed, data):
                 errors.append({"path": result.path, "message": parsed.problems[0]})
                 return None
-            new_data = apply_anchor_edits(data, ids.edits, self.config.anchor_column, language.anchor)
+            new_data = language.after_anchors(
+                data, apply_anchor_edits(data, ids.edits, self.config.anchor_column, language.anchor)
+            )
             reparsed = language.parse(new_data)
             shift = 0 if language.anchor.file_inline else sum(
                 1 for edit in ids.edits if edit.is_file_anchor and edit.replaces is None

@@ -7,14 +7,17 @@ else the file (the receiver type is kept in ``ParsedDef.bases[0]``: calls resolv
 any file of the package). Anchors: ``// rm_xxxxxxxx`` one space after the definition line's code
 (gofmt keeps a single space); the file anchor ``// remora-file: rm_xxxxxxxx`` at the end of the
 ``package`` line: never between a ``//go:build`` line and its blank line, never inside the
-package's doc comment. A type of a parenthesised ``type ( ... )`` group whose neighbour line holds
-a comment gets no anchor (gofmt would re-align the comments): it is matched by name.
-Resolution: ``languages.go_resolve``.
+package's doc comment. gofmt aligns the trailing comments of neighbouring one-line declarations:
+when ``gofmt`` is on PATH and the file was gofmt-clean, the anchored file is passed through it
+(``Go.after_anchors``: only blanks before comments change), else such anchors stay one space
+after the code (``gofmt -l`` then lists the file). Resolution: ``languages.go_resolve``.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -33,6 +36,22 @@ PACKAGE_REF = -1  # ParsedImport.level of the entry naming the file's own packag
 _DOTTED_RE = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
 _NEWLINE = re.compile(b"\n")
 _STRING_TYPES = frozenset({"raw_string_literal", "interpreted_string_literal", "comment"})
+
+
+def _gofmt(data: bytes) -> bytes | None:
+    """``gofmt``'s output for ``data`` (None without gofmt or when it fails)."""
+    tool = shutil.which("gofmt")
+    if tool is None:
+        return None
+    try:
+        done = subprocess.run([tool], input=data, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _non_blank(data: bytes) -> bytes:
+    return re.sub(rb"[ \t]+", b"", data)
 
 
 class _Tools:
@@ -97,15 +116,6 @@ class _Extractor:
     def is_comment(self, offset: int) -> bool:
         node = self.root.descendant_for_byte_range(offset, offset + 1)
         return node is not None and node.type == "comment"
-
-    def line_ends_in_comment(self, number: int) -> bool:
-        line = self.line(number)
-        at = line.find(b"//")
-        while at >= 0:
-            if self.is_comment(self.line_starts[number - 1] + at):
-                return True
-            at = line.find(b"//", at + 2)
-        return False
 
     # -- definitions ---------------------------------------------------------------------
     def add_defs(self) -> None:
@@ -213,25 +223,12 @@ class _Extractor:
                     parsed.anchor = match.group(1).decode("ascii")
                     parsed.anchor_line = number
                     return
-        if self.grouped_neighbour_comment(node, parsed):
-            return
         for number in range(parsed.def_line, parsed.header_end_line + 1):
             line = self.line(number)
             end = self.line_starts[number - 1] + len(line)
             if line.strip() and not self.in_token(end):
                 parsed.inject_line = number
                 return
-
-    def grouped_neighbour_comment(self, node: tree_sitter.Node, parsed: ParsedDef) -> bool:
-        """A spec of a ``type ( ... )`` group next to a line ending in a comment: gofmt aligns
-        trailing comments of neighbouring lines, so an appended anchor would be re-aligned."""
-        if node.type != "type_spec" or node.parent is None or node.parent.type != "type_declaration":
-            return False
-        if node.parent.start_point[0] == node.start_point[0]:  # ``type T struct {`` alone
-            return False
-        if self.line_ends_in_comment(parsed.def_line - 1):
-            return True
-        return parsed.def_line == parsed.end_line and self.line_ends_in_comment(parsed.def_line + 1)
 
     # -- file, imports, calls ------------------------------------------------------------
     def file_anchor(self, parsed: ParsedFile) -> None:
@@ -387,6 +384,16 @@ class Go(Language):
 
     def syntax_error(self, data: bytes) -> str | None:
         return first_syntax_error(self.tools().parser.parse(data).root_node)
+
+    def after_anchors(self, original: bytes, anchored: bytes) -> bytes:
+        """``anchored`` as gofmt aligns it, when ``original`` was gofmt-clean and gofmt only
+        moved blanks (else ``anchored`` unchanged)."""
+        formatted = _gofmt(anchored)
+        if formatted is None or formatted == anchored or _gofmt(original) != original:
+            return anchored
+        if _non_blank(formatted) != _non_blank(anchored):
+            return anchored
+        return formatted
 
     def new_resolver(self, root: Path | None = None) -> GoSymbols:
         from remora_core.languages.go_resolve import GoSymbols
