@@ -529,7 +529,9 @@ class Indexer:
             if parsed.compiles is None and not language.compiles(parsed, data):
                 errors.append({"path": result.path, "message": parsed.problems[0]})
                 return None
-            new_data = apply_anchor_edits(data, ids.edits, self.config.anchor_column, language.anchor)
+            new_data = language.after_anchors(
+                data, apply_anchor_edits(data, ids.edits, self.config.anchor_column, language.anchor)
+            )
             reparsed = language.parse(new_data)
             inserted = inserted_lines(data, ids.edits, language.anchor)
             if _shape(reparsed) != _shape(parsed, inserted) or len(reparsed.calls) != len(parsed.calls):

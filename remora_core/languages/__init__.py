@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 # Module names under remora_core.languages, in priority order (a suffix belongs to the first).
-LANGUAGE_MODULES: tuple[str, ...] = ("python", "javascript", "typescript", "tsx")
+LANGUAGE_MODULES: tuple[str, ...] = ("python", "go", "javascript", "typescript", "tsx")
 
 _all: list[Language] | None = None
 _available: list[Language] | None = None

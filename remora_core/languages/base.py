@@ -40,6 +40,8 @@ What a language does (methods):
   (Python asks CPython; others: ``not parsed.syntax_error``).
 - ``syntax_error(data) -> str | None``: where the first syntax error is (proposals: a rewrite of a
   node must parse with the file's grammar), None when clean.
+- ``after_anchors(original, anchored) -> bytes``: what is written once anchors are added (default:
+  ``anchored``; Go re-aligns comments the way gofmt does). Lines never move.
 - ``new_resolver(root) -> Resolver``: a fresh per-language symbol table (see ``Resolver``) for the
   project at ``root`` (None in unit tests: no project files to read, e.g. ``go.mod`` /
   ``tsconfig.json``; paths given to the resolver are relative to ``root``). The indexer keeps one
@@ -138,6 +140,11 @@ class Language:
 
     def syntax_error(self, data: bytes) -> str | None:
         raise NotImplementedError
+
+    def after_anchors(self, original: bytes, anchored: bytes) -> bytes:
+        """The bytes written after anchors were added to ``original``: ``anchored``, or the
+        language's formatter's alignment of it (Go: gofmt re-aligns trailing comments)."""
+        return anchored
 
     def new_resolver(self, root: Path | None = None) -> Resolver:
         raise NotImplementedError
