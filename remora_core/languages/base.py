@@ -110,6 +110,7 @@ class Language:
     anchor: ClassVar[AnchorSyntax] = HASH
     node_kinds: ClassVar[Mapping[str, NodeType]] = {}
     grammar_package: ClassVar[str] = ""  # the PyPI package of its grammar (for :checkhealth)
+    commands: ClassVar[tuple[str, ...]] = ()  # optional commands it uses when on PATH (Go: gofmt)
 
     def grammar(self) -> tree_sitter.Language:
         raise NotImplementedError
