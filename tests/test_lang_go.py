@@ -232,3 +232,28 @@ def test_gofmt_write_after_injection_keeps_ids(tmp_path: Path) -> None:
     index(root)
     assert ids(root) == before
     assert edges(root, "calls") == EXPECTED_CALLS
+
+
+def test_rewrite_proposal_checks_go_syntax_and_keeps_the_anchor(indexed: Path) -> None:
+    from remora_core.agents.drafts import draft_rewrite
+    from remora_core.agents.errors import ProposalError
+    from remora_core.agents.proposals import splice_proposal
+
+    text = (indexed / LOG).read_text("utf-8")
+    node = ids(indexed)[n(LOG, "format")]
+    new_source = "```go\nfunc format(m string) string {\n\treturn strings.ToLower(strings.TrimSpace(m))\n}\n```"
+    proposal = draft_rewrite(text, node, LOG, new_source)
+    assert proposal.new_source.startswith(f"func format(m string) string {{ // {node}\n")
+    spliced = splice_proposal(proposal, text)
+    assert not isinstance(spliced, str)
+    assert "strings.ToLower(strings.TrimSpace(m))" in spliced.text
+    assert f"// {node}" in spliced.text
+    language = language_for_path(LOG)
+    assert language is not None and language.syntax_error(spliced.text.encode()) is None
+    with pytest.raises(ProposalError, match="does not parse as go"):
+        draft_rewrite(text, node, LOG, "func format(m string) string {\n\treturn m +\n")
+    with pytest.raises(ProposalError, match="expected the function 'format'"):
+        draft_rewrite(text, node, LOG, "func other() {}\n")
+    file_id = ids(indexed)[LOG]
+    whole = draft_rewrite(text, file_id, LOG, "package util\n\nfunc Log(msg string) {}\n\nfunc format(m string) string { return m }\n")
+    assert whole.new_source.startswith(f"package util // remora-file: {file_id}\n")

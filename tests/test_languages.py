@@ -68,3 +68,12 @@ def test_project_symbols_routes_by_language() -> None:
     symbols = ProjectSymbols()
     assert set(symbols.tables) == {language.group for language in languages()}  # JS, TS, TSX share one
     assert dict(symbols.files) == {}
+
+
+def test_health_lists_every_language() -> None:
+    from remora_core.languages import health
+
+    report = {entry["name"]: entry for entry in health()}
+    assert report["python"]["available"] is True
+    assert "go" in report and report["go"]["extensions"] == [".go"]
+    assert set(report["go"]["tools"]) == {"gofmt"}  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ Everything else in the engine asks this module, never names a language.
 from __future__ import annotations
 
 import importlib
+import shutil
 from collections import ChainMap
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "all_languages",
     "extensions",
     "filetypes",
+    "health",
     "is_source",
     "language_for_path",
     "language_of",
@@ -60,6 +62,21 @@ def languages() -> list[Language]:
             for suffix in language.extensions:
                 _by_suffix.setdefault(suffix, language)
     return _available
+
+
+def health() -> list[dict[str, object]]:
+    """Per registered language: its grammar installed or not, its suffixes, its optional tools."""
+    available = languages()
+    return [
+        {
+            "name": language.name,
+            "extensions": list(language.extensions),
+            "grammar_package": language.grammar_package,
+            "available": language in available,
+            "tools": {tool: shutil.which(tool) is not None for tool in language.commands},
+        }
+        for language in all_languages()
+    ]
 
 
 def extensions() -> tuple[str, ...]:

@@ -110,6 +110,7 @@ class Language:
     anchor: ClassVar[AnchorSyntax] = HASH
     node_kinds: ClassVar[Mapping[str, NodeType]] = {}
     grammar_package: ClassVar[str] = ""  # the PyPI package of its grammar (for :checkhealth)
+    commands: ClassVar[tuple[str, ...]] = ()  # optional commands it uses when on PATH (Go: gofmt)
     # Suffixes of files it does not index although ``extensions`` matches (TypeScript: ".d.ts").
     excluded_suffixes: ClassVar[tuple[str, ...]] = ()
     # Languages with the same group share one resolver (their files import each other: JS, TS,

@@ -342,6 +342,7 @@ class Go(Language):
         "type_spec (struct_type, interface_type)": "class",
     }
     grammar_package: ClassVar[str] = "tree-sitter-go"
+    commands: ClassVar[tuple[str, ...]] = ("gofmt",)
 
     def __init__(self) -> None:
         self._tools: _Tools | None = None
