@@ -11,13 +11,8 @@ from __future__ import annotations
 
 from remora_core.agents.errors import ProposalError
 from remora_core.languages import Language, language_for_path, languages
-from remora_core.parsing.anchors import (
-    AnchorEdit,
-    anchored_line,
-    apply_anchor_edits,
-    source_hash,
-    strip_anchors,
-)
+from remora_core.parsing.anchors import AnchorEdit, apply_anchor_edits, source_hash
+from remora_core.parsing.model import ParsedDef
 
 
 def other_language(path: str) -> Language | None:
@@ -60,6 +55,8 @@ def rewrite(
     """``body`` (what the model wrote, fence removed) checked with the file's grammar and carrying
     the node's anchor (raises ProposalError with the reason the model must see)."""
     body = body.replace("\r\n", "\n").strip("\n") + "\n"
+    if node_type == "method" and language.member_wrapper is not None:
+        return _rewrite_member(body, node_id, name, language, column, what)
     data = body.encode("utf-8")
     parsed = language.parse(data)
     if parsed.syntax_error:
@@ -74,19 +71,47 @@ def rewrite(
             replaces=parsed.file_anchor,
         )
         return apply_anchor_edits(data, [edit], column, language.anchor).decode("utf-8")
-    if len(parsed.defs) != 1:
-        names = ", ".join(repr(d.qualname) for d in parsed.defs) or "none"
+    definition = _only_definition(parsed.defs, -1, name, node_type, what)
+    return _with_anchor(data, definition, node_id, language, column).decode("utf-8")
+
+
+def _only_definition(found: list[ParsedDef], parent: int, name: str, node_type: str, what: str) -> ParsedDef:
+    """The one definition under ``parent`` (nested ones, such as a class's methods, may follow)."""
+    top = [d for d in found if d.parent == parent]
+    if len(top) != 1:
+        names = ", ".join(repr(d.qualname) for d in top) or "none"
         raise ProposalError(f"{what}: the new source must be exactly one definition named {name!r} (found {names})")
-    definition = parsed.defs[0]
+    definition = top[0]
     if definition.name != name or definition.node_type != node_type:
         raise ProposalError(
             f"{what}: the definition is the {definition.node_type} {definition.name!r}, expected the {node_type} "
             f"{name!r}; renaming creates a new node, so keep the name"
         )
+    return definition
+
+
+def _with_anchor(data: bytes, definition: ParsedDef, node_id: str, language: Language, column: int) -> bytes:
+    """``data`` with ``node_id`` as ``definition``'s anchor (in place of another id, or added
+    where the language puts a new one: JS/TS may put it on a line of its own)."""
     if definition.anchor == node_id:
-        return body
-    lines = body.split("\n")
-    index = definition.def_line - 1
-    line = strip_anchors(lines[index].encode("utf-8"), language.anchor)
-    lines[index] = anchored_line(line, node_id, column, language.anchor).decode("utf-8")
-    return "\n".join(lines)
+        return data
+    if definition.anchor is not None and definition.anchor_line is not None:
+        edit = AnchorEdit(definition.anchor_line, node_id, replaces=definition.anchor)
+    else:
+        edit = AnchorEdit(definition.inject_line or definition.def_line, node_id)
+    return apply_anchor_edits(data, [edit], column, language.anchor)
+
+
+def _rewrite_member(body: str, node_id: str, name: str, language: Language, column: int, what: str) -> str:
+    """A method (JS/TS: not a statement of its own) checked inside the language's wrapper class."""
+    assert language.member_wrapper is not None
+    prefix, suffix = language.member_wrapper
+    data = (prefix + body + suffix).encode("utf-8")
+    parsed = language.parse(data)
+    if parsed.syntax_error:
+        raise ProposalError(f"{what}: the new source does not parse as a {language.name} method: {parsed.problems[0]}")
+    if not parsed.defs or parsed.defs[0].parent != -1:
+        raise ProposalError(f"{what}: the new source must be exactly one method named {name!r}")
+    definition = _only_definition(parsed.defs, 0, name, "method", what)
+    anchored = _with_anchor(data, definition, node_id, language, column).decode("utf-8")
+    return anchored[len(prefix) : len(anchored) - len(suffix)]

@@ -14,7 +14,13 @@ from pathlib import Path
 
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
 from remora_core.languages import language_of
-from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN, AnchorEdit, anchored_line, file_anchor_text
+from remora_core.parsing.anchors import (
+    DEFAULT_ANCHOR_COLUMN,
+    AnchorEdit,
+    anchored_line,
+    file_anchor_text,
+    own_anchor_line,
+)
 from remora_core.parsing.model import ParsedFile
 from remora_core.store.store import NodeRow, Store
 
@@ -79,8 +85,14 @@ class LineEdit:
         return {"line": self.line, "text": self.text, "insert": self.insert}
 
 
-def _shape(parsed: ParsedFile, shift: int = 0) -> list[tuple[str, str, int, int]]:
-    return [(d.node_type, d.qualname, d.def_line + shift, d.end_line + shift) for d in parsed.defs]
+def _shape(parsed: ParsedFile, inserted: Sequence[int] = ()) -> list[tuple[str, str, int, int]]:
+    """Kind, name and lines of each definition, its lines moved down by the lines inserted
+    before them (``LineEdit.line`` of each insertion: 1-based lines after it move)."""
+
+    def moved(line: int) -> int:
+        return line + sum(1 for at in inserted if at < line)
+
+    return [(d.node_type, d.qualname, moved(d.def_line), moved(d.end_line)) for d in parsed.defs]
 
 
 def anchor_line_edits(
@@ -123,6 +135,11 @@ def edits_for(result: BufferIds, lines: Sequence[str], column: int = DEFAULT_ANC
             if at < 0:
                 continue
             new = raw[:at] + edit.node_id.encode("ascii") + raw[at + len(edit.replaces) :]
+        elif syntax.own_line_after and raw.rstrip(b" \t\r").endswith(syntax.own_line_after):
+            following = lines[index + 1].encode("utf-8") if index + 1 < len(lines) else None
+            own = own_anchor_line(raw, following, edit.node_id, syntax)  # JS/TS: after an opener
+            edits.append(LineEdit(index + 1, own.decode("utf-8"), insert=True))
+            continue
         else:
             new = anchored_line(raw, edit.node_id, column, syntax)
         edits.append(LineEdit(index, new.decode("utf-8")))
@@ -136,8 +153,8 @@ def edits_for(result: BufferIds, lines: Sequence[str], column: int = DEFAULT_ANC
         edits.append(LineEdit(file_edit.line - 1, file_anchor_text(file_edit.node_id, syntax), insert=True))
     new_lines = apply_line_edits(lines, edits)
     reparsed = language.parse("\n".join(new_lines).encode("utf-8"))
-    shift = 1 if file_edit is not None else 0
-    if reparsed.syntax_error or _shape(reparsed) != _shape(parsed, shift) or len(reparsed.calls) != len(parsed.calls):
+    inserted = [edit.line for edit in edits if edit.insert]
+    if reparsed.syntax_error or _shape(reparsed) != _shape(parsed, inserted) or len(reparsed.calls) != len(parsed.calls):
         return []
     return edits
 

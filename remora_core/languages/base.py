@@ -116,6 +116,9 @@ class Language:
     # Languages with the same group share one resolver (their files import each other: JS, TS,
     # TSX); "" is the language's own name.
     resolver_group: ClassVar[str] = ""
+    # (prefix, suffix) that make a method's source a whole file (JS/TS: a class around it), for
+    # checking a rewrite of a method that is not a statement of its own; None: it is one.
+    member_wrapper: ClassVar[tuple[str, str] | None] = None
 
     @property
     def group(self) -> str:

@@ -45,6 +45,7 @@ class JavaScript(Language):
     node_kinds: ClassVar[dict[str, NodeType]] = JS_NODE_KINDS
     grammar_package: ClassVar[str] = "tree-sitter-javascript"
     resolver_group: ClassVar[str] = "javascript"  # JS, TS and TSX files resolve in one table
+    member_wrapper: ClassVar[tuple[str, str] | None] = ("class RemoraMember {\n", "}\n")
 
     def grammar(self) -> tree_sitter.Language:
         return grammar(self.dialect)
