@@ -55,9 +55,51 @@ def go_corpus(max_bytes: int) -> list[Path]:
     return found
 
 
+ZOD = "zod@4.6.7"  # its npm tarball ships its TypeScript sources (src/) and its built .js/.cjs
+
+
+def _zod_root() -> Path | None:
+    """zod's npm tarball, unpacked once into ~/.cache/remora/bench (npm registry needed once)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "remora" / "bench" / ZOD
+    package = cache / "package"
+    if not package.is_dir() and shutil.which("npm"):
+        cache.mkdir(parents=True, exist_ok=True)
+        packed = subprocess.run(["npm", "pack", "--silent", ZOD], cwd=cache, capture_output=True, text=True, check=False)
+        if packed.returncode == 0:
+            subprocess.run(["tar", "xzf", packed.stdout.strip().splitlines()[-1]], cwd=cache, check=False)
+    return package if package.is_dir() else None
+
+
+def _zod_files(suffixes: tuple[str, ...], under: str, max_bytes: int) -> list[Path]:
+    root = _zod_root()
+    if root is None:
+        return []
+    found: list[Path] = []
+    total = 0
+    for path in sorted((root / under).rglob("*")):
+        if path.suffix in suffixes and not path.name.endswith((".d.ts", ".d.cts", ".d.mts")):
+            total += path.stat().st_size
+            found.append(path)
+            if total >= max_bytes:
+                break
+    return found
+
+
+def typescript_corpus(max_bytes: int) -> list[Path]:
+    """zod's TypeScript sources (npm tarball, src/)."""
+    return _zod_files((".ts",), "src", max_bytes)
+
+
+def javascript_corpus(max_bytes: int) -> list[Path]:
+    """zod's built JavaScript (npm tarball: ESM .js and CommonJS .cjs)."""
+    return _zod_files((".js", ".cjs"), ".", max_bytes)
+
+
 # language name -> corpus (files of that language, at most about max_bytes of them).
 CORPORA: dict[str, Callable[[int], list[Path]]] = {
     "go": go_corpus,
+    "javascript": javascript_corpus,
+    "typescript": typescript_corpus,
 }
 
 
