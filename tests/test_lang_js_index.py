@@ -42,6 +42,7 @@ def _ids(root: Path) -> dict[str, str]:
 def test_index_writes_anchors_and_stores_the_exact_edges(project: Path) -> None:
     assert set(edges(project, "calls")) == EXPECTED_CALLS
     assert set(edges(project, "imports")) == EXPECTED_IMPORTS
+    assert "src/lib/ambient.d.ts" not in set(labels(project).values())  # declaration files are not indexed
     for path in js_files(project):
         parsed = parse_file(path, (project / path).read_bytes())
         assert parsed.file_anchor is not None, path

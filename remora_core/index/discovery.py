@@ -11,7 +11,7 @@ from pathlib import Path
 import pathspec
 
 from remora_core.fileio import remove_stale_temp
-from remora_core.languages import extensions
+from remora_core.languages import excluded_suffixes, extensions
 
 # Directory names never descended into.
 SKIPPED_DIRS = frozenset(
@@ -93,12 +93,14 @@ class IgnoreRules:
 def discover(root: Path, extra_patterns: Iterable[str] = ()) -> list[FoundFile]:
     """Every indexable source file under ``root``, sorted by path."""
     rules = IgnoreRules(root, extra_patterns)
-    found = list(_walk(str(root), "", rules, extensions()))
+    found = list(_walk(str(root), "", rules, extensions(), excluded_suffixes()))
     found.sort(key=lambda item: item.path)
     return found
 
 
-def _walk(top: str, rel: str, rules: IgnoreRules, suffixes: tuple[str, ...]) -> Iterator[FoundFile]:
+def _walk(
+    top: str, rel: str, rules: IgnoreRules, suffixes: tuple[str, ...], excluded: tuple[str, ...] = ()
+) -> Iterator[FoundFile]:
     directory = os.path.join(top, rel) if rel else top
     try:
         entries = list(os.scandir(directory))
@@ -111,8 +113,12 @@ def _walk(top: str, rel: str, rules: IgnoreRules, suffixes: tuple[str, ...]) -> 
             if entry.is_dir(follow_symlinks=False):
                 if is_skipped_dir(name, entry.path) or rules.ignored(rel_path, True):
                     continue
-                yield from _walk(top, rel_path, rules, suffixes)
-            elif name.endswith(suffixes) and entry.is_file(follow_symlinks=False):
+                yield from _walk(top, rel_path, rules, suffixes, excluded)
+            elif (
+                name.endswith(suffixes)
+                and not (excluded and name.endswith(excluded))  # TypeScript's .d.ts
+                and entry.is_file(follow_symlinks=False)
+            ):
                 # A symbolic link (to a file or a directory) is never followed: a file is
                 # indexed once, under its real path, when that path is inside the root.
                 if rules.ignored(rel_path, False):

@@ -26,6 +26,7 @@ __all__ = [
     "ProjectSymbols",
     "Resolver",
     "all_languages",
+    "excluded_suffixes",
     "extensions",
     "filetypes",
     "health",
@@ -83,6 +84,11 @@ def extensions() -> tuple[str, ...]:
     """Every indexed file suffix (with its dot)."""
     languages()
     return tuple(_by_suffix)
+
+
+def excluded_suffixes() -> tuple[str, ...]:
+    """Suffixes of files never indexed although ``extensions`` matches them (``.d.ts``)."""
+    return tuple(suffix for language in languages() for suffix in language.excluded_suffixes)
 
 
 def filetypes() -> tuple[str, ...]:
