@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 
     from remora_core.index.symbols import FileSymbols, SymbolNode
 
-QUERY_PURPOSES = ("definitions", "calls", "imports")
+QUERY_PURPOSES = ("definitions", "calls", "imports")  # a language may add its own (Go: locals)
 
 
 class Resolver(Protocol):
