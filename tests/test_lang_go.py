@@ -257,3 +257,12 @@ def test_rewrite_proposal_checks_go_syntax_and_keeps_the_anchor(indexed: Path) -
     file_id = ids(indexed)[LOG]
     whole = draft_rewrite(text, file_id, LOG, "package util\n\nfunc Log(msg string) {}\n\nfunc format(m string) string { return m }\n")
     assert whole.new_source.startswith(f"package util // remora-file: {file_id}\n")
+
+
+def test_new_node_in_a_go_file_is_refused_with_a_reason(indexed: Path) -> None:
+    from remora_core.agents.drafts import draft_new_node
+    from remora_core.agents.errors import ProposalError
+
+    text = (indexed / LOG).read_text("utf-8")
+    with pytest.raises(ProposalError, match="new nodes in go files are not supported yet"):
+        draft_new_node(text, ids(indexed)[LOG], LOG, "function", "extra", "func extra() {}\n")

@@ -19,6 +19,23 @@ GO_CMP = Path("/usr/share/gocode/src/github.com/google/go-cmp")
 pytestmark = pytest.mark.slow
 
 
+def tokens(data: bytes) -> list[tuple[str, bytes]]:
+    """Every leaf of the Go tree but comments: (type, text)."""
+    from remora_core.languages.go import LANGUAGE
+
+    tree = LANGUAGE.tools().parser.parse(data)
+    found: list[tuple[str, bytes]] = []
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "comment":
+            continue
+        if node.child_count == 0:
+            found.append((node.type, data[node.start_byte : node.end_byte]))
+        stack.extend(reversed(node.children))
+    return found
+
+
 def vet_lines(root: Path, tmp: Path) -> list[str]:
     done = run_go(["vet", "./..."], root, tmp)
     return sorted(line for line in done.stderr.splitlines() if not line.startswith("#"))
@@ -34,6 +51,7 @@ def test_go_cmp_still_builds_after_injection(tmp_path: Path) -> None:
     shutil.copytree(GO_CMP, root)
     assert run_go(["gofmt", "-l", "."], root, tmp_path).stdout == ""
     vet_before = vet_lines(root, tmp_path)  # go-cmp's own tests already make go vet complain
+    before = {path: tokens(path.read_bytes()) for path in root.rglob("*.go")}
     store = Store.open(root)
     try:
         report = Indexer(root, store, IndexConfig(inject=True)).index()
@@ -41,6 +59,10 @@ def test_go_cmp_still_builds_after_injection(tmp_path: Path) -> None:
         store.close()
     assert report.anchors_added > 500
     assert report.errors == []
+    # The tree without comments is the same token for token, and no line moved.
+    for path, expected in before.items():
+        assert tokens(path.read_bytes()) == expected, path
+        assert path.read_bytes().count(b"\n") == (GO_CMP / path.relative_to(root)).read_bytes().count(b"\n")
     assert run_go(["gofmt", "-l", "."], root, tmp_path).stdout == ""
     assert vet_lines(root, tmp_path) == vet_before
     build = run_go(["build", "./..."], root, tmp_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from remora_core.languages import (
     ProjectSymbols,
     extensions,
@@ -77,3 +79,19 @@ def test_health_lists_every_language() -> None:
     assert report["python"]["available"] is True
     assert "go" in report and report["go"]["extensions"] == [".go"]
     assert set(report["go"]["tools"]) == {"gofmt"}  # type: ignore[arg-type]
+
+
+def test_discovery_and_the_hub_filter_follow_the_registry(tmp_path: Path) -> None:
+    from watchfiles import Change
+
+    from remora_core.hub.watch_filter import HubWatchFilter
+    from remora_core.index.discovery import discover
+
+    for name in ("a.py", "b.go", "c.txt", "pkg/d.go", "pkg/e.rs"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    assert [item.path for item in discover(tmp_path)] == ["a.py", "b.go", "pkg/d.go"]
+    keep = HubWatchFilter(tmp_path)
+    assert keep(Change.modified, str(tmp_path / "b.go"))
+    assert keep(Change.modified, str(tmp_path / "a.py"))
+    assert not keep(Change.modified, str(tmp_path / "pkg" / "e.rs"))

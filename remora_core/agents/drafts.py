@@ -183,6 +183,12 @@ def draft_new_node(
     """(proposal, new node id): ``source`` inserted into container ``container_id`` after the
     node ``insert_after`` (a direct child of the container) or at the end of its body."""
     what = f"new node {name!r}"
+    language = other_language(file_path)
+    if language is not None:
+        raise ProposalError(
+            f"{what}: new nodes in {language.name} files are not supported yet; rewrite the file node "
+            "(rewrite_self on the file) to add a definition"
+        )
     span = edit.locate(text, container_id)
     if span is None:
         raise ProposalError(f"{what}: container {container_id!r} is no longer in {file_path!r}")

@@ -1,8 +1,10 @@
 """The contract every language of the registry implements (``remora_core.languages``).
 
-A language is one module in this package holding one ``Language`` subclass instance, plus its
-tree-sitter query files in ``queries/<name>/{definitions,calls,imports}.scm`` (read them with
-``Language.query(purpose)``). Nothing else in the engine names a language: discovery, parsing,
+A language is one module in this package holding one ``Language`` subclass instance named
+``LANGUAGE``, listed in ``LANGUAGE_MODULES`` of ``languages/__init__.py``, plus its tree-sitter
+query files in ``queries/<name>/{definitions,calls,imports}.scm`` (read them with
+``Language.query(purpose)``; packaged by ``pyproject.toml``'s package-data). Its grammar goes in
+``pyproject.toml``'s dependencies; its cold-index row in ``bench/lang_bench.py``'s ``CORPORA``. Nothing else in the engine names a language: discovery, parsing,
 anchors, resolution, proposals, the hub's watch filter and the Neovim filetypes all ask the
 registry (``language_for_path``, ``languages``, ``extensions``, ``filetypes``).
 
@@ -69,7 +71,7 @@ if TYPE_CHECKING:
 
     from remora_core.index.symbols import FileSymbols, SymbolNode
 
-QUERY_PURPOSES = ("definitions", "calls", "imports")
+QUERY_PURPOSES = ("definitions", "calls", "imports")  # a language may add its own (Go: locals)
 
 
 class Resolver(Protocol):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from bisect import bisect_right
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -35,6 +36,7 @@ GO_ANCHOR = anchors.anchor_syntax("//", pad=False, file_inline=True)
 PACKAGE_REF = -1  # ParsedImport.level of the entry naming the file's own package (module "")
 _DOTTED_RE = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
 _NEWLINE = re.compile(b"\n")
+QUERY_FILES = ("definitions", "calls", "imports", "locals")
 _STRING_TYPES = frozenset({"raw_string_literal", "interpreted_string_literal", "comment"})
 
 
@@ -59,9 +61,8 @@ class _Tools:
         from tree_sitter import Parser, Query
 
         self.parser = Parser(language)
-        self.definitions = Query(language, go.query("definitions"))
-        self.calls = Query(language, go.query("calls"))
-        self.imports = Query(language, go.query("imports"))
+        # The four query files as one query: one walk of the tree per file.
+        self.query = Query(language, "\n".join(go.query(purpose) for purpose in QUERY_FILES))
 
 
 def _text(data: bytes, node: tree_sitter.Node) -> str:
@@ -98,6 +99,12 @@ class _Extractor:
         self.line_starts = [0, *(match.end() for match in _NEWLINE.finditer(data))]
         self.defs: list[ParsedDef] = []
         self.def_nodes: list[tree_sitter.Node] = []
+        from tree_sitter import QueryCursor
+
+        self.matches: dict[str, list[dict[str, list[tree_sitter.Node]]]] = {}
+        for _, captures in QueryCursor(tools.query).matches(self.root):
+            kind = next(key for key in ("function", "method", "class", "callee", "import", "var", "short") if key in captures)
+            self.matches.setdefault(kind, []).append(captures)
 
     # -- lines ---------------------------------------------------------------------------
     def line(self, number: int) -> bytes:
@@ -119,12 +126,10 @@ class _Extractor:
 
     # -- definitions ---------------------------------------------------------------------
     def add_defs(self) -> None:
-        from tree_sitter import QueryCursor
-
         found: list[tuple[tree_sitter.Node, str, str, tree_sitter.Node | None]] = []
-        for _, captures in QueryCursor(self.tools.definitions).matches(self.root):
+        for captures in [*self.matches.get("function", []), *self.matches.get("method", []), *self.matches.get("class", [])]:
             for kind in ("function", "method", "class"):
-                if kind in captures:
+                if kind in captures and (kind != "class" or self.top_level(captures[kind][0])):
                     receiver = captures.get("receiver", [None])[0]
                     found.append((captures[kind][0], kind, _text(self.data, captures["name"][0]), receiver))
         found.sort(key=lambda item: item[0].start_byte)
@@ -154,6 +159,11 @@ class _Extractor:
         for parsed in self.defs:  # methods before their type: point at the type's position
             if parsed.parent <= -2:
                 parsed.parent = positions[-2 - parsed.parent]
+
+    @staticmethod
+    def top_level(spec: tree_sitter.Node) -> bool:
+        declaration = spec.parent
+        return declaration is not None and declaration.parent is not None and declaration.parent.type == "source_file"
 
     def receiver_type(self, receiver: tree_sitter.Node | None) -> str | None:
         if receiver is None:
@@ -248,9 +258,7 @@ class _Extractor:
             parsed.imports.append(ParsedImport("", PACKAGE_REF, _text(self.data, package), "", number))
 
     def add_imports(self, parsed: ParsedFile) -> None:
-        from tree_sitter import QueryCursor
-
-        for _, captures in QueryCursor(self.tools.imports).matches(self.root):
+        for captures in self.matches.get("import", []):
             path = _text(self.data, captures["path"][0]).strip('"`')
             alias_nodes = captures.get("alias")
             alias = _text(self.data, alias_nodes[0]) if alias_nodes else ""
@@ -261,17 +269,26 @@ class _Extractor:
             )
 
     def add_calls(self, parsed: ParsedFile) -> None:
-        from tree_sitter import QueryCursor
-
-        callees = QueryCursor(self.tools.calls).captures(self.root).get("callee", [])
+        callees = [captures["callee"][0] for captures in self.matches.get("callee", [])]
         if not callees or not self.defs:
             return
-        starts = [(d.start_byte, d.end_byte, index) for index, d in enumerate(self.defs) if d.node_type != "class"]
+        # Functions and methods are top-level and never overlap: the caller is the last one
+        # starting before the call, when the call is inside it.
+        functions = [(d.start_byte, d.end_byte, index) for index, d in enumerate(self.defs) if d.node_type != "class"]
+        starts = [start for start, _, _ in functions]
         locals_cache: dict[int, dict[str, str]] = {}
+        declarations: dict[int, list[tree_sitter.Node]] = {}
+        if any(b"." in self.data[node.start_byte : node.end_byte] for node in callees):
+            found = [*self.matches.get("var", []), *self.matches.get("short", [])]
+            for node in [next(iter(captures.values()))[0] for captures in found]:
+                at = bisect_right(starts, node.start_byte) - 1
+                if at >= 0 and node.start_byte < functions[at][1]:
+                    declarations.setdefault(functions[at][2], []).append(node)
         for callee in sorted(callees, key=lambda node: node.start_byte):
-            caller = next((index for start, end, index in starts if start <= callee.start_byte < end), None)
-            if caller is None:
+            at = bisect_right(starts, callee.start_byte) - 1
+            if at < 0 or callee.start_byte >= functions[at][1]:
                 continue
+            caller = functions[at][2]
             text = _text(self.data, callee)
             if not _DOTTED_RE.fullmatch(text):
                 continue
@@ -279,12 +296,14 @@ class _Extractor:
             if dot and "." not in rest:
                 typed = locals_cache.get(caller)
                 if typed is None:
-                    typed = locals_cache[caller] = self.typed_names(self.def_nodes[caller])
+                    typed = locals_cache[caller] = self.typed_names(
+                        self.def_nodes[caller], declarations.get(caller, [])
+                    )
                 if head in typed:
                     text = f"{typed[head]}.{rest}"
             parsed.calls.append(ParsedCall(caller, text, callee.start_point[0] + 1))
 
-    def typed_names(self, function: tree_sitter.Node) -> dict[str, str]:
+    def typed_names(self, function: tree_sitter.Node, declarations: list[tree_sitter.Node]) -> dict[str, str]:
         """Receiver, parameters and locals of a function whose type is a named type of the
         package (``x T``, ``x *T``, ``var x T``, ``x := T{}``, ``x := &T{}``, ``x := new(T)``)."""
         found: dict[str, str] = {}
@@ -296,10 +315,7 @@ class _Extractor:
                     continue
                 for child in declaration.children_by_field_name("name"):
                     found[_text(self.data, child)] = type_name
-        body = function.child_by_field_name("body")
-        stack = [body] if body is not None else []
-        while stack:
-            node = stack.pop()
+        for node in sorted(declarations, key=lambda item: item.start_byte):
             if node.type == "var_spec":
                 type_name = _type_name(self.data, node.child_by_field_name("type"))
                 values = node.child_by_field_name("value")
@@ -315,7 +331,6 @@ class _Extractor:
                         type_name = self.literal_type(value)
                         if type_name is not None and name.type == "identifier":
                             found[_text(self.data, name)] = type_name
-            stack.extend(node.named_children)
         return found
 
     def literal_type(self, value: tree_sitter.Node) -> str | None:
