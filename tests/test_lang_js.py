@@ -150,3 +150,11 @@ def test_syntax_error_uses_the_dialect() -> None:
     assert problem("a.tsx", "const A = () => <div>{1}</div>;\n") is None
     assert problem("a.ts", "const A = () => <div>{1}</div>;\n") is not None
     assert problem("a.ts", "function (\n") is not None
+
+
+def test_decorated_method_span_starts_at_its_first_decorator() -> None:
+    language = language_for_path("a.ts")
+    assert language is not None
+    parsed = language.parse(b"class A {\n  @log\n  @trace()\n  m(): void {}\n}\n")
+    method = parsed.defs[1]
+    assert (method.qualname, method.start_line, method.def_line, method.end_line) == ("A.m", 2, 4, 4)

@@ -247,9 +247,14 @@ class Extractor:
         body = target.child_by_field_name("body")
         if target.type == "object":
             body = target
-        start = span.start_byte
+        first = span
         for decorator in (child for child in span.children if child.type == "decorator"):
-            start = min(start, decorator.start_byte)
+            if decorator.start_byte < first.start_byte:
+                first = decorator
+        previous = span.prev_named_sibling
+        while previous is not None and previous.type == "decorator":  # a method's, in a class body
+            first, previous = previous, previous.prev_named_sibling
+        start = first.start_byte
         anchor_from = name_node if name_node is not None else target
         def_row = anchor_from.start_point[0]
         header_end = body.start_point[0] if body is not None else target.end_point[0]
@@ -261,7 +266,7 @@ class Extractor:
             name=name,
             qualname=qualname,
             parent=parent,
-            start_line=self._line_of(start),
+            start_line=first.start_point[0] + 1,
             def_line=def_row + 1,
             header_end_line=header_end + 1,
             end_line=last.end_point[0] + 1,
@@ -279,9 +284,6 @@ class Extractor:
         self.def_nodes.append(target if target.type == "object" else span)
         self.body_starts.append(body.start_byte if body is not None else target.end_byte)
         return len(self.defs) - 1
-
-    def _line_of(self, position: int) -> int:
-        return self.data.count(b"\n", 0, position) + 1
 
     def locate_anchor(self, parsed: ParsedDef, line_start: int, count: int) -> None:
         """The anchor of a definition, where it is written or where a formatter leaves it: at the
