@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from remora_core.graph.hydrate import GraphNode
-from remora_core.parsing.python_source import parse_python
+from remora_core.languages import language_of
 from remora_core.store.store import NodeRow
 
 _lock = threading.Lock()
@@ -45,7 +45,7 @@ def node_source(root: Path, node: NodeRow | GraphNode) -> str | None:
         return None
     if node.node_type == "file":
         return live
-    parsed = parse_python(live.encode("utf-8", errors="surrogateescape"))
+    parsed = language_of(node.file_path).parse(live.encode("utf-8", errors="surrogateescape"))
     for definition in parsed.defs:
         if definition.anchor == node.id:
             lines = live.splitlines(keepends=True)

@@ -119,6 +119,27 @@ function M.check()
     health.error(("database schema version %d is newer than this Remora (%d)"):format(schema.version,
       schema.expected), { "upgrade Remora: " .. install })
   end
+  -- The registry's languages (remora_core/languages): grammar installed, optional tools on PATH.
+  for _, lang in ipairs(report.languages or {}) do
+    local what = ("%s (%s)"):format(lang.name, table.concat(lang.extensions, ", "))
+    if lang.available then
+      local missing = {}
+      for tool, found in pairs(lang.tools or {}) do
+        if not found then
+          table.insert(missing, tool)
+        end
+      end
+      if #missing == 0 then
+        health.ok("language " .. what .. ": grammar " .. lang.grammar_package .. " installed")
+      else
+        health.warn("language " .. what .. ": indexed; not on PATH: " .. table.concat(missing, ", "),
+          { "Go: apt-get install golang-go (gofmt aligns new anchors the way gofmt would)" })
+      end
+    else
+      health.warn("language " .. what .. ": not indexed, grammar " .. lang.grammar_package .. " missing",
+        { "pip install " .. lang.grammar_package .. " into the Python host's environment" })
+    end
+  end
   if report.config_error then
     health.error(report.config_error)
     return

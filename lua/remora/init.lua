@@ -43,7 +43,7 @@ local function create_autocmds()
   local linemap = require("remora.linemap")
   au("BufWritePre", {
     group = group,
-    pattern = { "*.py", "*.pyi" },
+    pattern = { "*.py", "*.pyi", "*.go", "*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx", "*.mts", "*.cts" },
     callback = function(ev) require("remora.anchors").before_write(ev.buf) end,
     desc = "Remora: add anchors for new nodes before writing",
   })

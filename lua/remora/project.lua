@@ -20,9 +20,19 @@ function M.root_of_path(path)
   return hit or nil
 end
 
---- Project root of a Python file buffer, or nil (Remora stays out of that buffer).
+-- The filetypes of the languages Remora indexes (remora_core/languages: the registry).
+M.FILETYPES = {
+  python = true,
+  go = true,
+  javascript = true,
+  javascriptreact = true,
+  typescript = true,
+  typescriptreact = true,
+}
+
+--- Project root of a source buffer of an indexed language, or nil (Remora stays out of that buffer).
 function M.root(buf)
-  if not vim.api.nvim_buf_is_valid(buf) or vim.bo[buf].buftype ~= "" or vim.bo[buf].filetype ~= "python" then
+  if not vim.api.nvim_buf_is_valid(buf) or vim.bo[buf].buftype ~= "" or not M.FILETYPES[vim.bo[buf].filetype] then
     return nil
   end
   return M.root_of_path(vim.api.nvim_buf_get_name(buf))

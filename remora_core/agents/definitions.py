@@ -40,6 +40,13 @@ def _string_continuation_lines(source: bytes) -> set[int]:
     return rows
 
 
+def unfence(source: str) -> str:
+    """``source`` without the Markdown code fence a model may have put around it."""
+    text = source.replace("\r\n", "\n")
+    fenced = _FENCE_RE.match(text)
+    return fenced.group(1) if fenced else text
+
+
 def indent_of(line: str) -> str:
     return line[: len(line) - len(line.lstrip(" \t"))]
 
@@ -69,11 +76,7 @@ class Definition:
 
 def read_definition(source: str, *, expect_name: str, expect_class: bool, what: str) -> Definition:
     """Check that ``source`` is exactly one definition named ``expect_name`` (raises ProposalError)."""
-    text = source.replace("\r\n", "\n")
-    fenced = _FENCE_RE.match(text)
-    if fenced:
-        text = fenced.group(1)
-    lines = [line.rstrip() for line in text.split("\n")]
+    lines = [line.rstrip() for line in unfence(source).split("\n")]
     while lines and not lines[0].strip():
         lines.pop(0)
     while lines and not lines[-1].strip():

@@ -15,8 +15,10 @@ from typing import Literal
 
 from remora_core.agents import definitions as defs
 from remora_core.agents import source_edit as edit
+from remora_core.agents import source_edit_lang as lang_edit
 from remora_core.agents.errors import ProposalError
 from remora_core.agents.proposal_model import Proposal, ProposalKind
+from remora_core.agents.source_edit_lang import other_language
 from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN, file_anchor_text
 from remora_core.parsing.ids import new_node_id
 from remora_core.parsing.python_source import parse_python
@@ -28,12 +30,12 @@ def new_proposal_id() -> str:
     return f"pr_{uuid.uuid4().hex[:12]}"
 
 
-def _check_result(text: str, span: edit.Span, new: str, what: str) -> None:
+def _check_result(text: str, span: edit.Span, new: str, what: str, path: str = "") -> None:
     """The whole file after the splice still parses (unless it did not before). An incremental
     tree-sitter parse: the new span itself was fully checked already."""
     if not span.file_ok:
         return
-    problem = edit.splice_problem(text, span, new)
+    problem = edit.splice_problem(text, span, new, path)
     if problem is not None:
         raise ProposalError(f"{what}: the file would not parse after the change: {problem}")
 
@@ -110,17 +112,21 @@ def draft_rewrite(
     """A rewrite of node ``node_id`` found by its anchor in ``text`` (raises ProposalError with the
     reason the model must see when the new source is not acceptable)."""
     what = f"rewrite of {node_id!r}"
-    span = edit.locate(text, node_id)
+    span = edit.locate(text, node_id, file_path)
     if span is None:
         raise ProposalError(f"{what}: node {node_id!r} is no longer in {file_path!r}")
-    if span.node_type == "file":
+    language = other_language(file_path)
+    if language is not None:  # Go ...: the file's grammar and comment syntax
+        body = defs.unfence(new_source)
+        new = lang_edit.rewrite(body, node_id, span.node_type, span.name, language, column, what)
+    elif span.node_type == "file":
         new = _rewrite_file(text, span, new_source, what)
     else:
         new = _rewrite_definition(text, span, new_source, column, what)
     old = edit.span_text(text, span)
     if new == old:
         raise ProposalError(f"{what}: the new source is identical to the current one")
-    _check_result(text, span, new, what)
+    _check_result(text, span, new, what, file_path)
     return _proposal("rewrite", node_id, file_path, span, old, new, agent_id, correlation_id)
 
 
@@ -177,6 +183,12 @@ def draft_new_node(
     """(proposal, new node id): ``source`` inserted into container ``container_id`` after the
     node ``insert_after`` (a direct child of the container) or at the end of its body."""
     what = f"new node {name!r}"
+    language = other_language(file_path)
+    if language is not None:
+        raise ProposalError(
+            f"{what}: new nodes in {language.name} files are not supported yet; rewrite the file node "
+            "(rewrite_self on the file) to add a definition"
+        )
     span = edit.locate(text, container_id)
     if span is None:
         raise ProposalError(f"{what}: container {container_id!r} is no longer in {file_path!r}")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from remora_core.parsing.anchors import NODE_ANCHOR_RE
+from remora_core.parsing.anchors import ANY_NODE_ANCHOR_RE
 
 ProposalKind = Literal["rewrite", "new_node"]
 ProposalStatus = Literal["pending", "applied", "rejected", "stale", "cancelled"]
@@ -58,6 +58,6 @@ class Proposal(BaseModel):
 
     def created_node_ids(self) -> list[str]:
         """Anchors in the new source that the old one did not have (the id of a new node)."""
-        old = {m.group(1) for m in NODE_ANCHOR_RE.finditer(self.old_source.encode("utf-8"))}
-        new = [m.group(1) for m in NODE_ANCHOR_RE.finditer(self.new_source.encode("utf-8"))]
+        old = {m.group(1) for m in ANY_NODE_ANCHOR_RE.finditer(self.old_source.encode("utf-8"))}
+        new = [m.group(1) for m in ANY_NODE_ANCHOR_RE.finditer(self.new_source.encode("utf-8"))]
         return [anchor.decode("ascii") for anchor in new if anchor not in old]

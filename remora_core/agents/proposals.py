@@ -57,7 +57,7 @@ class Spliced:
 
 def splice_proposal(proposal: Proposal, text: str) -> Spliced | str:
     """``text`` with the proposal applied, or the reason it is stale."""
-    span = edit.locate(text, proposal.node_id)
+    span = edit.locate(text, proposal.node_id, proposal.file_path)
     if span is None:
         return f"node {proposal.node_id!r} is no longer in {proposal.file_path!r}"
     if span.source_hash != proposal.base_hash:

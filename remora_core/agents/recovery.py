@@ -31,7 +31,7 @@ CallForm = Literal["tool_call_tag", "functions_prefix", "json"]
 _TAG_RE = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
 _FUNCTIONS_RE = re.compile(r"functions\.([A-Za-z_][\w.-]*)\s*:\s*")
 _FENCE_RE = re.compile(r"```[ \t]*([\w+-]*)[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.DOTALL)
-_ANCHOR_RE = re.compile(r"[ \t]*#\s*(?:remora-file:\s*)?rm_[a-z0-9]{8}[ \t]*$", re.MULTILINE)
+_ANCHOR_RE = re.compile(r"[ \t]*(?:#|//)\s*(?:remora-file:\s*)?rm_[a-z0-9]{8}[ \t]*$", re.MULTILINE)  # any registry language
 _DECODER = json.JSONDecoder(strict=False)
 MAX_SCAN = 200_000  # characters of a reply scanned for bare JSON objects
 

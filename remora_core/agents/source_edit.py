@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node, Parser, Point, Tree
 
+from remora_core.agents.source_edit_lang import other_language, span_fields
 from remora_core.fileio import bytes_hash
 from remora_core.parsing.anchors import (
     FILE_ANCHOR_SCAN_LINES,
@@ -132,12 +133,17 @@ def parse_tree(data: bytes) -> Tree:
     return tree
 
 
-def locate(text: str, node_id: str) -> Span | None:
+def locate(text: str, node_id: str, path: str = "") -> Span | None:
     """The span of the node whose anchor is ``node_id`` in ``text`` (None when it is not there).
 
     One bare tree-sitter parse (no extraction of the whole file): the anchor comment is found
-    by text search and its definition by walking up the tree.
+    by text search and its definition by walking up the tree. A ``path`` of another registry
+    language than Python is located with that language's parse (``source_edit_lang``).
     """
+    language = other_language(path)
+    if language is not None:
+        fields = span_fields(text, node_id, language)
+        return None if fields is None else Span(*fields)  # type: ignore[arg-type]
     data = text.encode("utf-8", errors="surrogateescape")
     head = data[:4096].split(b"\n")[: FILE_ANCHOR_SCAN_LINES + 1]
     found = find_file_anchor(head)
@@ -217,11 +223,12 @@ def _point(data: bytes, offset: int) -> Point:
     return Point(row, offset - (data.rfind(b"\n", 0, offset) + 1))
 
 
-def splice_problem(text: str, span: Span, replacement: str) -> str | None:
+def splice_problem(text: str, span: Span, replacement: str, path: str = "") -> str | None:
     """The first syntax error of ``text`` with ``span`` replaced, or None. Reparses incrementally
-    from the tree ``span`` was found in (only the replaced region is parsed again)."""
+    from the tree ``span`` was found in (only the replaced region is parsed again); ``path``: the
+    file's language's grammar checks it."""
     if span.tree is None:
-        return syntax_problem(splice(text, span, replacement))
+        return syntax_problem(splice(text, span, replacement), path)
     lines = split_lines(text)
     before = "".join(lines[: span.start_line - 1]).encode("utf-8", errors="surrogateescape")
     old = "".join(lines[span.start_line - 1 : span.end_line]).encode("utf-8", errors="surrogateescape")
@@ -243,7 +250,10 @@ def splice_problem(text: str, span: Span, replacement: str) -> str | None:
     return first_syntax_error(parser.parse(new_data, tree).root_node)
 
 
-def syntax_problem(text: str) -> str | None:
+def syntax_problem(text: str, path: str = "") -> str | None:
     """Where the first syntax error of ``text`` is (a bare tree-sitter parse: no extraction), or None."""
+    language = other_language(path)
+    if language is not None:
+        return language.syntax_error(text.encode("utf-8", errors="surrogateescape"))
     parser, _ = _tools()
     return first_syntax_error(parser.parse(text.encode("utf-8")).root_node)

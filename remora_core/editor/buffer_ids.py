@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
-from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN, AnchorEdit, anchored_line, file_anchor_text
+from remora_core.languages import language_of
+from remora_core.parsing.anchors import (
+    DEFAULT_ANCHOR_COLUMN,
+    AnchorEdit,
+    anchored_line,
+    file_anchor_text,
+    own_anchor_line,
+)
 from remora_core.parsing.model import ParsedFile
-from remora_core.parsing.python_source import parse_python
 from remora_core.store.store import NodeRow, Store
 
 
@@ -42,11 +48,12 @@ class BufferIds:
     parsed: ParsedFile
     ids: FileIds
     known: set[str]  # ids that exist as nodes in the store
+    rel_path: str = ""  # its language's anchor syntax and parser are used for the edits
 
 
 def buffer_ids(data: bytes, rel_path: str, root: Path, store: Store | None) -> BufferIds:
     """Parse ``data`` (the buffer of ``rel_path`` in project ``root``) and give every node its id."""
-    parsed = parse_python(data)
+    parsed = language_of(rel_path).parse(data)
     file_name = rel_path.rsplit("/", 1)[-1]
     sites = anchor_sites(rel_path, parsed, file_name)
     old_rows: Sequence[NodeRow] = store.nodes_in_file(rel_path) if store is not None else []
@@ -63,7 +70,7 @@ def buffer_ids(data: bytes, rel_path: str, root: Path, store: Store | None) -> B
     taken = _Taken(store, {site.anchor for site in sites})
     ids = assign_ids(rel_path, parsed, old_rows, verdict, set(), taken)  # type: ignore[arg-type]
     del winners
-    return BufferIds(parsed, ids, {row.id for row in old_rows} | set(known_rows))
+    return BufferIds(parsed, ids, {row.id for row in old_rows} | set(known_rows), rel_path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +85,14 @@ class LineEdit:
         return {"line": self.line, "text": self.text, "insert": self.insert}
 
 
-def _shape(parsed: ParsedFile, shift: int = 0) -> list[tuple[str, str, int, int]]:
-    return [(d.node_type, d.qualname, d.def_line + shift, d.end_line + shift) for d in parsed.defs]
+def _shape(parsed: ParsedFile, inserted: Sequence[int] = ()) -> list[tuple[str, str, int, int]]:
+    """Kind, name and lines of each definition, its lines moved down by the lines inserted
+    before them (``LineEdit.line`` of each insertion: 1-based lines after it move)."""
+
+    def moved(line: int) -> int:
+        return line + sum(1 for at in inserted if at < line)
+
+    return [(d.node_type, d.qualname, moved(d.def_line), moved(d.end_line)) for d in parsed.defs]
 
 
 def anchor_line_edits(
@@ -105,6 +118,8 @@ def edits_for(result: BufferIds, lines: Sequence[str], column: int = DEFAULT_ANC
     parsed = result.parsed
     if parsed.syntax_error or not result.ids.edits:
         return []
+    language = language_of(result.rel_path)
+    syntax = language.anchor
     edits: list[LineEdit] = []
     file_edit: AnchorEdit | None = None
     for edit in sorted(result.ids.edits, key=lambda item: item.line, reverse=True):
@@ -120,15 +135,26 @@ def edits_for(result: BufferIds, lines: Sequence[str], column: int = DEFAULT_ANC
             if at < 0:
                 continue
             new = raw[:at] + edit.node_id.encode("ascii") + raw[at + len(edit.replaces) :]
+        elif syntax.own_line_after and raw.rstrip(b" \t\r").endswith(syntax.own_line_after):
+            following = lines[index + 1].encode("utf-8") if index + 1 < len(lines) else None
+            own = own_anchor_line(raw, following, edit.node_id, syntax)  # JS/TS: after an opener
+            edits.append(LineEdit(index + 1, own.decode("utf-8"), insert=True))
+            continue
         else:
-            new = anchored_line(raw, edit.node_id, column)
+            new = anchored_line(raw, edit.node_id, column, syntax)
         edits.append(LineEdit(index, new.decode("utf-8")))
+    if file_edit is not None and syntax.file_inline:  # appended to its line (Go: the package clause)
+        index = file_edit.line - 1
+        if 0 <= index < len(lines):
+            code = lines[index].rstrip(" \t")
+            edits.append(LineEdit(index, f"{code} {file_anchor_text(file_edit.node_id, syntax)}"))
+        file_edit = None
     if file_edit is not None:
-        edits.append(LineEdit(file_edit.line - 1, file_anchor_text(file_edit.node_id), insert=True))
+        edits.append(LineEdit(file_edit.line - 1, file_anchor_text(file_edit.node_id, syntax), insert=True))
     new_lines = apply_line_edits(lines, edits)
-    reparsed = parse_python("\n".join(new_lines).encode("utf-8"))
-    shift = 1 if file_edit is not None else 0
-    if reparsed.syntax_error or _shape(reparsed) != _shape(parsed, shift) or len(reparsed.calls) != len(parsed.calls):
+    reparsed = language.parse("\n".join(new_lines).encode("utf-8"))
+    inserted = [edit.line for edit in edits if edit.insert]
+    if reparsed.syntax_error or _shape(reparsed) != _shape(parsed, inserted) or len(reparsed.calls) != len(parsed.calls):
         return []
     return edits
 

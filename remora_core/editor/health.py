@@ -35,6 +35,9 @@ def project_health(root: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"root": str(root)}
     out["hub"] = hub_status(root).as_json()
     out["schema"] = schema_check(root)
+    from remora_core.languages import health as languages_health
+
+    out["languages"] = languages_health()
     try:
         config = load_config(root)
     except RemoraError as error:

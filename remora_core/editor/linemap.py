@@ -15,10 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from remora_core.editor.buffer_ids import buffer_ids, edits_for
-from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN, FILE_ANCHOR_RE, NODE_ANCHOR_RE
+from remora_core.parsing.anchors import (
+    ANY_NODE_ANCHOR_RE,
+    DEFAULT_ANCHOR_COLUMN,
+    FILE_ANCHOR_RE,
+    NODE_ANCHOR_RE,
+)
 from remora_core.store.store import Store
 
 _WHERE = re.compile(r"at line (\d+), column (\d+)")
+ANY_FILE_ANCHOR_RE = re.compile(rb"(?:#|//)[ \t]*remora-file:[ \t]*rm_[a-z0-9]{8}")
 
 
 def problem_entries(problems: Sequence[str]) -> list[dict[str, Any]]:
@@ -36,8 +42,11 @@ def _anchor_span(line: str, file_anchor: bool) -> tuple[int, int] | None:
     raw = line.encode("utf-8")
     if file_anchor:
         match = FILE_ANCHOR_RE.match(raw)
+        if match is None and b"remora-file:" in raw:  # appended to a line (Go's package clause)
+            inline = ANY_FILE_ANCHOR_RE.search(raw)
+            return (len(raw[: inline.start()].rstrip(b" \t")), inline.end()) if inline else None
         return (0, len(raw.rstrip(b"\r"))) if match else None
-    found = list(NODE_ANCHOR_RE.finditer(raw))
+    found = list((NODE_ANCHOR_RE if b"//" not in raw else ANY_NODE_ANCHOR_RE).finditer(raw))
     if not found:
         return None
     start = len(raw[: found[-1].start()].rstrip(b" \t"))  # the padding goes too (~130 blanks)

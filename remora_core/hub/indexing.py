@@ -14,6 +14,7 @@ from remora_core.events.topology import index_with_events
 from remora_core.fileio import link_on_path
 from remora_core.index.discovery import discover
 from remora_core.index.indexer import Indexer, IndexReport
+from remora_core.languages import is_source
 from remora_core.parsing.incremental import IncrementalParser
 from remora_core.store.store import Store
 
@@ -49,11 +50,11 @@ class HubIndexer:
         return True
 
     def expand(self, raw_paths: Iterable[str]) -> list[str]:
-        """Turn watched paths into file paths: a directory means every ``.py`` under it, now
+        """Turn watched paths into file paths: a directory means every source file under it, now
         on disk or known to the index (a deleted or moved-away directory)."""
         result: set[str] = set()
         for rel in raw_paths:
-            if rel.endswith(".py"):
+            if is_source(rel):
                 result.add(rel)
                 continue
             full = self.root / rel

@@ -1,6 +1,6 @@
 """Which raw file-system changes the hub looks at.
 
-Kept: ``*.py`` files and extension-less names (possibly directories: a moved or deleted
+Kept: files of the registry's languages (``*.py``, ``*.go`` ...) and extension-less names (possibly directories: a moved or deleted
 directory is reported as one path), plus ``.gitignore`` files (they change what is
 indexed). Dropped: anything under ``.remora/``, ``.agentfs/``, ``.git/``, venvs,
 ``__pycache__`` and the other skipped directories, gitignored paths, editor swap and
@@ -16,9 +16,9 @@ from pathlib import Path
 from watchfiles import Change
 
 from remora_core.index.discovery import SKIPPED_DIRS, IgnoreRules
+from remora_core.languages import extensions
 
 GITIGNORE = ".gitignore"
-PYTHON_SUFFIX = ".py"
 
 
 class HubWatchFilter:
@@ -31,6 +31,7 @@ class HubWatchFilter:
         self.exclude = list(exclude)
         self.rules = IgnoreRules(root, self.exclude)
         self._venvs: dict[str, bool] = {}
+        self.suffixes = frozenset(extensions())
 
     def reset(self) -> None:
         """Forget cached ignore rules (a ``.gitignore`` changed)."""
@@ -65,7 +66,7 @@ class HubWatchFilter:
         if name == GITIGNORE:
             return True
         suffix = os.path.splitext(name)[1]
-        if suffix and suffix != PYTHON_SUFFIX:
+        if suffix and suffix not in self.suffixes:
             return False
         if name.endswith("~") or name.startswith(".#"):
             return False

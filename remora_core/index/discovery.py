@@ -1,4 +1,5 @@
-"""Which files of a project are indexed: ``*.py`` minus VCS, venvs, caches and ignored paths."""
+"""Which files of a project are indexed: the registry's languages (``*.py``, ``*.go`` ...) minus
+VCS, venvs, caches and ignored paths."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pathspec
 
 from remora_core.fileio import remove_stale_temp
+from remora_core.languages import excluded_suffixes, extensions
 
 # Directory names never descended into.
 SKIPPED_DIRS = frozenset(
@@ -33,7 +35,6 @@ SKIPPED_DIRS = frozenset(
         ".eggs",
     }
 )
-PYTHON_SUFFIX = ".py"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +91,16 @@ class IgnoreRules:
 
 
 def discover(root: Path, extra_patterns: Iterable[str] = ()) -> list[FoundFile]:
-    """Every indexable Python file under ``root``, sorted by path."""
+    """Every indexable source file under ``root``, sorted by path."""
     rules = IgnoreRules(root, extra_patterns)
-    found = list(_walk(str(root), "", rules))
+    found = list(_walk(str(root), "", rules, extensions(), excluded_suffixes()))
     found.sort(key=lambda item: item.path)
     return found
 
 
-def _walk(top: str, rel: str, rules: IgnoreRules) -> Iterator[FoundFile]:
+def _walk(
+    top: str, rel: str, rules: IgnoreRules, suffixes: tuple[str, ...], excluded: tuple[str, ...] = ()
+) -> Iterator[FoundFile]:
     directory = os.path.join(top, rel) if rel else top
     try:
         entries = list(os.scandir(directory))
@@ -110,8 +113,12 @@ def _walk(top: str, rel: str, rules: IgnoreRules) -> Iterator[FoundFile]:
             if entry.is_dir(follow_symlinks=False):
                 if is_skipped_dir(name, entry.path) or rules.ignored(rel_path, True):
                     continue
-                yield from _walk(top, rel_path, rules)
-            elif name.endswith(PYTHON_SUFFIX) and entry.is_file(follow_symlinks=False):
+                yield from _walk(top, rel_path, rules, suffixes, excluded)
+            elif (
+                name.endswith(suffixes)
+                and not (excluded and name.endswith(excluded))  # TypeScript's .d.ts
+                and entry.is_file(follow_symlinks=False)
+            ):
                 # A symbolic link (to a file or a directory) is never followed: a file is
                 # indexed once, under its real path, when that path is inside the root.
                 if rules.ignored(rel_path, False):

@@ -26,11 +26,11 @@ from remora_core.index.lock import index_lock
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
 from remora_core.index.parse_pool import ParseResult, SourceParser, parse_files, references_json, worker_count
 from remora_core.index.refs import refs_json, symbols_from_refs
-from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode, SymbolTable, module_names
+from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
 from remora_core.index.write import edge_diff, write_pass
-from remora_core.parsing.anchors import apply_anchor_edits
+from remora_core.languages import ProjectSymbols, is_source, language_of
+from remora_core.parsing.anchors import apply_anchor_edits, inserted_lines
 from remora_core.parsing.model import ParsedFile
-from remora_core.parsing.python_source import compiles, parse_python
 from remora_core.store.store import FileRow, NodeRow, Store
 
 __all__ = ["FileChange", "IndexReport", "Indexer", "OnChanges"]  # FileChange / OnChanges: from changes
@@ -83,10 +83,14 @@ class _TakenIds:
         self.ids.add(node_id)
 
 
-def _shape(parsed: ParsedFile, shift: int = 0) -> list[tuple[str, str, int, int, int]]:
-    return [
-        (d.node_type, d.qualname, d.parent, d.start_line + shift, d.end_line + shift) for d in parsed.defs
-    ]
+def _shape(parsed: ParsedFile, inserted: Sequence[int] = ()) -> list[tuple[str, str, int, int, int]]:
+    """What anchors must not change: each definition's kind, name, parent and span (its lines
+    moved down by the lines inserted before them: ``anchors.inserted_lines``)."""
+
+    def moved(line: int) -> int:
+        return line + sum(1 for at in inserted if at < line)
+
+    return [(d.node_type, d.qualname, d.parent, moved(d.start_line), moved(d.end_line)) for d in parsed.defs]
 
 
 def _sort_results(
@@ -115,8 +119,8 @@ class Indexer:
         self.root = root.resolve()
         self.store = store
         self.config = config or IndexConfig()
-        self.symbols: SymbolTable | None = None
-        # Replaces parse_python for files parsed in this process: the hub sets an
+        self.symbols: ProjectSymbols | None = None
+        # Replaces Python's parser for files parsed in this process: the hub sets an
         # IncrementalParser's ``parse``, which reuses the previous parse of an edited file.
         self.source_parser: SourceParser | None = None
 
@@ -227,7 +231,7 @@ class Indexer:
             full = self.root / path
             if (
                 skipped
-                or not path.endswith(".py")
+                or not is_source(path)
                 or rules.ignored(path, False)
                 or link_on_path(self.root, path) is not None  # a link is never followed
                 or not full.is_file()
@@ -239,8 +243,8 @@ class Indexer:
             found.append(FoundFile(path, stat.st_mtime_ns, stat.st_size))
         return found, deleted
 
-    def _load_symbols(self, skip: set[str]) -> SymbolTable:
-        table = SymbolTable()
+    def _load_symbols(self, skip: set[str]) -> ProjectSymbols:
+        table = ProjectSymbols(self.root)
         nodes = {
             node_id: SymbolNode(node_id, node_type, name, file_path, parent_id)
             for node_id, node_type, name, file_path, parent_id in self.store.active_nodes()
@@ -273,7 +277,7 @@ class Indexer:
 
         changed_paths = {result.path for result in changed}
         if self.symbols is None:
-            self.symbols = SymbolTable() if store_empty else self._load_symbols(changed_paths | set(deleted))
+            self.symbols = ProjectSymbols(self.root) if store_empty else self._load_symbols(changed_paths | set(deleted))
         symbols = self.symbols
 
         # Anchors: who keeps the id written in the code.
@@ -505,17 +509,11 @@ class Indexer:
         return row.file_id if row is not None else None
 
     def _module_dependents(self, paths: set[str]) -> set[str]:
-        """Files whose import statements could name one of ``paths`` (any dotted segment of the
-        imported module, or the imported name, is one of their module names' last parts)."""
+        """Files whose import statements could name one of ``paths`` (Python: any dotted segment of
+        the imported module, or the imported name, is one of their module names' last parts; each
+        language decides: ``Resolver.dependents``)."""
         assert self.symbols is not None
-        tails = {module.rsplit(".", 1)[-1] for module, path in module_names(paths).items()}
-        dependents: set[str] = set()
-        for path, file_symbols in self.symbols.files.items():
-            for ref in file_symbols.imports:
-                if (ref.name is not None and ref.name in tails) or not tails.isdisjoint(ref.module.split(".")):
-                    dependents.add(path)
-                    break
-        return dependents
+        return self.symbols.dependents(paths)
 
     def _write_anchors(
         self, result: ParseResult, parsed: ParsedFile, ids: FileIds, errors: list[dict[str, str]]
@@ -527,13 +525,16 @@ class Indexer:
                 raise FileChangedError(
                     f"{str(full)!r} changed on disk while it was indexed; anchors not written"
                 )
-            if parsed.compiles is None and not compiles(parsed, data):
+            language = language_of(result.path)
+            if parsed.compiles is None and not language.compiles(parsed, data):
                 errors.append({"path": result.path, "message": parsed.problems[0]})
                 return None
-            new_data = apply_anchor_edits(data, ids.edits, self.config.anchor_column)
-            reparsed = parse_python(new_data)
-            shift = sum(1 for edit in ids.edits if edit.is_file_anchor and edit.replaces is None)
-            if _shape(reparsed) != _shape(parsed, shift) or len(reparsed.calls) != len(parsed.calls):
+            new_data = language.after_anchors(
+                data, apply_anchor_edits(data, ids.edits, self.config.anchor_column, language.anchor)
+            )
+            reparsed = language.parse(new_data)
+            inserted = inserted_lines(data, ids.edits, language.anchor)
+            if _shape(reparsed) != _shape(parsed, inserted) or len(reparsed.calls) != len(parsed.calls):
                 raise FileChangedError(
                     f"{str(full)!r}: writing anchors would change its structure; not written"
                 )

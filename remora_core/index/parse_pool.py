@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from remora_core.fileio import bytes_hash
 from remora_core.hub.parent import die_with_parent
 from remora_core.index.lock import close_inherited_locks
+from remora_core.languages import language_of, parse_source
 from remora_core.parsing.model import ParsedFile
-from remora_core.parsing.python_source import compiles, parse_python
 
 # Below this much source, worker start-up costs more than it saves.
 PARALLEL_MIN_BYTES = 1_500_000
@@ -64,9 +64,9 @@ def parse_one(root: str, path: str, parse: SourceParser | None = None, check: bo
             data = handle.read()
     except OSError as error:
         return ParseResult(path, "", 0, 0, None, f"cannot read: {error.strerror}")
-    parsed = parse_python(data) if parse is None else parse(path, data)
+    parsed = parse_source(path, data, parse)  # the file's language (``parse``: Python's, the hub's)
     if check and not parsed.syntax_error and needs_anchors(parsed):
-        compiles(parsed, data)
+        language_of(path).compiles(parsed, data)
     return ParseResult(path, bytes_hash(data), stat.st_mtime_ns, stat.st_size, parsed, None, references_json(parsed))
 
 
@@ -111,7 +111,7 @@ def parse_files(
     check: bool = False,
 ) -> Iterator[ParseResult]:
     """Parse ``paths`` (relative to ``root``); results come in completion order. ``parse``
-    replaces ``parse_python`` when the files are parsed in this process (a small batch);
+    replaces Python's parser when the files are parsed in this process (a small batch);
     ``check``: see ``parse_one``."""
     if workers <= 1 or sum(sizes) < PARALLEL_MIN_BYTES or len(paths) < 2 * workers:
         for path in paths:

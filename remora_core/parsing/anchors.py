@@ -15,6 +15,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 NODE_ANCHOR_RE = re.compile(rb"#[ \t]*(rm_[a-z0-9]{8})(?![a-z0-9_])")
 FILE_ANCHOR_RE = re.compile(rb"^(?:\xef\xbb\xbf)?[ \t]*#[ \t]*remora-file:[ \t]*(rm_[a-z0-9]{8})[ \t]*\r?$")
@@ -30,47 +31,106 @@ TYPE_COMMENT_RE = re.compile(rb"#[ \t]*type[ \t]*:")
 _NEWLINE_RE = re.compile(rb"(\r\n|\r|\n)")
 BOM = b"\xef\xbb\xbf"
 
+
+@dataclass(frozen=True, slots=True)
+class AnchorSyntax:
+    """How one language writes anchor comments: ``prefix`` is its line-comment start (``#``,
+    ``//``); node anchor ``<prefix> rm_xxxxxxxx``, file anchor ``<prefix> remora-file: rm_xxxxxxxx``.
+    Every function below takes one (default: Python's ``#``)."""
+
+    prefix: str
+    node_re: re.Pattern[bytes]  # group 1: the id
+    file_re: re.Pattern[bytes]  # a line holding the file anchor (at its end when inline); group 1: the id
+    strip_re: re.Pattern[bytes]  # an anchor comment without the blanks before it
+    pad: bool = True  # new node anchors right-aligned to the anchor column (else one space: gofmt)
+    # The file anchor is appended to the line ``ParsedFile.file_anchor_insert_line`` (Go: the
+    # package clause) instead of being inserted as a line of its own before it.
+    file_inline: bool = False
+    # A new node anchor for a line whose code ends with one of these goes on a line of its own
+    # right after it, indented as the next line (JS/TS: ``{``, ``(``, ``[``, ``=>``, where prettier
+    # moves a trailing comment to). Such an anchor line is stripped whole (hashes ignore it).
+    own_line_after: tuple[bytes, ...] = ()
+
+    def node_text(self, node_id: str) -> str:
+        return f"{self.prefix} {node_id}"
+
+    def file_text(self, node_id: str) -> str:
+        return f"{self.prefix} remora-file: {node_id}"
+
+
+@cache
+def anchor_syntax(
+    prefix: str, pad: bool = True, file_inline: bool = False, own_line_after: tuple[bytes, ...] = ()
+) -> AnchorSyntax:
+    """The anchor syntax of a language whose line comments start with ``prefix``."""
+    if prefix == "#" and pad and not file_inline and not own_line_after:
+        return HASH
+    quoted = re.escape(prefix.encode("ascii"))
+    return AnchorSyntax(
+        prefix,
+        re.compile(quoted + rb"[ \t]*(rm_[a-z0-9]{8})(?![a-z0-9_])"),
+        re.compile(
+            (quoted if file_inline else rb"^(?:\xef\xbb\xbf)?[ \t]*" + quoted)
+            + rb"[ \t]*remora-file:[ \t]*(rm_[a-z0-9]{8})[ \t]*\r?$"
+        ),
+        re.compile(quoted + rb"[ \t]*(?:remora-file:[ \t]*)?rm_[a-z0-9]{8}(?![a-z0-9_])"),
+        pad,
+        file_inline,
+        own_line_after,
+    )
+
+
+HASH = AnchorSyntax("#", NODE_ANCHOR_RE, FILE_ANCHOR_RE, _STRIP_RE)  # Python's
+SLASHES = anchor_syntax("//")  # C-family languages: Go, JavaScript, TypeScript
+# Any language's node anchor: for code that only reads ids out of text (line maps, proposals).
+ANY_NODE_ANCHOR_RE = re.compile(rb"(?:#|//)[ \t]*(rm_[a-z0-9]{8})(?![a-z0-9_])")
+
 DEFAULT_ANCHOR_COLUMN = 150
 MIN_ANCHOR_GAP = 4
 FILE_ANCHOR_SCAN_LINES = 5
 
 
-def _strip_spans(data: bytes) -> list[tuple[int, int]]:
+def _strip_spans(data: bytes, syntax: AnchorSyntax = HASH) -> list[tuple[int, int]]:
     """(start, end) of every anchor comment with the blanks before it, in order."""
     spans: list[tuple[int, int]] = []
     floor = 0
-    for match in _STRIP_RE.finditer(data):
+    for match in syntax.strip_re.finditer(data):
         start = match.start()
         if start > floor and data[start - 1] in b" \t":  # right-aligned anchors follow many blanks
             start = floor + len(data[floor:start].rstrip(b" \t"))
+        if syntax.own_line_after and start > floor and data[start - 1] == 0x0A and data[match.end() : match.end() + 1] in (
+            b"\n",
+            b"\r",
+        ):
+            start -= 2 if start - 1 > floor and data[start - 2] == 0x0D else 1  # a line of its own: all of it
         spans.append((start, match.end()))
         floor = match.end()
     return spans
 
 
-def strip_anchors(data: bytes) -> bytes:
+def strip_anchors(data: bytes, syntax: AnchorSyntax = HASH) -> bytes:
     """``data`` without its anchor comments (and the blanks before them)."""
     if b"rm_" not in data:
         return data
     pieces: list[bytes] = []
     position = 0
-    for start, end in _strip_spans(data):
+    for start, end in _strip_spans(data, syntax):
         pieces.append(data[position:start])
         position = end
     pieces.append(data[position:])
     return b"".join(pieces)
 
 
-def source_hash(data: bytes) -> str:
+def source_hash(data: bytes, syntax: AnchorSyntax = HASH) -> str:
     """Hash of source text that ignores anchor comments (adding an anchor keeps the hash)."""
-    return hashlib.blake2b(strip_anchors(data), digest_size=16).hexdigest()
+    return hashlib.blake2b(strip_anchors(data, syntax), digest_size=16).hexdigest()
 
 
 class AnchorFreeText:
     """A file's bytes with every anchor comment removed, computed once, so that the
     anchor-insensitive hash of any span is one slice and one hash (no regex per span)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, syntax: AnchorSyntax = HASH) -> None:
         self.cuts: list[int] = []  # original offset where each removed run starts
         self.removed_before: list[int] = []  # bytes removed before (and including) each run
         if b"rm_" not in data:
@@ -79,7 +139,7 @@ class AnchorFreeText:
         pieces: list[bytes] = []
         position = 0
         removed = 0
-        for start, end in _strip_spans(data):
+        for start, end in _strip_spans(data, syntax):
             pieces.append(data[position:start])
             removed += end - start
             self.cuts.append(start)
@@ -102,11 +162,11 @@ class AnchorFreeText:
         ).hexdigest()
 
 
-def find_node_anchor(line: bytes) -> str | None:
+def find_node_anchor(line: bytes, syntax: AnchorSyntax = HASH) -> str | None:
     """The anchor id in one line's text, if any (the last one when several)."""
     if b"rm_" not in line:
         return None
-    found = NODE_ANCHOR_RE.findall(line)
+    found = syntax.node_re.findall(line)
     return found[-1].decode("ascii") if found else None
 
 
@@ -152,18 +212,21 @@ def lone_cr_as_lf(data: bytes) -> bytes:
     return re.sub(rb"\r(?!\n)", b"\n", data)
 
 
-def find_file_anchor(lines: Sequence[bytes]) -> tuple[str, int] | None:
-    """(id, 1-based line) of the file anchor among the first lines, if present."""
-    for index, line in enumerate(lines[:FILE_ANCHOR_SCAN_LINES]):
-        match = FILE_ANCHOR_RE.match(line)
+def find_file_anchor(
+    lines: Sequence[bytes], syntax: AnchorSyntax = HASH, scan: int = FILE_ANCHOR_SCAN_LINES
+) -> tuple[str, int] | None:
+    """(id, 1-based line) of the file anchor among the first ``scan`` lines, if present."""
+    find = syntax.file_re.search if syntax.file_inline else syntax.file_re.match
+    for index, line in enumerate(lines[:scan]):
+        match = find(line)
         if match:
             return match.group(1).decode("ascii"), index + 1
     return None
 
 
-def file_anchor_text(node_id: str) -> str:
+def file_anchor_text(node_id: str, syntax: AnchorSyntax = HASH) -> str:
     """The file anchor line (without its newline): ``# remora-file: rm_xxxxxxxx``."""
-    return f"# remora-file: {node_id}"
+    return syntax.file_text(node_id)
 
 
 def without_anchor(line: str) -> str:
@@ -171,7 +234,9 @@ def without_anchor(line: str) -> str:
     return strip_anchors(line.encode("utf-8", errors="surrogateescape")).decode("utf-8", errors="surrogateescape")
 
 
-def anchored_line(line: bytes, node_id: str, column: int = DEFAULT_ANCHOR_COLUMN) -> bytes:
+def anchored_line(
+    line: bytes, node_id: str, column: int = DEFAULT_ANCHOR_COLUMN, syntax: AnchorSyntax = HASH
+) -> bytes:
     """``line`` (without its newline) with ``# node_id`` appended, right-aligned to ``column``.
 
     The comment ends at ``column`` characters when the code leaves room for it; otherwise
@@ -180,10 +245,25 @@ def anchored_line(line: bytes, node_id: str, column: int = DEFAULT_ANCHOR_COLUMN
     carriage = line.endswith(b"\r")
     code = line[:-1] if carriage else line
     code = code.rstrip(b" \t")
-    comment = b"# " + node_id.encode("ascii")
+    comment = syntax.node_text(node_id).encode("ascii")
     width = len(code.decode("utf-8", errors="replace"))
-    gap = max(MIN_ANCHOR_GAP, column - width - len(comment))
+    gap = max(MIN_ANCHOR_GAP, column - width - len(comment)) if syntax.pad else 1
     return code + b" " * gap + comment + (b"\r" if carriage else b"")
+
+
+def _indent(line: bytes) -> bytes:
+    return line[: len(line) - len(line.lstrip(b" \t"))]
+
+
+def own_anchor_line(line: bytes, following: bytes | None, node_id: str, syntax: AnchorSyntax) -> bytes:
+    """The anchor line inserted after ``line``: indented as ``following`` when that is deeper,
+    else one step deeper than ``line`` (two spaces, or a tab in a tab-indented file)."""
+    indent = _indent(line)
+    if following is not None and following.strip() and len(_indent(following)) > len(indent):
+        indent = _indent(following)
+    else:
+        indent += b"\t" if indent.startswith(b"\t") else b"  "
+    return indent + syntax.node_text(node_id).encode("ascii")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,13 +280,35 @@ class AnchorEdit:
     replaces: str | None = None
 
 
-def apply_anchor_edits(data: bytes, edits: Iterable[AnchorEdit], column: int = DEFAULT_ANCHOR_COLUMN) -> bytes:
+def inserted_lines(data: bytes, edits: Iterable[AnchorEdit], syntax: AnchorSyntax = HASH) -> list[int]:
+    """The line numbers after which ``apply_anchor_edits`` inserts a line (0: before line 1):
+    the file anchor's, and own-line node anchors'. Line n of ``data`` becomes line
+    ``n + (number of them < n)``."""
+    found: list[int] = []
+    lines: list[bytes] | None = None
+    for edit in edits:
+        if edit.replaces is not None:
+            continue
+        if edit.is_file_anchor:
+            if not syntax.file_inline:
+                found.append(edit.line - 1)
+        elif syntax.own_line_after:
+            lines = lines if lines is not None else split_lines(data)[0]
+            if 0 < edit.line <= len(lines) and lines[edit.line - 1].rstrip(b" \t\r").endswith(syntax.own_line_after):
+                found.append(edit.line)
+    return found
+
+
+def apply_anchor_edits(
+    data: bytes, edits: Iterable[AnchorEdit], column: int = DEFAULT_ANCHOR_COLUMN, syntax: AnchorSyntax = HASH
+) -> bytes:
     """The file bytes with every edit applied. Existing text is never moved or re-aligned."""
     edits = list(edits)
     if not edits:
         return data
     lines, ends = split_lines(data)
     file_edit: AnchorEdit | None = None
+    own_lines: dict[int, bytes] = {}  # line index -> an anchor line inserted after it
     for edit in edits:
         if edit.is_file_anchor and edit.replaces is None:
             file_edit = edit
@@ -218,11 +320,25 @@ def apply_anchor_edits(data: bytes, edits: Iterable[AnchorEdit], column: int = D
             if at >= 0:
                 lines[index] = line[:at] + edit.node_id.encode("ascii") + line[at + len(edit.replaces) :]
             continue
-        lines[index] = anchored_line(lines[index], edit.node_id, column)
-    if file_edit is not None and file_edit.replaces is None:
-        text = file_anchor_text(file_edit.node_id).encode("ascii")
+        if syntax.own_line_after and lines[index].rstrip(b" \t\r").endswith(syntax.own_line_after):
+            following = lines[index + 1] if index + 1 < len(lines) else None
+            own_lines[index] = own_anchor_line(lines[index], following, edit.node_id, syntax)
+            continue
+        lines[index] = anchored_line(lines[index], edit.node_id, column, syntax)
+    newline = next((end for end in ends if end), b"\n")
+    for index in sorted(own_lines, reverse=True):  # after the file anchor's index (line 1 or 2)
+        lines.insert(index + 1, own_lines[index])
+        ends.insert(index + 1, ends[index])
+        ends[index] = ends[index] or newline
+    if file_edit is not None and syntax.file_inline and file_edit.line <= len(lines):
+        index = file_edit.line - 1
+        carriage = lines[index].endswith(b"\r")
+        code = (lines[index][:-1] if carriage else lines[index]).rstrip(b" \t")
+        text = file_anchor_text(file_edit.node_id, syntax).encode("ascii")
+        lines[index] = code + b" " + text + (b"\r" if carriage else b"")
+    elif file_edit is not None:
+        text = file_anchor_text(file_edit.node_id, syntax).encode("ascii")
         index = min(file_edit.line - 1, len(lines))
-        newline = next((end for end in ends if end), b"\n")
         if index == 0 and lines[0].startswith(BOM):
             lines[0] = lines[0][len(BOM) :]
             text = BOM + text  # the BOM stays the first bytes of the file

@@ -246,7 +246,7 @@ function M.full(buf, proposal)
     error(("(remora) node %s of proposal %s is not in this buffer"):format(proposal.node_id, proposal.id), 0)
   end
   local old = vim.api.nvim_buf_get_lines(buf, s - 1, e, false)
-  local strip = function(line) return (line:gsub("%s+# rm_[a-z0-9]+%s*$", "")) end
+  local strip = function(line) return ((line:gsub("%s+# rm_[a-z0-9]+%s*$", "")):gsub("%s+// rm_[a-z0-9]+%s*$", "")) end
   old = vim.tbl_map(strip, old)
   view.full(proposal.id, old, M.apply(old, proposal, agent.skip[proposal.id] or {}))
 end

@@ -150,7 +150,7 @@ function M.full(name, old, new)
     pcall(api.nvim_buf_set_name, buf, ("remora://%s/%s"):format(label, name))
     api.nvim_buf_set_lines(buf, 0, -1, false, lines)
     vim.bo[buf].modifiable = false
-    vim.bo[buf].filetype = "python"
+    vim.bo[buf].filetype = vim.filetype.match({ filename = name }) or "python"
     vim.keymap.set("n", "q", "<cmd>tabclose<CR>", { buffer = buf, nowait = true, desc = "Remora: close the diff" })
     vim.cmd("diffthis")
     vim.wo.wrap = false
