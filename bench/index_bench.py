@@ -119,14 +119,18 @@ def _cold(remora: list[str], tree: Path) -> Run:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scale", default="", help="comma-separated multiples of the stdlib, e.g. 1,2,4")
     args = parser.parse_args()
     ctags = shutil.which("ctags")
     remora = [sys.executable, "-m", "remora_core.cli"]
     floor_cmd = [sys.executable, FLOOR]
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {len(os.sched_getaffinity(0))}")
+    print(
+        f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {len(os.sched_getaffinity(0))}"
+    )
     with tempfile.TemporaryDirectory(prefix="remora-bench-") as temp:
         tree = Path(temp) / "stdlib"
         files, size = copy_stdlib(tree)
@@ -149,21 +153,29 @@ def main() -> int:
         report = json.loads(colds[-1].stdout)
         floor, cold, warm = _median(floors), _median(colds), _median(warms)
         print(f"nodes: {report['nodes']}  edges: {report['edges']}  problems: {len(report['errors'])}")
-        print(f"{'(median of ' + str(args.runs) + ' interleaved rounds)':<32} {'wall':>9}  {'':>14}  {'peak RSS (group)':>16}  / floor")
+        print(
+            f"{'(median of ' + str(args.runs) + ' interleaved rounds)':<32} {'wall':>9}  {'':>14}  {'peak RSS (group)':>16}  / floor"
+        )
         print(_row("parse floor (tree-sitter, Pool(2))", floor, floor))
         print(_row("remora cold index", cold, floor))
         if ctags_runs:
             print(_row("ctags -R --languages=Python", _median(ctags_runs), floor))
         print(_row("remora no-change re-index", warm, floor))
         ratio = statistics.median(ratios)
-        print(f"cold / floor (median of per-round ratios): {ratio:.2f}x  (limit {COLD_LIMIT_RATIO:.1f}x)  "
-              f"{'OK' if ratio <= COLD_LIMIT_RATIO else 'OVER'}   rounds: {', '.join(f'{r:.2f}' for r in ratios)}")
+        print(
+            f"cold / floor (median of per-round ratios): {ratio:.2f}x  (limit {COLD_LIMIT_RATIO:.1f}x)  "
+            f"{'OK' if ratio <= COLD_LIMIT_RATIO else 'OVER'}   rounds: {', '.join(f'{r:.2f}' for r in ratios)}"
+        )
         print(f"cold CPU / floor CPU: {cold.cpu / floor.cpu:.2f}x  (less sensitive to other load than wall)")
         if ctags_runs:
             ctags_ratio = cold.wall / _median(ctags_runs).wall
             print(f"cold / ctags: {ctags_ratio:.2f}x  (old limit {OLD_CTAGS_RATIO:.0f}x, for reference)")
-        print(f"cold peak RSS: {cold.rss_mb:.0f} MB  (limit {RSS_LIMIT_MB:.0f} MB)  {'OK' if cold.rss_mb <= RSS_LIMIT_MB else 'OVER'}")
-        print(f"no-change re-index: {warm.wall:.3f} s  (limit {REINDEX_LIMIT_S:.0f} s)  {'OK' if warm.wall <= REINDEX_LIMIT_S else 'OVER'}")
+        print(
+            f"cold peak RSS: {cold.rss_mb:.0f} MB  (limit {RSS_LIMIT_MB:.0f} MB)  {'OK' if cold.rss_mb <= RSS_LIMIT_MB else 'OVER'}"
+        )
+        print(
+            f"no-change re-index: {warm.wall:.3f} s  (limit {REINDEX_LIMIT_S:.0f} s)  {'OK' if warm.wall <= REINDEX_LIMIT_S else 'OVER'}"
+        )
         shutil.rmtree(tree)
         if args.scale:
             _scaling(remora, floor_cmd, Path(temp), [int(x) for x in args.scale.split(",")])
@@ -172,15 +184,20 @@ def main() -> int:
 
 def _scaling(remora: list[str], floor_cmd: list[str], temp: Path, multiples: list[int]) -> None:
     print("\nscaling (one round each, under the load above):")
-    print("| stdlib copies | files | MB | floor wall s | remora wall s | / floor | remora CPU s | peak RSS MB (group) |")
+    print(
+        "| stdlib copies | files | MB | floor wall s | remora wall s | / floor | remora CPU s | peak RSS MB (group) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for copies in multiples:
         tree = temp / f"x{copies}"
         files, size = copy_stdlib_times(tree, copies)
         floor = measured([*floor_cmd, str(tree)])
         cold = _cold(remora, tree)
-        print(f"| {copies}x | {files} | {size / 1e6:.1f} | {floor.wall:.2f} | {cold.wall:.2f} | "
-              f"{cold.wall / floor.wall:.2f} | {cold.cpu:.2f} | {cold.rss_mb:.0f} |", flush=True)
+        print(
+            f"| {copies}x | {files} | {size / 1e6:.1f} | {floor.wall:.2f} | {cold.wall:.2f} | "
+            f"{cold.wall / floor.wall:.2f} | {cold.cpu:.2f} | {cold.rss_mb:.0f} |",
+            flush=True,
+        )
         shutil.rmtree(tree)
 
 
