@@ -22,6 +22,7 @@ from remora_core.index.changes import Batch, FileChange, OnChanges
 from remora_core.index.matching import anchor_sites, settle_anchors
 from remora_core.index.parse_pool import ParseResult
 from remora_core.index.symbols import SymbolTable
+from remora_core.store.db import set_cache_size
 from remora_core.store.store import Store
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 
 # Rows are written every this many files (sorted by key within each flush).
 FLUSH_FILES = 64
+# SQLite's page cache during the build: the transaction's pages spill to the WAL beyond it
+# (the connection's usual 64 MiB would all be dirty pages held until the commit).
+COLD_CACHE_KIB = 8192
 
 
 class TakenIds:
@@ -61,10 +65,8 @@ def _readable(results: Iterable[ParseResult], errors: list[dict[str, str]]) -> I
 def _flush(store: Store, batch: Batch) -> None:
     store.put_nodes(sorted(batch.node_rows, key=lambda row: row.id))
     store.put_files(batch.file_rows)
-    store.put_edges(sorted(batch.parent_edges))
     batch.node_rows.clear()
     batch.file_rows.clear()
-    batch.parent_edges.clear()
     batch.home.clear()  # only orphan detection reads these: nothing is orphaned in a first index
     batch.claimed.clear()
 
@@ -79,6 +81,23 @@ def cold_build(
     """Index ``results`` (every file of the tree, in any order) into an empty database;
     returns (anchors added, change records)."""
     store = indexer.store
+    cache_kib = -int(store.connection.execute("PRAGMA cache_size").fetchone()[0])
+    set_cache_size(store.connection, COLD_CACHE_KIB)
+    try:
+        return _build(indexer, store, results, inject, errors, on_changes)
+    finally:
+        if cache_kib > 0:
+            set_cache_size(store.connection, cache_kib)
+
+
+def _build(
+    indexer: Indexer,
+    store: Store,
+    results: Iterable[ParseResult],
+    inject: bool,
+    errors: list[dict[str, str]],
+    on_changes: OnChanges | None,
+) -> tuple[int, list[FileChange]]:
     now = time.time()
     symbols = indexer.symbols = SymbolTable()
     taken = TakenIds(store)
@@ -117,10 +136,16 @@ def cold_build(
         while held:  # popped: each file's parse result is dropped once it is written
             index_file(held.pop(), verdict, winners)
         _flush(store, batch)
+        # Edges go in last and in key order: inserts at random places of the edges B-tree
+        # cost 5x more once it outgrows the page cache.
+        edges = batch.parent_edges
         for path in sorted(symbols.files):
             calls, imports = symbols.resolve_file(path)
-            store.put_edges(sorted((source, target, "calls", path) for source, target in calls))
-            store.put_edges(sorted((source, target, "imports", path) for source, target in imports))
+            edges.extend((source, target, "calls", path) for source, target in calls)
+            edges.extend((source, target, "imports", path) for source, target in imports)
+        edges.sort()
+        store.put_edges(edges)
+        edges.clear()
         store.create_indexes(rebuild)
         final = [change for _, change in sorted(batch.changes.items())]
         if on_changes is not None and final:

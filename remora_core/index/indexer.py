@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 
 from remora_core.config import IndexConfig
 from remora_core.errors import FileChangedError, WriteRefusedError
@@ -107,6 +108,7 @@ class Indexer:
         # A first index (empty database) streams each parsed file into the database as it
         # arrives (``index.cold``); False: the general path (kept to compare the two in tests).
         self.stream_cold = True
+        self._param_sets: dict[tuple[str, ...], frozenset[str]] = {}
 
     # -- public ------------------------------------------------------------------------
     def index(
@@ -457,20 +459,27 @@ class Indexer:
                 result.path,
                 ids.file_id,
                 [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
-                [(def_ids[c.caller], c.callee) for c in parsed.calls],
+                [(def_ids[c.caller], intern(c.callee)) for c in parsed.calls],  # callees repeat a lot
             ),
             [
                 SymbolNode(row.id, row.node_type, row.name, row.file_path, row.parent_id, bases, params)
                 for row, bases, params in zip(
                     rows,
                     [(), *(d.bases for d in parsed.defs)],
-                    [frozenset(), *(frozenset(d.params) for d in parsed.defs)],
+                    [frozenset(), *(self._param_set(d.params) for d in parsed.defs)],
                     strict=True,
                 )
             ],
         )
         for row in rows:
             batch.home[row.id] = result.path
+
+    def _param_set(self, params: tuple[str, ...]) -> frozenset[str]:
+        """One shared frozenset per distinct parameter list (``(self,)`` is most methods')."""
+        found = self._param_sets.get(params)
+        if found is None:
+            found = self._param_sets[params] = frozenset(params)
+        return found
 
     def _importers(self, paths: Iterable[str]) -> set[str]:
         """Files that import (directly or through up to REEXPORT_HOPS re-exports) these files:
