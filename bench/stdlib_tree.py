@@ -31,3 +31,14 @@ def copy_stdlib(target: Path) -> tuple[int, int]:
                 files += 1
                 size += dst.stat().st_size
     return files, size
+
+
+def copy_stdlib_times(target: Path, copies: int) -> tuple[int, int]:
+    """``copies`` copies of the standard library side by side (``target/copy0``, ...): a project
+    ``copies`` times the stdlib's size; returns (files, bytes) in all."""
+    files = size = 0
+    for number in range(copies):
+        count, total = copy_stdlib(target / f"copy{number}")
+        files += count
+        size += total
+    return files, size

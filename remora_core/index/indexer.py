@@ -16,12 +16,15 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 
 from remora_core.config import IndexConfig
 from remora_core.errors import FileChangedError, WriteRefusedError
 from remora_core.fileio import bytes_hash, link_on_path, replace_checked, sweep_stale_temps
 from remora_core.index.changes import Batch, FileChange, OnChanges, changed_rows, compare_refs, orphans
+from remora_core.index.cold import TakenIds, cold_build
 from remora_core.index.discovery import FoundFile, IgnoreRules, discover, is_skipped_dir
+from remora_core.index.gcpause import GC_PAUSE_MIN_FILES, paused_gc
 from remora_core.index.lock import index_lock
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
 from remora_core.index.parse_pool import ParseResult, SourceParser, parse_files, references_json, worker_count
@@ -66,23 +69,6 @@ class IndexReport:
         }
 
 
-class _TakenIds:
-    """Ids that a fresh id must avoid: those handed out in this run, then the database."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.ids: set[str] = set()
-        self.check_store = True
-
-    def __contains__(self, node_id: object) -> bool:
-        if node_id in self.ids:
-            return True
-        return self.check_store and isinstance(node_id, str) and self.store.node(node_id) is not None
-
-    def add(self, node_id: str) -> None:
-        self.ids.add(node_id)
-
-
 def _shape(parsed: ParsedFile, inserted: Sequence[int] = ()) -> list[tuple[str, str, int, int, int]]:
     """What anchors must not change: each definition's kind, name, parent and span (its lines
     moved down by the lines inserted before them: ``anchors.inserted_lines``)."""
@@ -123,6 +109,10 @@ class Indexer:
         # Replaces Python's parser for files parsed in this process: the hub sets an
         # IncrementalParser's ``parse``, which reuses the previous parse of an edited file.
         self.source_parser: SourceParser | None = None
+        # A first index (empty database) streams each parsed file into the database as it
+        # arrives (``index.cold``); False: the general path (kept to compare the two in tests).
+        self.stream_cold = True
+        self._param_sets: dict[tuple[str, ...], frozenset[str]] = {}
 
     # -- public ------------------------------------------------------------------------
     def index(
@@ -169,8 +159,8 @@ class Indexer:
         anchors_added = 0
         orphaned_count = 0
         if to_parse or deleted:
-            results = list(
-                parse_files(
+            with paused_gc(len(to_parse) >= GC_PAUSE_MIN_FILES):
+                results = parse_files(
                     str(self.root),
                     [item.path for item in to_parse],
                     [item.size for item in to_parse],
@@ -178,10 +168,12 @@ class Indexer:
                     self.source_parser,
                     inject,
                 )
-            )
-            anchors_added, orphaned_count, changes = self._apply(
-                results, deleted, known, store_empty, inject, errors, on_changes
-            )
+                if store_empty and not deleted and self.stream_cold and not self.store.has_nodes():
+                    anchors_added, changes = cold_build(self, results, inject, errors, on_changes)
+                else:
+                    anchors_added, orphaned_count, changes = self._apply(
+                        list(results), deleted, known, store_empty, inject, errors, on_changes
+                    )
         nodes: dict[str, int] = {}
         edges: dict[str, int] = {}
         total_files = 0
@@ -305,7 +297,7 @@ class Indexer:
 
         verdict = settle_anchors(sites, known_rows, changed_paths, still_in_file)
         winners = {site.anchor for site in sites if verdict[(site.path, site.index)]}
-        taken = _TakenIds(store)
+        taken = TakenIds(store)
         taken.check_store = not no_nodes  # orphaned rows outlive their files: never reuse their ids
         taken.ids.update(site.anchor for site in sites)
 
@@ -405,7 +397,7 @@ class Indexer:
         store_empty: bool,
         verdict: dict[tuple[str, int], bool],
         winners: set[str],
-        taken: _TakenIds,
+        taken: TakenIds,
         inject: bool,
         errors: list[dict[str, str]],
         batch: Batch,
@@ -471,20 +463,27 @@ class Indexer:
                 result.path,
                 ids.file_id,
                 [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
-                [(def_ids[c.caller], c.callee) for c in parsed.calls],
+                [(def_ids[c.caller], intern(c.callee)) for c in parsed.calls],  # callees repeat a lot
             ),
             [
                 SymbolNode(row.id, row.node_type, row.name, row.file_path, row.parent_id, bases, params)
                 for row, bases, params in zip(
                     rows,
                     [(), *(d.bases for d in parsed.defs)],
-                    [frozenset(), *(frozenset(d.params) for d in parsed.defs)],
+                    [frozenset(), *(self._param_set(d.params) for d in parsed.defs)],
                     strict=True,
                 )
             ],
         )
         for row in rows:
             batch.home[row.id] = result.path
+
+    def _param_set(self, params: tuple[str, ...]) -> frozenset[str]:
+        """One shared frozenset per distinct parameter list (``(self,)`` is most methods')."""
+        found = self._param_sets.get(params)
+        if found is None:
+            found = self._param_sets[params] = frozenset(params)
+        return found
 
     def _importers(self, paths: Iterable[str]) -> set[str]:
         """Files that import (directly or through up to REEXPORT_HOPS re-exports) these files:

@@ -132,6 +132,8 @@ def assign_ids(
         return row.id not in claimed and row.id not in claimed_elsewhere
 
     def fallback(key: tuple[str, str]) -> str | None:
+        if not pools and not orphan_pools:  # a new file (every file of a first index)
+            return None
         for pool in (pools, orphan_pools):
             for row in pool.get(key, ()):
                 if usable(row):
