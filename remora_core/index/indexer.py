@@ -377,21 +377,26 @@ class Indexer:
         whose interface (nodes, imports, bases) changed. A body-only edit affects no other file."""
         store, symbols = self.store, self.symbols
         assert symbols is not None
-        importers = self._importers(path for path in batch.interface_changed if path in known)
-        importers |= store.caller_files(
-            row.id
-            for path in batch.interface_changed
-            for row in old_rows.get(path, ())
-            if row.status == "active"
-        )
+        mentioning: set[str] | None = None
         if batch.changed_names is not None and not deleted and all(path in known for path in changed_paths):
             # Resolving a name in another module looks up each segment of what the caller
             # wrote (and the bases of the classes it goes through): a file whose calls,
             # imports and bases name none of the changed names, nor a class inheriting from
             # one, resolves exactly as before (adding a function to a module imported everywhere).
-            names = symbols.through_bases(batch.changed_names)
-            importers = {path for path in importers if symbols.mentions(path, names)}
-        return importers
+            # Those files are found first (an inverted index): when there are none, or all of
+            # them import the changed files directly, the import closure is not walked further.
+            mentioning = symbols.mentioning(symbols.through_bases(batch.changed_names))
+            if not mentioning:
+                return set()
+        importers = self._importers((path for path in batch.interface_changed if path in known), mentioning)
+        if mentioning is None or not mentioning <= importers:
+            importers |= store.caller_files(
+                row.id
+                for path in batch.interface_changed
+                for row in old_rows.get(path, ())
+                if row.status == "active"
+            )
+        return importers if mentioning is None else importers & mentioning
 
     def _index_file(
         self,
@@ -482,15 +487,16 @@ class Indexer:
         for row in rows:
             batch.home[row.id] = result.path
 
-    def _importers(self, paths: Iterable[str]) -> set[str]:
+    def _importers(self, paths: Iterable[str], wanted: set[str] | None = None) -> set[str]:
         """Files that import (directly or through up to REEXPORT_HOPS re-exports) these files:
         by their stored ``imports`` edges, and by module name, because ``from pkg import sub``
         links to the submodule's file yet reads ``pkg``'s namespace (a name bound there later
-        shadows the submodule)."""
+        shadows the submodule). With ``wanted``, the walk stops once it found all of those (the
+        caller keeps only them)."""
         found: set[str] = set()
         frontier = set(paths)
         for _ in range(REEXPORT_HOPS):
-            if not frontier:
+            if not frontier or (wanted is not None and wanted <= found):
                 break
             file_ids = [file_id for path in frontier if (file_id := self._file_id(path)) is not None]
             frontier = (self.store.importer_files(file_ids) | self._module_dependents(frontier)) - found
@@ -509,13 +515,7 @@ class Indexer:
         imported module, or the imported name, is one of their module names' last parts)."""
         assert self.symbols is not None
         tails = {module.rsplit(".", 1)[-1] for module, path in module_names(paths).items()}
-        dependents: set[str] = set()
-        for path, file_symbols in self.symbols.files.items():
-            for ref in file_symbols.imports:
-                if (ref.name is not None and ref.name in tails) or not tails.isdisjoint(ref.module.split(".")):
-                    dependents.add(path)
-                    break
-        return dependents
+        return self.symbols.import_dependents(tails)
 
     def _write_anchors(
         self, result: ParseResult, parsed: ParsedFile, ids: FileIds, errors: list[dict[str, str]]
