@@ -225,8 +225,13 @@ class SymbolTable:
     def mentions(self, path: str, names: set[str]) -> bool:
         """Whether a call, import or class base of ``path`` spells one of ``names`` as a dotted
         segment (a file that names none of them cannot resolve differently when only they change)."""
-        words = self._mention_words(path)
-        return words is not None and not words.isdisjoint(names)
+        words = self._words.get(path)
+        if words is None:
+            found = self._mention_words(path)
+            if found is None:
+                return False
+            words = self._words[path] = frozenset(found)
+        return not words.isdisjoint(names)
 
     def mentioning(self, names: Iterable[str]) -> set[str]:
         """Every file that ``mentions`` one of ``names``."""
@@ -254,26 +259,23 @@ class SymbolTable:
             return None
         return {word for base in node.bases for word in base.split(".")}
 
-    def _mention_words(self, path: str) -> frozenset[str] | None:
-        words = self._words.get(path)
-        if words is None:
-            symbols = self.files.get(path)
-            if symbols is None:
-                return None
-            found: set[str] = set()
-            for _, callee in symbols.calls:
-                found.update(callee.split("."))
-            for ref in symbols.imports:
-                found.update(ref.module.split("."))
-                found.add(ref.alias)
-                if ref.name is not None:
-                    found.add(ref.name)
-            for node_id in self.file_nodes.get(path, ()):
-                node = self.nodes.get(node_id)
-                for base in node.bases if node is not None else ():
-                    found.update(base.split("."))
-            words = self._words[path] = frozenset(found)
-        return words
+    def _mention_words(self, path: str) -> set[str] | None:
+        symbols = self.files.get(path)
+        if symbols is None:
+            return None
+        found: set[str] = set()
+        for _, callee in symbols.calls:
+            found.update(callee.split("."))
+        for ref in symbols.imports:
+            found.update(ref.module.split("."))
+            found.add(ref.alias)
+            if ref.name is not None:
+                found.add(ref.name)
+        for node_id in self.file_nodes.get(path, ()):
+            node = self.nodes.get(node_id)
+            for base in node.bases if node is not None else ():
+                found.update(base.split("."))
+        return found
 
     def through_bases(self, names: set[str]) -> set[str]:
         """``names`` plus every class whose bases spell one of them, transitively: a class

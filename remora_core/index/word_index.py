@@ -7,6 +7,7 @@ dropped at once and re-read on the next lookup."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 
 
@@ -16,8 +17,11 @@ class WordIndex:
 
     def __init__(self, words_of: Callable[[str], Iterable[str] | None]) -> None:
         self._words_of = words_of
-        self._keys: dict[str, set[str]] | None = None  # word -> keys; None until the first lookup
-        self._indexed: dict[str, frozenset[str]] = {}  # key -> the words it is filed under
+        # word -> its key, or its keys when several (most words have one: a set each would
+        # cost the hub tens of MB on a stdlib-size tree); None until the first lookup.
+        self._keys: dict[str, str | set[str]] | None = None
+        # key -> the words it is filed under (interned: one string per word however many keys)
+        self._indexed: dict[str, tuple[str, ...]] = {}
         self._pending: set[str] = set()
 
     @property
@@ -29,9 +33,12 @@ class WordIndex:
             return
         for word in self._indexed.pop(key, ()):
             holders = self._keys[word]
-            holders.discard(key)
-            if not holders:
+            if isinstance(holders, str):
                 del self._keys[word]
+                continue
+            holders.discard(key)
+            if len(holders) == 1:
+                self._keys[word] = next(iter(holders))
         self._pending.add(key)
 
     def build(self, keys: Iterable[str]) -> None:
@@ -51,7 +58,9 @@ class WordIndex:
         found: set[str] = set()
         for word in words:
             holders = self._keys.get(word)
-            if holders:
+            if isinstance(holders, str):
+                found.add(holders)
+            elif holders is not None:
                 found |= holders
         return found
 
@@ -61,8 +70,17 @@ class WordIndex:
             words = self._words_of(key)
             if words is None:
                 continue
-            filed = frozenset(words)
+            filed = tuple({sys.intern(word) for word in words})
+            if not filed:
+                continue  # most nodes have no bases: nothing to file, nothing to keep
             self._indexed[key] = filed
             for word in filed:
-                self._keys.setdefault(word, set()).add(key)
+                holders = self._keys.get(word)
+                if holders is None:
+                    self._keys[word] = key
+                elif isinstance(holders, str):
+                    if holders != key:
+                        self._keys[word] = {holders, key}
+                else:
+                    holders.add(key)
         self._pending.clear()
