@@ -1,6 +1,7 @@
 """Hub benchmark: save-to-event latency, idle CPU, and RSS after indexing the standard library.
 
     python bench/hub_bench.py [--edits 200] [--idle 30] [--skip-rss]
+    python bench/hub_bench.py --stdlib [--edits 40] [--leaf colorsys.py] [--wide re/__init__.py]
 
 1. Latency: a project with one 1,000-line file; ``remora-hub --watch`` runs in its own
    process; this process writes the file (a body edit, plain ``write``: half change a value
@@ -14,6 +15,13 @@
 2. Idle CPU of the hub over ``--idle`` seconds with no file changes (target < 1 %).
 3. RSS of a hub that indexed a copy of ``sysconfig.get_paths()["stdlib"]`` (``*.py``, no
    site-packages): VmRSS once it is watching, and VmHWM (peak) (target RSS <= 250 MB).
+
+``--stdlib`` (instead of 1 and 2): incremental at the stdlib's scale. After the hub on the
+stdlib copy is watching, ``--edits`` saves of a leaf module (no other file imports it) and
+as many of a module imported by 100+ others, each save an interface change (a def appended,
+then taken out again; alternating with a signature change of that def while it is there), the
+same save-to-event samples as 1. Targets: leaf p50 <= 30 ms, p95 <= 60 ms; the widely
+imported module p95 <= 100 ms.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -220,6 +229,93 @@ def stdlib_rss(temp: Path) -> None:
         proc.wait(10)
 
 
+def importer_count(root: Path, rel: str) -> int:
+    """How many files have an ``imports`` edge into ``rel`` (read from the hub's database)."""
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{root / '.remora' / 'remora.db'}?mode=ro", uri=True)
+    try:
+        row = connection.execute(
+            "SELECT count(DISTINCT e.file_path) FROM edges e JOIN files f ON f.file_id = e.to_id "
+            "WHERE e.edge_type = 'imports' AND f.path = ?",
+            (rel,),
+        ).fetchone()
+    finally:
+        connection.close()
+    return int(row[0])
+
+
+def interface_saves(tailer: EventTailer, root: Path, rel: str, edits: int, gaps: random.Random) -> dict[str, list[float]]:
+    """``edits`` saves of ``rel``, each changing its interface; save-to-event ms by kind."""
+    target = root / rel
+    original = target.read_text()
+    kinds = {
+        "def added": original + "\n\ndef bench_added(value):\n    return value\n",
+        "signature changed": original + "\n\ndef bench_added(value, other=None):\n    return value\n",
+        "def removed": original,
+    }
+    order = ("def added", "def removed", "def added", "signature changed", "def removed")
+    samples: dict[str, list[float]] = {}
+    for number in range(edits):
+        kind = order[number % len(order)]
+        started = time.perf_counter()
+        with open(target, "w") as handle:
+            handle.write(kinds[kind])
+        event = tailer.wait_for(
+            lambda e: isinstance(e, TopologyChangedEvent) and e.file_path == rel, timeout=60
+        )
+        if event is None:
+            sys.exit(f"bench: no event for edit {number} of {rel}")
+        samples.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+        time.sleep(gaps.uniform(0.02, 0.06))
+    target.write_text(original)
+    return samples
+
+
+def pass_seconds(log: Path, start: int) -> list[float]:
+    """The hub's index-pass times (its log's "N changed path(s): ... in X s" lines) after byte
+    ``start`` of ``log``: the part of a save's latency spent indexing, the rest being the watch
+    and the scheduling of a loaded machine."""
+    found = re.findall(r"changed path\(s\): [1-9]\d* file\(s\) changed in ([0-9.]+)s", log.read_text()[start:])
+    return [float(value) * 1000 for value in found]
+
+
+def stdlib_latency(temp: Path, edits: int, leaf: str, wide: str) -> None:
+    root = temp / "stdlib"
+    files, _ = copy_stdlib(root)
+    started = time.perf_counter()
+    proc = start_hub(root, temp / "stdlib.log")
+    try:
+        print(f"hub on the stdlib copy ({files} files): ready in {time.perf_counter() - started:.1f} s")
+        time.sleep(1.0)
+        gaps = random.Random(7)
+        with EventTailer(root, after=None) as tailer:
+            for rel, limits in ((leaf, (30, 60)), (wide, (None, 100))):
+                log_start = len((temp / "stdlib.log").read_text())
+                samples = interface_saves(tailer, root, rel, edits, gaps)
+                time.sleep(0.5)  # the pass of the hub's own anchor write, if any
+                passes = pass_seconds(temp / "stdlib.log", log_start)
+                every = [value for values in samples.values() for value in values]
+                p50, p95 = statistics.median(every), percentile(every, 0.95)
+                print(f"{rel} (imported by {importer_count(root, rel)} files), {len(every)} interface saves:")
+                limit50, limit95 = limits
+                verdict50 = "" if limit50 is None else f" (limit {limit50})  {'OK' if p50 <= limit50 else 'OVER'}"
+                print(f"  p50 {p50:.1f} ms{verdict50}")
+                print(f"  p95 {p95:.1f} ms (limit {limit95})  {'OK' if p95 <= limit95 else 'OVER'}")
+                for kind, values in samples.items():
+                    print(f"  {kind}: p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms")
+                if passes:
+                    print(
+                        f"  the hub's index passes ({len(passes)}, its log): p50 {statistics.median(passes):.1f} ms, "
+                        f"p95 {percentile(passes, 0.95):.1f} ms"
+                    )
+        mem = memory(proc.pid)
+        print(f"  hub RSS after the edits {mem['VmRSS']} MB; peak {mem['VmHWM']} MB")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -231,8 +327,15 @@ def main() -> int:
     parser.add_argument(
         "--poll-ms", type=float, default=None, help="make the reading tailer poll this often, without its commit watch"
     )
+    parser.add_argument("--stdlib", action="store_true", help="incremental saves at the stdlib's scale instead")
+    parser.add_argument("--leaf", default="colorsys.py", help="--stdlib: the module nobody imports")
+    parser.add_argument("--wide", default="re/__init__.py", help="--stdlib: the module imported by 100+ others")
     args = parser.parse_args()
-    print(f"cores: {len(os.sched_getaffinity(0))}")
+    print(f"cores: {len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f}")
+    if args.stdlib:
+        with tempfile.TemporaryDirectory(prefix="remora-hub-bench-") as temp:
+            stdlib_latency(Path(temp), args.edits if args.edits != 200 else 40, args.leaf, args.wide)
+        return 0
     with tempfile.TemporaryDirectory(prefix="remora-hub-bench-") as temp:
         global STATE
         STATE = args.state

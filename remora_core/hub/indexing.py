@@ -47,6 +47,8 @@ class HubIndexer:
         if not self.store.has_files():
             return False
         indexer.load_symbols()
+        assert indexer.symbols is not None
+        indexer.symbols.build_indexes()
         return True
 
     def expand(self, raw_paths: Iterable[str]) -> list[str]:

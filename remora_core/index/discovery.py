@@ -4,9 +4,9 @@ VCS, venvs, caches and ignored paths."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import pathspec
 
@@ -37,8 +37,7 @@ SKIPPED_DIRS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class FoundFile:
+class FoundFile(NamedTuple):  # one per file of the tree on every full pass: a plain tuple
     path: str  # relative to the root, "/"-separated
     mtime_ns: int
     size: int
@@ -68,6 +67,11 @@ class IgnoreRules:
         self.extra = pathspec.GitIgnoreSpec.from_lines(extra) if extra else None
         self._specs: dict[str, pathspec.PathSpec | None] = {}
 
+    def any_rules(self, rel_dir: str, above: bool) -> bool:
+        """Whether ``ignored`` can be true below ``rel_dir``: extra patterns, or a ``.gitignore``
+        in it or (``above``, known by the caller) in one of its parents."""
+        return above or self.extra is not None or self._spec_for(rel_dir) is not None
+
     def _spec_for(self, rel_dir: str) -> pathspec.PathSpec | None:
         if rel_dir not in self._specs:
             self._specs[rel_dir] = _ignore_spec(os.path.join(self.root, rel_dir) if rel_dir else self.root)
@@ -91,41 +95,44 @@ class IgnoreRules:
 
 
 def discover(root: Path, extra_patterns: Iterable[str] = ()) -> list[FoundFile]:
-    """Every indexable source file under ``root``, sorted by path."""
+    """Every indexable source file under ``root`` (the registry's languages), sorted by path.
+    One ``os.scandir`` per directory and one stat per source file (the no-change re-index of a big tree is mostly
+    this walk); ignore rules are matched only below a directory that has some."""
     rules = IgnoreRules(root, extra_patterns)
-    found = list(_walk(str(root), "", rules, extensions(), excluded_suffixes()))
-    found.sort(key=lambda item: item.path)
-    return found
-
-
-def _walk(
-    top: str, rel: str, rules: IgnoreRules, suffixes: tuple[str, ...], excluded: tuple[str, ...] = ()
-) -> Iterator[FoundFile]:
-    directory = os.path.join(top, rel) if rel else top
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return
-    for entry in entries:
-        name = entry.name
-        rel_path = f"{rel}/{name}" if rel else name
+    top = str(root)
+    suffixes, excluded = extensions(), excluded_suffixes()
+    found: list[FoundFile] = []
+    stack = [("", rules.any_rules("", False))]
+    while stack:
+        rel, check = stack.pop()
+        directory = os.path.join(top, rel) if rel else top
         try:
-            if entry.is_dir(follow_symlinks=False):
-                if is_skipped_dir(name, entry.path) or rules.ignored(rel_path, True):
-                    continue
-                yield from _walk(top, rel_path, rules, suffixes, excluded)
-            elif (
-                name.endswith(suffixes)
-                and not (excluded and name.endswith(excluded))  # TypeScript's .d.ts
-                and entry.is_file(follow_symlinks=False)
-            ):
-                # A symbolic link (to a file or a directory) is never followed: a file is
-                # indexed once, under its real path, when that path is inside the root.
-                if rules.ignored(rel_path, False):
-                    continue
-                stat = entry.stat()
-                yield FoundFile(rel_path, stat.st_mtime_ns, stat.st_size)
-            elif name.endswith(".tmp") and ".remora-" in name:
-                remove_stale_temp(directory, name)  # left next to a file by a killed writer
+            with os.scandir(directory) as listing:
+                entries = list(listing)
         except OSError:
             continue
+        for entry in entries:
+            name = entry.name
+            rel_path = f"{rel}/{name}" if rel else name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if is_skipped_dir(name, entry.path) or (check and rules.ignored(rel_path, True)):
+                        continue
+                    stack.append((rel_path, rules.any_rules(rel_path, check)))
+                elif (
+                    name.endswith(suffixes)
+                    and not (excluded and name.endswith(excluded))  # TypeScript's .d.ts
+                    and entry.is_file(follow_symlinks=False)
+                ):
+                    # A symbolic link (to a file or a directory) is never followed: a file is
+                    # indexed once, under its real path, when that path is inside the root.
+                    if check and rules.ignored(rel_path, False):
+                        continue
+                    stat = entry.stat()
+                    found.append(FoundFile(rel_path, stat.st_mtime_ns, stat.st_size))
+                elif name.endswith(".tmp") and ".remora-" in name:
+                    remove_stale_temp(directory, name)  # left next to a file by a killed writer
+            except OSError:
+                continue
+    found.sort(key=lambda item: item.path)
+    return found

@@ -30,11 +30,12 @@ from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle
 from remora_core.index.parse_pool import ParseResult, SourceParser, parse_files, references_json, worker_count
 from remora_core.index.refs import refs_json, symbols_from_refs
 from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
+from remora_core.index.totals import count_totals, forget_totals, unchanged_totals
 from remora_core.index.write import edge_diff, write_pass
-from remora_core.languages import ProjectSymbols, is_source, language_of
+from remora_core.languages import ProjectSymbols, is_source, language_of, parse_source
 from remora_core.parsing.anchors import apply_anchor_edits, inserted_lines
 from remora_core.parsing.model import ParsedFile
-from remora_core.store.store import FileRow, NodeRow, Store
+from remora_core.store.store import FileRow, FileStat, NodeRow, Store
 
 __all__ = ["FileChange", "IndexReport", "Indexer", "OnChanges"]  # FileChange / OnChanges: from changes
 
@@ -144,16 +145,25 @@ class Indexer:
         inject = self.config.inject if inject is None else inject
         sweep_stale_temps(self.root)  # of a pass killed while writing anchors
         store_empty = not self.store.has_files()
+        verified: list[FoundFile] = []  # racy rows whose bytes were hashed and found unchanged
+        pass_time = time.time()
+        stats: dict[str, FileStat] = {}
         if paths is None:
-            known = self.store.file_rows()
+            # The stat columns of every row; the whole rows (their refs are most of the table)
+            # only of the files that changed or went.
+            stats = self.store.file_stats()
             found = discover(self.root, self.config.exclude)
             found_paths = {item.path for item in found}
-            deleted = sorted(path for path in known if path not in found_paths)
+            deleted = sorted(path for path in stats if path not in found_paths)
+            to_parse = [item for item in found if self._maybe_changed(item, stats.get(item.path), verified)]
+            reread = [item.path for item in to_parse if item.path in stats] + deleted
+            known = self.store.file_rows(reread) if reread else {}
         else:
             wanted = sorted(set(paths))
             known = self.store.file_rows(wanted)
             found, deleted = self._check_paths(wanted, known)
-        to_parse = [item for item in found if self._maybe_changed(item, known.get(item.path))]
+            to_parse = [item for item in found if self._maybe_changed(item, known.get(item.path), verified)]
+        self._mark_verified(verified, pass_time)
         errors: list[dict[str, str]] = []
         changes: list[FileChange] = []
         anchors_added = 0
@@ -177,9 +187,10 @@ class Indexer:
         nodes: dict[str, int] = {}
         edges: dict[str, int] = {}
         total_files = 0
-        if totals:
-            nodes, edges, _ = self.store.counts()
-            total_files = self.store.file_count()
+        if totals and paths is None and not to_parse and not deleted:
+            nodes, edges, total_files = unchanged_totals(self.store, stats)  # every row as it was
+        elif totals:
+            nodes, edges, total_files = count_totals(self.store)
         return IndexReport(
             files=total_files,
             nodes=nodes,
@@ -193,11 +204,11 @@ class Indexer:
         )
 
     # -- steps -------------------------------------------------------------------------
-    def _maybe_changed(self, item: FoundFile, row: FileRow | None) -> bool:
+    def _maybe_changed(self, item: FoundFile, row: FileRow | FileStat | None, verified: list[FoundFile]) -> bool:
         """Whether a file must be re-read. Same mtime and size means unchanged, except when the
         mtime is so close to the moment it was indexed that a second write within the file
         system's timestamp granularity could hide behind it ("racy clean", as in git): then the
-        bytes are hashed and compared."""
+        bytes are hashed and compared; unchanged ones go to ``verified``."""
         if row is None or row.mtime_ns != item.mtime_ns or row.size != item.size:
             return True
         if item.mtime_ns < (row.indexed_at - RACY_WINDOW_S) * 1e9:
@@ -206,7 +217,22 @@ class Indexer:
             data = (self.root / item.path).read_bytes()
         except OSError:
             return True
-        return bytes_hash(data) != row.content_hash
+        if bytes_hash(data) != row.content_hash:
+            return True
+        verified.append(item)
+        return False
+
+    def _mark_verified(self, verified: list[FoundFile], pass_time: float) -> None:
+        """A racy row stays racy until its file is indexed again: a file saved just before it was
+        indexed, or whose anchors the pass wrote, would be hashed by every later pass. Its
+        bytes were just found unchanged, after ``pass_time``: when its mtime is older than that
+        by more than the racy window, no later write can hide behind it, so the row is marked
+        as checked at ``pass_time`` (the next pass trusts its mtime and size)."""
+        settled = [item.path for item in verified if item.mtime_ns < (pass_time - RACY_WINDOW_S) * 1e9]
+        if not settled:
+            return
+        with self.store.transaction():
+            self.store.set_indexed_at(settled, pass_time)
 
     def _check_paths(
         self, paths: Iterable[str], known: dict[str, FileRow]
@@ -356,6 +382,7 @@ class Indexer:
             for _, change in sorted(batch.changes.items())
             if change.content_changed or change.added or change.removed or change.orphaned or change.deleted
         ]
+        forget_totals(store)
         write_pass(
             store, batch, orphaned, stale_edges, new_edges, deleted, touched, now, store_empty, final, on_changes
         )
@@ -373,21 +400,26 @@ class Indexer:
         whose interface (nodes, imports, bases) changed. A body-only edit affects no other file."""
         store, symbols = self.store, self.symbols
         assert symbols is not None
-        importers = self._importers(path for path in batch.interface_changed if path in known)
-        importers |= store.caller_files(
-            row.id
-            for path in batch.interface_changed
-            for row in old_rows.get(path, ())
-            if row.status == "active"
-        )
+        mentioning: set[str] | None = None
         if batch.changed_names is not None and not deleted and all(path in known for path in changed_paths):
             # Resolving a name in another module looks up each segment of what the caller
             # wrote (and the bases of the classes it goes through): a file whose calls,
             # imports and bases name none of the changed names, nor a class inheriting from
             # one, resolves exactly as before (adding a function to a module imported everywhere).
-            names = symbols.through_bases(batch.changed_names)
-            importers = {path for path in importers if symbols.mentions(path, names)}
-        return importers
+            # Those files are found first (an inverted index): when there are none, or all of
+            # them import the changed files directly, the import closure is not walked further.
+            mentioning = symbols.mentioning(symbols.through_bases(batch.changed_names))
+            if not mentioning:
+                return set()
+        importers = self._importers((path for path in batch.interface_changed if path in known), mentioning)
+        if mentioning is None or not mentioning <= importers:
+            importers |= store.caller_files(
+                row.id
+                for path in batch.interface_changed
+                for row in old_rows.get(path, ())
+                if row.status == "active"
+            )
+        return importers if mentioning is None else importers & mentioning
 
     def _index_file(
         self,
@@ -485,15 +517,16 @@ class Indexer:
             found = self._param_sets[params] = frozenset(params)
         return found
 
-    def _importers(self, paths: Iterable[str]) -> set[str]:
+    def _importers(self, paths: Iterable[str], wanted: set[str] | None = None) -> set[str]:
         """Files that import (directly or through up to REEXPORT_HOPS re-exports) these files:
         by their stored ``imports`` edges, and by module name, because ``from pkg import sub``
         links to the submodule's file yet reads ``pkg``'s namespace (a name bound there later
-        shadows the submodule)."""
+        shadows the submodule). With ``wanted``, the walk stops once it found all of those (the
+        caller keeps only them)."""
         found: set[str] = set()
         frontier = set(paths)
         for _ in range(REEXPORT_HOPS):
-            if not frontier:
+            if not frontier or (wanted is not None and wanted <= found):
                 break
             file_ids = [file_id for path in frontier if (file_id := self._file_id(path)) is not None]
             frontier = (self.store.importer_files(file_ids) | self._module_dependents(frontier)) - found
@@ -531,7 +564,9 @@ class Indexer:
             new_data = language.after_anchors(
                 data, apply_anchor_edits(data, ids.edits, self.config.anchor_column, language.anchor)
             )
-            reparsed = language.parse(new_data)
+            # Python: the hub's incremental parser, when set: anchors only touch comments, and the
+            # pass the hub runs on seeing this write then finds these bytes already parsed.
+            reparsed = parse_source(result.path, new_data, self.source_parser)
             inserted = inserted_lines(data, ids.edits, language.anchor)
             if _shape(reparsed) != _shape(parsed, inserted) or len(reparsed.calls) != len(parsed.calls):
                 raise FileChangedError(

@@ -35,6 +35,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from remora_core.index.word_index import WordIndex
+
 MAX_REEXPORT_DEPTH = 5
 MAX_BASE_DEPTH = 10
 
@@ -149,41 +151,56 @@ class SymbolTable:
         self._bases: dict[str, list[str]] = {}
         self._bindings: dict[str, _ImportBindings] = {}
         self._words: dict[str, frozenset[str]] = {}  # path -> every name its calls and imports spell
+        # Inverted indexes, built on their first lookup (a save's questions, not a cold index's):
+        # the names each file's calls, imports and bases spell; the segments of what its import
+        # statements name; the segments of each class's bases.
+        self._mentioning = WordIndex(self._mention_words)
+        self._importing = WordIndex(self._import_words)
+        self._inheriting = WordIndex(self._base_words)
 
     # -- updates -----------------------------------------------------------------------
     def remove_file(self, path: str) -> None:
         """Forget a file and the nodes it still owns. A node that moved to a file added
         earlier (same id, other ``file_path``) belongs to that file now and is kept."""
+        if self._forget(path):
+            self._modules_dirty = True  # module names depend on the set of paths only
+
+    def _forget(self, path: str) -> bool:
         if self.files.pop(path, None) is None:
-            return
+            return False
         self._bindings.pop(path, None)
         self._words.pop(path, None)
+        self._mentioning.changed(path)
+        self._importing.changed(path)
         for node_id in self.file_nodes.pop(path, []):
             node = self.nodes.get(node_id)
             if node is not None and node.file_path == path:
                 del self.nodes[node_id]
                 self.members.pop(node_id, None)
-        self._modules_dirty = True
+                self._inheriting.changed(node_id)
         self._bases.clear()
+        return True
 
     def add_file(self, symbols: FileSymbols, nodes: Iterable[SymbolNode]) -> None:
         """Add (or replace) a file. ``nodes`` are in document order, the file node included."""
-        if symbols.path in self.files:
-            self.remove_file(symbols.path)
+        if not self._forget(symbols.path):
+            self._modules_dirty = True  # a new path; a replaced file keeps the module names
         self.files[symbols.path] = symbols
         self._bindings.pop(symbols.path, None)
         self._words.pop(symbols.path, None)
+        self._mentioning.changed(symbols.path)
+        self._importing.changed(symbols.path)
         ids: list[str] = []
         for node in nodes:
             self.nodes[node.id] = node
             self.members.pop(node.id, None)  # a moved node: its old children are not its members
+            self._inheriting.changed(node.id)
             ids.append(node.id)
         for node in (self.nodes[node_id] for node_id in ids):
             if node.parent_id is not None:
                 # Later definitions of the same name win, as in Python.
                 self.members.setdefault(node.parent_id, {})[node.name] = node.id
         self.file_nodes[symbols.path] = ids
-        self._modules_dirty = True
         self._bases.clear()
 
     def _modules(self) -> None:
@@ -197,40 +214,79 @@ class SymbolTable:
             self.namespaces = _namespaces(self.module_to_path)
             self._modules_dirty = False
 
+    def build_indexes(self) -> None:
+        """Build the module map and the inverted indexes now (the hub, once loaded) rather than
+        on the first save."""
+        self._modules()
+        self._mentioning.build(self.files)
+        self._importing.build(self.files)
+        self._inheriting.build(self.nodes)
+
     def mentions(self, path: str, names: set[str]) -> bool:
         """Whether a call, import or class base of ``path`` spells one of ``names`` as a dotted
         segment (a file that names none of them cannot resolve differently when only they change)."""
         words = self._words.get(path)
         if words is None:
-            symbols = self.files.get(path)
-            if symbols is None:
+            found = self._mention_words(path)
+            if found is None:
                 return False
-            found: set[str] = set()
-            for _, callee in symbols.calls:
-                found.update(callee.split("."))
-            for ref in symbols.imports:
-                found.update(ref.module.split("."))
-                found.add(ref.alias)
-                if ref.name is not None:
-                    found.add(ref.name)
-            for node_id in self.file_nodes.get(path, ()):
-                node = self.nodes.get(node_id)
-                for base in node.bases if node is not None else ():
-                    found.update(base.split("."))
             words = self._words[path] = frozenset(found)
         return not words.isdisjoint(names)
+
+    def mentioning(self, names: Iterable[str]) -> set[str]:
+        """Every file that ``mentions`` one of ``names``."""
+        return self._mentioning.lookup(names, lambda: self.files)
+
+    def import_dependents(self, tails: Iterable[str]) -> set[str]:
+        """Files with an import statement whose imported name, or a dotted segment of whose
+        module, is one of ``tails``."""
+        return self._importing.lookup(tails, lambda: self.files)
+
+    def _import_words(self, path: str) -> set[str] | None:
+        symbols = self.files.get(path)
+        if symbols is None:
+            return None
+        words: set[str] = set()
+        for ref in symbols.imports:
+            words.update(ref.module.split("."))
+            if ref.name is not None:
+                words.add(ref.name)
+        return words
+
+    def _base_words(self, node_id: str) -> set[str] | None:
+        node = self.nodes.get(node_id)
+        if node is None:
+            return None
+        return {word for base in node.bases for word in base.split(".")}
+
+    def _mention_words(self, path: str) -> set[str] | None:
+        symbols = self.files.get(path)
+        if symbols is None:
+            return None
+        found: set[str] = set()
+        for _, callee in symbols.calls:
+            found.update(callee.split("."))
+        for ref in symbols.imports:
+            found.update(ref.module.split("."))
+            found.add(ref.alias)
+            if ref.name is not None:
+                found.add(ref.name)
+        for node_id in self.file_nodes.get(path, ()):
+            node = self.nodes.get(node_id)
+            for base in node.bases if node is not None else ():
+                found.update(base.split("."))
+        return found
 
     def through_bases(self, names: set[str]) -> set[str]:
         """``names`` plus every class whose bases spell one of them, transitively: a class
         inherits what its bases hold, so its own name now means something else too."""
         found = set(names)
         frontier = set(names)
-        classes = [node for node in self.nodes.values() if node.bases]
         while frontier:
             added = {
-                node.name
-                for node in classes
-                if node.name not in found and any(not frontier.isdisjoint(base.split(".")) for base in node.bases)
+                name
+                for node_id in self._inheriting.lookup(frontier, lambda: self.nodes)
+                if (name := self.nodes[node_id].name) not in found
             }
             found |= added
             frontier = added

@@ -160,6 +160,26 @@ class ProjectSymbols:
     def mentions(self, path: str, names: set[str]) -> bool:
         return self.table(path).mentions(path, names)
 
+    def mentioning(self, names: Iterable[str]) -> set[str]:
+        """Every file that ``mentions`` one of ``names``: a resolver's inverted index when it has
+        one (Python's), else a scan of its files."""
+        wanted = set(names)
+        found: set[str] = set()
+        for table in self.tables.values():
+            lookup = getattr(table, "mentioning", None)
+            if lookup is not None:
+                found |= lookup(wanted)
+            else:
+                found.update(path for path in table.files if table.mentions(path, wanted))
+        return found
+
+    def build_indexes(self) -> None:
+        """Build the resolvers' lookup indexes now (the hub, once loaded), where they have any."""
+        for table in self.tables.values():
+            build = getattr(table, "build_indexes", None)
+            if build is not None:
+                build()
+
     def through_bases(self, names: set[str]) -> set[str]:
         found = set(names)
         for table in self.tables.values():

@@ -27,14 +27,7 @@ class PythonSymbols(SymbolTable):
     def dependents(self, paths: set[str]) -> set[str]:
         """Files whose import statements could name one of ``paths`` (any dotted segment of the
         imported module, or the imported name, is one of their module names' last parts)."""
-        tails = {module.rsplit(".", 1)[-1] for module in module_names(paths)}
-        found: set[str] = set()
-        for path, file_symbols in self.files.items():
-            for ref in file_symbols.imports:
-                if (ref.name is not None and ref.name in tails) or not tails.isdisjoint(ref.module.split(".")):
-                    found.add(path)
-                    break
-        return found
+        return self.import_dependents({module.rsplit(".", 1)[-1] for module in module_names(paths)})
 
 
 class Python(Language):

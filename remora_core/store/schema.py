@@ -157,6 +157,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX events_by_file ON events (file_path, event_type);
     """,
+    # 6: the stat columns of every file row without its refs (a no-change re-index reads only
+    # these; indexed_at sits after refs in the row, behind its overflow pages).
+    """
+    CREATE INDEX files_by_stat ON files (path, mtime_ns, size, content_hash, indexed_at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import NamedTuple
 
 from remora_core.store import db
 
@@ -62,6 +63,15 @@ class FileRow:
     content_hash: str
     refs: str
     problems: str
+    indexed_at: float
+
+
+class FileStat(NamedTuple):
+    """What a no-change pass compares of a file row (no refs: those are the bulk of a row)."""
+
+    mtime_ns: int
+    size: int
+    content_hash: str
     indexed_at: float
 
 
@@ -126,6 +136,15 @@ class Store:
             for row in self.connection.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path IN ({marks})", chunk):
                 found[row[0]] = FileRow(*row)
         return found
+
+    def file_stats(self) -> dict[str, FileStat]:
+        """path -> (mtime_ns, size, content_hash, indexed_at) of every indexed file."""
+        rows = self.connection.execute("SELECT path, mtime_ns, size, content_hash, indexed_at FROM files")
+        return {row[0]: FileStat(row[1], row[2], row[3], row[4]) for row in rows}
+
+    def set_indexed_at(self, paths: Iterable[str], when: float) -> None:
+        """Record that these files' bytes were found unchanged at ``when``."""
+        self.connection.executemany("UPDATE files SET indexed_at = ? WHERE path = ?", ((when, path) for path in paths))
 
     def file_row(self, path: str) -> FileRow | None:
         row = self.connection.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
