@@ -83,8 +83,17 @@ def start_hub(root: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 def cpu_seconds(pid: int) -> float:
+    """CPU of the hub; with ``--state`` also of its live children (the node-state process)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    used = (int(fields[11]) + int(fields[12])) / TICKS
+    if STATE:
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        for child in children.read_text().split() if children.exists() else []:
+            try:
+                used += cpu_seconds(int(child))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+    return used
 
 
 def wait_settled(pid: int, window: float = 2.0, limit: float = 300.0) -> float:

@@ -67,6 +67,10 @@ Tools = tuple[ToolSet, dict[str, BoundTool]]
 FACTS_CACHE = 4096
 
 
+def _no_hold() -> None:
+    return None
+
+
 class ToolFailedError(RemoraError):
     """An update tool was called with arguments its schema refuses."""
 
@@ -121,6 +125,9 @@ class StateUpdater:
         self.test_budget: int | None = None  # test runs left in this batch (None: no limit)
         self.build_errors: list[str] = []  # the latest failures of full-build tools
         self._facts: dict[tuple[str, str], NodeFacts] = {}  # (node id, source hash) -> facts
+        # Called between two steps (tools, nodes): ``StateHub`` holds still there while an index
+        # pass runs.
+        self.hold: Callable[[], None] = _no_hold
 
     # -- helpers -----------------------------------------------------------------------
     def _context(self) -> ToolContext:
@@ -306,7 +313,7 @@ class StateUpdater:
         for name in ORDER:
             if name not in wanted or name == "run_single_test":
                 continue
-            time.sleep(0)  # let an index pass waiting for the GIL run first
+            self.hold()  # an index pass that started meanwhile runs first
             try:
                 results[name] = self._run(runner, name, {"node_id": node_id})
             except Exception as error:  # noqa: BLE001 - recorded; the other tools still run
@@ -477,7 +484,7 @@ class StateUpdater:
             row = rows.get(node_id)
             if row is None or row.status != "active":
                 continue
-            time.sleep(0)  # the build never holds the GIL long against an index pass
+            self.hold()  # the build never runs against an index pass
             source = context.source(row)
             version = source_hash(source.encode("utf-8"))
             state = self._fresh_state(row, version, previous.get(node_id))
