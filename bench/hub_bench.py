@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -82,6 +83,27 @@ def start_hub(root: Path, log: Path) -> subprocess.Popen[bytes]:
     sys.exit("bench: hub did not get ready")
 
 
+def wait_state_built(root: Path, limit: float = 300.0) -> None:
+    """--state: wait for the first node-state build (a one-time cost, measured by
+    ``state_bench.py``), so the edits measure the steady state."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        connection = sqlite3.connect(root / ".remora" / "remora.db")
+        try:
+            nodes, states = connection.execute(
+                "SELECT (SELECT count(*) FROM nodes WHERE status = 'active'), (SELECT count(*) FROM node_state)"
+            ).fetchone()
+        except sqlite3.OperationalError:
+            nodes, states = 1, 0
+        finally:
+            connection.close()
+        if nodes and states >= nodes:
+            print(f"(node state: first build of {states} nodes done {time.monotonic() - started:.1f} s after the hub was ready)")
+            return
+        time.sleep(0.1)
+    sys.exit("bench: the first node-state build did not finish")
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU of the hub; with ``--state`` also of its live children (the node-state process)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -133,6 +155,8 @@ def latency_and_idle(temp: Path, edits: int, idle: float, poll_ms: float | None)
     target.write_text(big_file(0, -1))
     proc = start_hub(root, temp / "latency.log")
     try:
+        if STATE:
+            wait_state_built(root)
         samples: list[float] = []
         gaps = random.Random(7)
         by_kind: dict[str, list[float]] = {}

@@ -21,7 +21,7 @@ from remora_core.hub.state.testing import kill_running_tests
 from remora_core.hub.state.updater import NodeUpdate, StateUpdater
 from remora_core.store.store import Store
 
-BUILD_CHUNK = 200
+BUILD_CHUNK = 100  # nodes per build step (one short write transaction each)
 T = TypeVar("T")
 POLL_S = 2.0  # hints from other processes; changes of this hub wake the thread at once
 # A pause (an index pass running) never holds the updates longer than this, in case the hub's

@@ -29,7 +29,7 @@ from remora_core.hub.state.drift import Embedder
 from remora_core.hub.state.markdown import orphan_markdown, write_markdown
 from remora_core.hub.state.model import ChangeRecord, ComplexityPoint, ImpactSummary, NodeState, TestRecord
 from remora_core.hub.state.rules import evaluate
-from remora_core.hub.state.store import NodeStateStore
+from remora_core.hub.state.store import NodeStateStore, source_rows, state_rows
 from remora_core.hub.state.tools import (
     CalleesResult,
     CallersResult,
@@ -420,10 +420,12 @@ class StateUpdater:
         self._store(state, row, source, events, save_source=False)
 
     def _store(self, state: NodeState, row: NodeRow, source: str, events: Iterable[BaseEvent], *, save_source: bool = True) -> None:
+        states = state_rows([state])
+        sources = source_rows([(row.id, state.source_version, source, row.qualname)]) if save_source else []
+        self.hold()  # the write lock is never taken while an index pass runs
         with write_transaction(self.store.connection):
-            self.states.set_many([state])
-            if save_source:
-                self.states.save_sources([(row.id, state.source_version, source, row.qualname)])
+            self.states.put_state_rows(states)
+            self.states.put_source_rows(sources)
             self.log.append_in_transaction(list(events))
 
     def orphan(self, node_ids: Iterable[str]) -> list[str]:
@@ -475,7 +477,7 @@ class StateUpdater:
         context.whole_files = True
         tools, toolset, by_name = update_toolset(context)
         runner = (toolset, by_name)
-        rows = self.store.nodes(node_ids)
+        rows = context.rows = self.store.nodes(node_ids)
         previous = self.states.get_many(node_ids)
         states: list[NodeState] = []
         sources: list[tuple[str, str, str, str]] = []
@@ -504,8 +506,10 @@ class StateUpdater:
             self._write(state)
             states.append(state)
             sources.append((row.id, version, source, row.qualname))
+        state_data, source_data = state_rows(states), source_rows(sources)
+        self.hold()
         with write_transaction(self.store.connection):
-            self.states.set_many(states)
-            self.states.save_sources(sources)
+            self.states.put_state_rows(state_data)
+            self.states.put_source_rows(source_data)
         del tools
         return len(states)
