@@ -128,7 +128,14 @@ def flow_of(nodes: list[ast.stmt]) -> tuple[int, dict[str, int]]:
             if counted is not None:
                 counts[counted] += 1
         deepest = max(deepest, inner)
-        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+        for name in node._fields:  # ast.iter_child_nodes, without the Load/Store contexts
+            if name == "ctx":
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                stack.extend((item, inner) for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append((value, inner))
     counts["max_nesting"] = deepest
     return complexity, counts
 
