@@ -224,6 +224,9 @@ def latency_and_idle(temp: Path, edits: int, idle: float, poll_ms: float | None)
 def stdlib_rss(temp: Path) -> None:
     root = temp / "stdlib"
     files, _ = copy_stdlib(root)
+    if STATE:  # the edits below then land while the node-state child runs its first build
+        (root / ".remora").mkdir(exist_ok=True)
+        (root / ".remora" / "config.toml").write_text("[hub]\nstate = true\n")
     started = time.perf_counter()
     proc = start_hub(root, temp / "stdlib.log")
     try:
@@ -248,6 +251,11 @@ def stdlib_rss(temp: Path) -> None:
                 )
         mem = memory(proc.pid)
         print(f"  RSS after those edits {mem['VmRSS']} MB; peak {mem['VmHWM']} MB")
+        if STATE:
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            for child in children:
+                mem = memory(int(child))
+                print(f"  node-state child {child} (first build running): RSS {mem['VmRSS']} MB; peak {mem['VmHWM']} MB")
     finally:
         proc.terminate()
         proc.wait(10)
