@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 from remora_core.hub.state.child import BEGIN, END, UNCHANGED, follow
+from remora_core.hub.state.context import emit_hub_hint
 from remora_core.hub.state.service import StateHub
-from tests.state_helpers import FAST, make_project
+from remora_core.store.store import Store
+from tests.state_helpers import FAST, make_project, node_id
 from tests.test_hub import kill, start_hub
 from tests.test_state_hub import wait_for
 
@@ -65,3 +67,24 @@ def test_the_state_child_runs_niced_and_dies_with_the_hub(tmp_path: Path) -> Non
         assert not _alive(child)
     finally:
         kill(proc)
+
+
+def test_a_hint_from_another_process_wakes_the_idle_state_child(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj", {".remora/config.toml": "[hub]\nstate = true\n"})
+    proc = start_hub(root)
+    try:
+        markdown = root / ".agentfs/nodes/shop/report.py/summary.md"
+        wait_for(markdown.exists, "the first full state build")
+        time.sleep(0.5)  # the child is idle: blocked, no polling
+        store = Store.open(root)
+        try:
+            emit_hub_hint(store, "rm_agent000", node_id(root, "summary"), "found a new caller")
+        finally:
+            store.close()
+        wait_for(lambda: "hint: found a new caller" in markdown.read_text(), "the hinted update")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        finally:
+            kill(proc)
