@@ -26,7 +26,7 @@ from remora_core.events.store import EventLog
 from remora_core.hub.state.analysis import NodeFacts
 from remora_core.hub.state.diffs import DiffBundle, build_bundle
 from remora_core.hub.state.drift import Embedder
-from remora_core.hub.state.markdown import orphan_markdown, write_markdown
+from remora_core.hub.state.markdown import orphan_markdown, render, write_markdown
 from remora_core.hub.state.model import ChangeRecord, ComplexityPoint, ImpactSummary, NodeState, TestRecord
 from remora_core.hub.state.rules import evaluate
 from remora_core.hub.state.store import NodeStateStore, source_rows, state_rows
@@ -218,6 +218,17 @@ class StateUpdater:
         path, written = write_markdown(self.root, state)
         state.markdown_path = path
         return path, written
+
+    def _write_burst(self, states: list[NodeState]) -> None:
+        """The markdown of a build step, rendered first, then written in one short burst: the
+        hub's file watcher (which sees ``.agentfs/`` writes before filtering them out) wakes for a
+        burst, not for every file, and never during an index pass."""
+        if not self.config.markdown:
+            return
+        rendered = [render(state).encode("utf-8") for state in states]
+        self.hold()
+        for state, data in zip(states, rendered, strict=True):
+            state.markdown_path, _ = write_markdown(self.root, state, data)
 
     def _approved(
         self,
@@ -503,9 +514,9 @@ class StateUpdater:
             if not state.changes or state.changes[-1].source_version != version:
                 state.changes.append(ChangeRecord(timestamp=now, source_version=version, kind="build"))
             self._finish(state, source, now)
-            self._write(state)
             states.append(state)
             sources.append((row.id, version, source, row.qualname))
+        self._write_burst(states)
         state_data, source_data = state_rows(states), source_rows(sources)
         self.hold()
         with write_transaction(self.store.connection):
