@@ -30,6 +30,7 @@ import argparse
 import os
 import random
 import re
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -91,9 +92,39 @@ def start_hub(root: Path, log: Path) -> subprocess.Popen[bytes]:
     sys.exit("bench: hub did not get ready")
 
 
+def wait_state_built(root: Path, limit: float = 300.0) -> None:
+    """--state: wait for the first node-state build (a one-time cost, measured by
+    ``state_bench.py``), so the edits measure the steady state."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        connection = sqlite3.connect(root / ".remora" / "remora.db")
+        try:
+            nodes, states = connection.execute(
+                "SELECT (SELECT count(*) FROM nodes WHERE status = 'active'), (SELECT count(*) FROM node_state)"
+            ).fetchone()
+        except sqlite3.OperationalError:
+            nodes, states = 1, 0
+        finally:
+            connection.close()
+        if nodes and states >= nodes:
+            print(f"(node state: first build of {states} nodes done {time.monotonic() - started:.1f} s after the hub was ready)")
+            return
+        time.sleep(0.1)
+    sys.exit("bench: the first node-state build did not finish")
+
+
 def cpu_seconds(pid: int) -> float:
+    """CPU of the hub; with ``--state`` also of its live children (the node-state process)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    used = (int(fields[11]) + int(fields[12])) / TICKS
+    if STATE:
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        for child in children.read_text().split() if children.exists() else []:
+            try:
+                used += cpu_seconds(int(child))
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+    return used
 
 
 def wait_settled(pid: int, window: float = 2.0, limit: float = 300.0) -> float:
@@ -133,6 +164,8 @@ def latency_and_idle(temp: Path, edits: int, idle: float, poll_ms: float | None)
     target.write_text(big_file(0, -1))
     proc = start_hub(root, temp / "latency.log")
     try:
+        if STATE:
+            wait_state_built(root)
         samples: list[float] = []
         gaps = random.Random(7)
         by_kind: dict[str, list[float]] = {}
@@ -200,6 +233,9 @@ def latency_and_idle(temp: Path, edits: int, idle: float, poll_ms: float | None)
 def stdlib_rss(temp: Path) -> None:
     root = temp / "stdlib"
     files, _ = copy_stdlib(root)
+    if STATE:  # the edits below then land while the node-state child runs its first build
+        (root / ".remora").mkdir(exist_ok=True)
+        (root / ".remora" / "config.toml").write_text("[hub]\nstate = true\n")
     started = time.perf_counter()
     proc = start_hub(root, temp / "stdlib.log")
     try:
@@ -224,6 +260,11 @@ def stdlib_rss(temp: Path) -> None:
                 )
         mem = memory(proc.pid)
         print(f"  RSS after those edits {mem['VmRSS']} MB; peak {mem['VmHWM']} MB")
+        if STATE:
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            for child in children:
+                mem = memory(int(child))
+                print(f"  node-state child {child} (first build running): RSS {mem['VmRSS']} MB; peak {mem['VmHWM']} MB")
     finally:
         proc.terminate()
         proc.wait(10)

@@ -43,6 +43,9 @@ from remora_core.store.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = """\
+[hub]
+state = true
+
 [hub.rules]
 missing_test = ["find_tests", "generate_test_skeleton"]   # run_single_test excluded from the figure
 """

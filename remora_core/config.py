@@ -156,7 +156,7 @@ class HubConfig(_Section):
     """The hub's node state, markdown summaries and update tools."""
 
     state: bool = Field(
-        False, description="Maintain node state and markdown in the hub process (opt-in: see the README)."
+        False, description="Maintain node state and markdown in a child process of the hub (opt-in: see the README)."
     )
     markdown: bool = Field(True, description="Write .agentfs/nodes/ markdown summaries.")
     freshness_seconds: float = Field(

@@ -42,12 +42,15 @@ def root(tmp_path: Path) -> Path:
 
 
 def test_ten_saves_of_one_file_run_its_updates_once(root: Path) -> None:
-    config = FAST.model_copy(update={"settle_ms": 3000, "max_wait_ms": 30000})
-    hub = StateHub(root, config, build=False).start()
+    """With the default settle_ms: the hub pauses the updates while each save's index pass runs
+    (as ``remora-hub`` does through its child's pipe), so back-to-back saves coalesce."""
+    assert FAST.settle_ms == HubConfig().settle_ms
+    hub = StateHub(root, FAST, build=False).start()
     store = Store.open(root)
     try:
         indexer = HubIndexer(root, store, IndexConfig())
         for number in range(10):
+            hub.pause()
             edit(root, "shop/pricing.py", f"amount * (1 - rate){' + 0' * number}", f"amount * (1 - rate){' + 0' * (number + 1)}")
             assert indexer.run(["shop/pricing.py"]).events
             hub.wake()

@@ -24,10 +24,11 @@ from watchfiles import Change
 from remora_core.config import load_config
 from remora_core.events.models import HubStartedEvent, HubStoppedEvent
 from remora_core.events.retention import RetentionPolicy, prune_events
+from remora_core.events.store import EventLog
 from remora_core.graph.live import LiveGraph
 from remora_core.hub.indexing import HubIndexer, PassResult
 from remora_core.hub.lock import HubLock
-from remora_core.hub.state.service import StateHub
+from remora_core.hub.state.process import StateProcess
 from remora_core.hub.watch_filter import GITIGNORE, HubWatchFilter
 from remora_core.hub.watcher import watch_in_thread
 from remora_core.hub.worker import DbWorker
@@ -41,6 +42,7 @@ WATCH_STEP_MS = 9
 WATCH_DEBOUNCE_MS = 400
 RUST_TIMEOUT_MS = 5000  # the stop event is checked every step; this only bounds one Rust call
 SHUTDOWN_GRACE_S = 0.6
+STATE_STOP_S = 1.5  # the node-state child kills its running tests, then exits
 PRUNE_EVERY_S = 3600.0
 HUB_CACHE_KIB = 8192
 
@@ -87,7 +89,7 @@ class HubDaemon:
         self.reason = "stopped"
         self.child: asyncio.subprocess.Process | None = None
         self.graph: LiveGraph | None = None  # the topology, followed on the loop (for node state)
-        self.state_hub: StateHub | None = None
+        self.state_hub: StateProcess | None = None  # the node-state child ([hub] state)
 
     # -- worker-side jobs --------------------------------------------------------------
     def _open(self) -> None:
@@ -105,6 +107,10 @@ class HubDaemon:
     def _warm_up(self) -> bool:
         assert self.session is not None
         return self.session.indexer.warm_up()
+
+    def _last_seq(self) -> int:
+        assert self.session is not None
+        return EventLog(self.session.store.connection).last_seq()
 
     def _prune(self) -> int:
         assert self.session is not None
@@ -173,15 +179,19 @@ class HubDaemon:
 
     async def _run_pass(self, batch: list[str] | None) -> None:
         started = time.perf_counter()
+        result: PassResult | None = None
+        if self.state_hub is not None:
+            self.state_hub.begin()  # the node-state child starts no update during the pass
         try:
             result = await self.worker.run(self._pass, batch)
         except Exception as error:  # noqa: BLE001 - a bad pass must not kill the hub
             log(f"index pass failed: {type(error).__name__}: {error}")
             return
+        finally:
+            if self.state_hub is not None:  # node state follows in its own process, off this path
+                self.state_hub.end(bool(result is not None and result.events))
         if result is None:
             return
-        if self.state_hub is not None and result.events:
-            self.state_hub.wake()  # node state follows on its own thread, off this path
         if result.events or batch is None:
             what = "full pass" if batch is None else f"{len(batch)} changed path(s)"
             log(f"{what}: {len(result.events)} file(s) changed in {time.perf_counter() - started:.3f}s")
@@ -226,12 +236,15 @@ class HubDaemon:
         if await self.worker.run(self._warm_up):
             log(f"symbol table loaded in {time.perf_counter() - started:.2f}s")
 
-    def _start_state_hub(self) -> None:
-        """Node state + markdown on their own thread and connection (``[hub] state``)."""
+    async def _start_state_hub(self) -> None:
+        """Node state + markdown in a child process (``[hub] state``), following the event log
+        from its current end (the catch-up pass's changes are covered by its first build)."""
         config = load_config(self.root).hub
         enabled = config.state if self.options.node_state is None else self.options.node_state
         if enabled:
-            self.state_hub = StateHub(self.root, config, log=log).start()
+            after = await self.worker.run(self._last_seq)
+            self.state_hub = StateProcess(self.root, after)
+            log(f"node state: child process {self.state_hub.pid}")
 
     def _kill_child(self) -> None:
         if self.child is not None and self.child.returncode is None:
@@ -265,7 +278,7 @@ class HubDaemon:
             if catch_up.done() and not catch_up.cancelled() and catch_up.exception() is not None:
                 log(f"catch-up pass failed: {catch_up.exception()!r}")
             if not self.stop.is_set():
-                self._start_state_hub()
+                await self._start_state_hub()
                 self.lock.set_state("watching")
                 self.wake.set()  # changes seen during the catch-up pass
                 processor = asyncio.create_task(self._process())
@@ -291,7 +304,7 @@ class HubDaemon:
             if self.graph is not None:
                 await self.graph.stop()
             if self.state_hub is not None:
-                self.state_hub.stop(SHUTDOWN_GRACE_S)
+                self.state_hub.stop(STATE_STOP_S)
             done = await self._shutdown_worker()
             self.lock.release()
             log(f"stopped ({self.reason})")

@@ -128,7 +128,14 @@ def flow_of(nodes: list[ast.stmt]) -> tuple[int, dict[str, int]]:
             if counted is not None:
                 counts[counted] += 1
         deepest = max(deepest, inner)
-        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+        for name in node._fields:  # ast.iter_child_nodes, without the Load/Store contexts
+            if name == "ctx":
+                continue
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                stack.extend((item, inner) for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append((value, inner))
     counts["max_nesting"] = deepest
     return complexity, counts
 
@@ -194,6 +201,23 @@ def facts(source: str, node_type: str) -> NodeFacts:
     return definition_facts(definition) if definition is not None else NodeFacts(parsed=False)
 
 
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _definitions(statements: list[ast.stmt], into: dict[int, Definition]) -> None:
+    """Every function and class definition under ``statements`` by its line, through statement
+    blocks only (a definition is a statement: expressions need no walk)."""
+    stack: list[ast.AST] = list(statements)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            into[node.lineno] = node
+        for name in _BLOCKS:
+            block = getattr(node, name, None)
+            if block:
+                stack.extend(block)
+
+
 @dataclass(slots=True)
 class FileFacts:
     """One parse of a whole file: facts of the file and of each definition by its def line."""
@@ -209,9 +233,7 @@ class FileFacts:
         except (SyntaxError, ValueError):
             return cls(None)
         found = cls(module)
-        for node in ast.walk(module):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                found.by_line[node.lineno] = node
+        _definitions(module.body, found.by_line)
         return found
 
     def of(self, node_type: str, def_line: int) -> NodeFacts | None:

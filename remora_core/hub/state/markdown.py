@@ -101,15 +101,16 @@ def render(state: NodeState) -> str:
     return "\n".join(out)
 
 
-def write_markdown(root: Path, state: NodeState) -> tuple[str, bool]:
-    """(relative path, written?) of the node's markdown. A node whose path changed (a rename or
-    move) leaves no stale file behind."""
+def write_markdown(root: Path, state: NodeState, rendered: bytes | None = None) -> tuple[str, bool]:
+    """(relative path, written?) of the node's markdown (``rendered``: ``render(state)`` made
+    beforehand, so that many files are written in one short burst). A node whose path changed
+    (a rename or move) leaves no stale file behind."""
     rel = markdown_path(state.file_path, state.type, state.qualname)
     if state.markdown_path and state.markdown_path != rel:
         old = root / state.markdown_path
         if old.exists():
             old.unlink()
-    written = write_if_changed(root / rel, render(state).encode("utf-8"))
+    written = write_if_changed(root / rel, rendered if rendered is not None else render(state).encode("utf-8"))
     return rel, written
 
 

@@ -1,7 +1,9 @@
-"""``StateHub``: the node-state worker of the hub process. One thread with its own database
-connection follows the event log (``TopologyChanged`` from the index passes, ``HubUpdateHint``
-from agents), coalesces changes per file (a file that keeps changing is updated once it settles)
-and runs the updates off the indexing path. When idle it builds the missing states in chunks."""
+"""``StateHub``: the node-state worker. One thread with its own database connection follows the
+event log (``TopologyChanged`` from the index passes, ``HubUpdateHint`` from agents), coalesces
+changes per file (a file that keeps changing is updated once it and the hub settle) and runs the
+updates off the indexing path; it holds still while an index pass runs (``pause`` .. ``wake``).
+When idle it builds the missing states in chunks. The hub runs it in a child process
+(``hub/state/child.py``); tests and ``remora update`` may run it in-process."""
 
 from __future__ import annotations
 
@@ -19,9 +21,12 @@ from remora_core.hub.state.testing import kill_running_tests
 from remora_core.hub.state.updater import NodeUpdate, StateUpdater
 from remora_core.store.store import Store
 
-BUILD_CHUNK = 200
+BUILD_CHUNK = 100  # nodes per build step (one short write transaction each)
 T = TypeVar("T")
 POLL_S = 2.0  # hints from other processes; changes of this hub wake the thread at once
+# A pause (an index pass running) never holds the updates longer than this, in case the hub's
+# "pass done" signal is lost; a pass that takes longer just shares the CPU from then on.
+MAX_PAUSE_S = 30.0
 
 
 @dataclass(slots=True)
@@ -53,7 +58,8 @@ class StateHub:
         *,
         log: Callable[[str], None] = lambda message: None,
         build: bool = True,
-        poll_s: float = POLL_S,
+        poll_s: float | None = POLL_S,
+        after: int | None = None,
         on_update: Callable[[NodeUpdate], None] | None = None,
     ) -> None:
         self.root = root
@@ -67,6 +73,11 @@ class StateHub:
         self.hints: list[HubUpdateHintEvent] = []
         self.rebuild = False
         self.last_wake = 0.0  # the last index pass that changed something
+        self.start_after = after  # the event seq to follow from (None: the log's end at start)
+        self._paused = False  # an index pass is running: no update starts
+        self.last_signal = 0.0  # the hub's last pause / resume (monotonic)
+        self._resumed = threading.Event()
+        self._resumed.set()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()
@@ -79,12 +90,36 @@ class StateHub:
         self._ready.wait(10)
         return self
 
+    def pause(self) -> None:
+        """An index pass starts: no update starts until ``wake`` / ``resume`` (the updates that
+        run hold still between nodes and tools)."""
+        self._paused = True
+        self.last_signal = time.monotonic()
+        self._resumed.clear()
+        self._idle.clear()
+
+    def resume(self) -> None:
+        """The index pass ended without changes."""
+        self._paused = False
+        self.last_signal = time.monotonic()
+        self._resumed.set()
+        self._wake.set()
+
     def wake(self) -> None:
         """New events may be in the log (called after every index pass): the pending updates wait
         until the hub has been quiet for ``settle_ms`` (a burst of saves is indexed first)."""
         self.last_wake = time.monotonic()
         self._idle.clear()
+        self.resume()
+
+    def poke(self) -> None:
+        """Someone committed to the database (maybe a hint): read the log, nothing else."""
         self._wake.set()
+
+    def hold(self) -> None:
+        """Between two steps of an update: wait while an index pass runs (at most MAX_PAUSE_S)."""
+        if self._paused and not self._stop.is_set():
+            self._resumed.wait(MAX_PAUSE_S)
 
     def stop(self, timeout: float = 1.0) -> bool:
         self._stop.set()
@@ -107,8 +142,10 @@ class StateHub:
         store = Store.open(self.root)
         try:
             self.updater = StateUpdater(self.root, store, self.config)
+            self.updater.hold = self.hold
             events = EventLog(store.connection)
-            self.cursor = events.last_seq()  # only changes from now on go through the rules
+            # only changes from now on go through the rules
+            self.cursor = events.last_seq() if self.start_after is None else self.start_after
             backlog = self.updater.stale_nodes() if self.build_enabled else []
             build_started = time.perf_counter()
             self._ready.set()
@@ -123,6 +160,7 @@ class StateHub:
                 if self._run_due() or self._run_hints():
                     continue
                 if backlog:
+                    self.hold()
                     chunk, backlog = backlog[:BUILD_CHUNK], backlog[BUILD_CHUNK:]
                     self.stats.built += self._guard(self.updater.build, 0, chunk)
                     if not backlog:
@@ -134,6 +172,9 @@ class StateHub:
                 wait = self._next_due()
                 if wait is None:
                     self._idle.set()
+                    if self.poll_s is None:
+                        self._wake.wait()  # idle: blocked until a pass, a commit or stop
+                        continue
                     wait = self.poll_s
                 self._wake.wait(max(0.005, wait))
         finally:
@@ -183,7 +224,10 @@ class StateHub:
 
     def _due(self, item: _Pending, now: float) -> float:
         """Seconds until ``item`` is due (<= 0: due now): ``settle_ms`` after the file's last change
-        and the hub's last index pass, at most ``max_wait_ms`` after its first change."""
+        and the hub's last index pass, at most ``max_wait_ms`` after its first change; never while
+        an index pass runs (its end wakes the thread)."""
+        if self._paused:
+            return self.config.settle_ms / 1000 or 0.005
         settle = max(item.last, self.last_wake) + self.config.settle_ms / 1000 - now
         cap = item.first + self.config.max_wait_ms / 1000 - now
         return min(settle, cap)

@@ -3,6 +3,8 @@ of each node (so the first diff after a restart is right) and the FTS5 index of 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 import sqlite3
 import time
@@ -16,6 +18,16 @@ from remora_core.store.db import write_transaction
 _WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HUMP_RE = re.compile(r"[a-z0-9][A-Z]")
 _SPLIT_RE = re.compile(r"_|(?<=[a-z0-9])(?=[A-Z])")
+_ANCHOR_ID_RE = re.compile(r"rm_[a-z0-9]{8}")
+_OTHER_IDS = 36**8  # rowids of ids that are not anchors start here
+
+
+def fts_rowid(node_id: str) -> int:
+    """The FTS row of a node: its anchor's base-36 number (an FTS5 ``UNINDEXED`` column cannot be
+    looked up without a scan; a rowid can)."""
+    if _ANCHOR_ID_RE.fullmatch(node_id):
+        return int(node_id[3:], 36)
+    return _OTHER_IDS + int.from_bytes(hashlib.blake2b(node_id.encode("utf-8"), digest_size=6).digest(), "big")
 
 
 class NodeStateStore:
@@ -24,6 +36,27 @@ class NodeStateStore:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
+        self._fts_keyed = False  # FTS rows checked to sit at their fts_rowid
+
+    def _key_fts_rows(self) -> None:
+        """Once per connection: move FTS rows written before rows were keyed by ``fts_rowid``."""
+        if self._fts_keyed:
+            return
+        moved = [
+            (fts_rowid(node_id), rowid)
+            for rowid, node_id in self.connection.execute("SELECT rowid, node_id FROM node_fts").fetchall()
+            if rowid != fts_rowid(node_id)
+        ]
+        if moved:
+            with contextlib.nullcontext() if self.connection.in_transaction else write_transaction(self.connection):
+                self.connection.executemany("DELETE FROM node_fts WHERE rowid = ?", ((new,) for new, _ in moved))
+                self.connection.executemany(
+                    "INSERT INTO node_fts (rowid, node_id, name, body) SELECT ?, node_id, name, body FROM node_fts "
+                    "WHERE rowid = ?",
+                    moved,
+                )
+                self.connection.executemany("DELETE FROM node_fts WHERE rowid = ?", ((old,) for _, old in moved))
+        self._fts_keyed = True
 
     # -- state -------------------------------------------------------------------------
     def get(self, node_id: str) -> NodeState | None:
@@ -53,7 +86,10 @@ class NodeStateStore:
         self.set_many([state])
 
     def set_many(self, states: Iterable[NodeState]) -> None:
-        rows = [(s.key, s.id, s.source_version, s.model_dump_json(), s.last_updated) for s in states]
+        self.put_state_rows(state_rows(states))
+
+    def put_state_rows(self, rows: list[StateRow]) -> None:
+        """Store rows made by ``state_rows`` (made before a transaction, to keep it short)."""
         if not rows:
             return
         sql = (
@@ -89,26 +125,29 @@ class NodeStateStore:
 
     def save_sources(self, items: Iterable[tuple[str, str, str, str]]) -> None:
         """(node_id, source_hash, source, searchable name) rows: the last source and its FTS entry."""
-        rows = list(items)
+        self.put_source_rows(source_rows(items))
+
+    def put_source_rows(self, rows: list[SourceRow]) -> None:
+        """Store rows made by ``source_rows`` (made before a transaction, to keep it short)."""
         if not rows:
             return
-        now = time.time()
-        ids = [(row[0],) for row in rows]
+        self._key_fts_rows()
         self.connection.executemany(
             "INSERT INTO node_sources (node_id, source_hash, source, saved_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (node_id) DO UPDATE SET source_hash = excluded.source_hash, source = excluded.source, "
             "saved_at = excluded.saved_at",
-            ((node_id, digest, source, now) for node_id, digest, source, _ in rows),
+            (row[:4] for row in rows),
         )
-        self.connection.executemany("DELETE FROM node_fts WHERE node_id = ?", ids)
+        self.connection.executemany("DELETE FROM node_fts WHERE rowid = ?", ((row[4],) for row in rows))
         self.connection.executemany(
-            "INSERT INTO node_fts (node_id, name, body) VALUES (?, ?, ?)",
-            ((node_id, split_words(name), split_words(source)) for node_id, _, source, name in rows),
+            "INSERT INTO node_fts (rowid, node_id, name, body) VALUES (?, ?, ?, ?)",
+            ((row[4], row[0], row[5], row[6]) for row in rows),
         )
 
     def forget_sources(self, node_ids: Iterable[str]) -> None:
-        ids = [(node_id,) for node_id in node_ids]
-        self.connection.executemany("DELETE FROM node_fts WHERE node_id = ?", ids)
+        self._key_fts_rows()
+        ids = [(fts_rowid(node_id),) for node_id in node_ids]
+        self.connection.executemany("DELETE FROM node_fts WHERE rowid = ?", ids)
 
     # -- search ------------------------------------------------------------------------
     def search(self, words: Iterable[str], *, limit: int = 10, exclude: str | None = None) -> list[tuple[str, float]]:
@@ -123,6 +162,24 @@ class NodeStateStore:
             (query, limit + 1),
         ).fetchall()
         return [(node_id, float(score)) for node_id, score in rows if node_id != exclude][:limit]
+
+
+StateRow = tuple[str, str, str, str, float]  # key, node id, source version, JSON, updated at
+# node id, source hash, source, saved at, FTS rowid, FTS name words, FTS body words
+SourceRow = tuple[str, str, str, float, int, str, str]
+
+
+def state_rows(states: Iterable[NodeState]) -> list[StateRow]:
+    return [(s.key, s.id, s.source_version, s.model_dump_json(), s.last_updated) for s in states]
+
+
+def source_rows(items: Iterable[tuple[str, str, str, str]]) -> list[SourceRow]:
+    """Rows of (node_id, source_hash, source, searchable name) items, FTS words included."""
+    now = time.time()
+    return [
+        (node_id, digest, source, now, fts_rowid(node_id), split_words(name), split_words(source))
+        for node_id, digest, source, name in items
+    ]
 
 
 def split_words(text: str) -> str:

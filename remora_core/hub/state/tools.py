@@ -90,6 +90,7 @@ class ToolContext:
     texts: dict[str, list[str]] = field(default_factory=dict)  # file lines, per update run
     parsed: dict[str, FileFacts] = field(default_factory=dict)  # one parse per file, per update run
     whole_files: bool = False  # many nodes per file (a build): parse each file once for all
+    rows: dict[str, NodeRow] = field(default_factory=dict)  # index rows read once (a build's batch)
 
     def file_facts(self, path: str) -> FileFacts:
         found = self.parsed.get(path)
@@ -126,7 +127,7 @@ class UpdateTools:
 
     # -- helpers -----------------------------------------------------------------------
     def _row(self, node_id: str) -> NodeRow:
-        row = self.context.store.node(node_id)
+        row = self.context.rows.get(node_id) or self.context.store.node(node_id)
         if row is None:
             raise NodeNotFoundError(f"no node {node_id!r} in the index")
         return row
@@ -180,7 +181,7 @@ class UpdateTools:
         row = self._row(node_id)
         store = self.context.store
         callers = store.nodes(store.edge_sources(node_id, "calls"))
-        pattern = re.compile(rf"\b{re.escape(row.name)}\s*\(")
+        pattern = re.compile(rf"\b{re.escape(row.name)}\s*\(") if callers else None
         sites: list[CallSite] = []
         for caller in sorted(callers.values(), key=lambda item: (item.file_path, item.start_line)):
             if caller.status != "active":
@@ -191,7 +192,7 @@ class UpdateTools:
             found = False
             for number in range(start, min(end, len(lines)) + 1):
                 text = lines[number - 1]
-                if pattern.search(text) and not text.lstrip().startswith(("def ", "async def ", "#")):
+                if row.name in text and pattern is not None and pattern.search(text) and not text.lstrip().startswith(("def ", "async def ", "#")):
                     sites.append(
                         CallSite(
                             caller_id=caller.id,

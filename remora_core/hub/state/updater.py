@@ -26,10 +26,10 @@ from remora_core.events.store import EventLog
 from remora_core.hub.state.analysis import NodeFacts
 from remora_core.hub.state.diffs import DiffBundle, build_bundle
 from remora_core.hub.state.drift import Embedder
-from remora_core.hub.state.markdown import orphan_markdown, write_markdown
+from remora_core.hub.state.markdown import orphan_markdown, render, write_markdown
 from remora_core.hub.state.model import ChangeRecord, ComplexityPoint, ImpactSummary, NodeState, TestRecord
 from remora_core.hub.state.rules import evaluate
-from remora_core.hub.state.store import NodeStateStore
+from remora_core.hub.state.store import NodeStateStore, source_rows, state_rows
 from remora_core.hub.state.tools import (
     CalleesResult,
     CallersResult,
@@ -65,6 +65,10 @@ BUILD_UPDATES = ("extract_signature", "compute_complexity", "find_callees", "fin
 TESTABLE = ("function", "method")
 Tools = tuple[ToolSet, dict[str, BoundTool]]
 FACTS_CACHE = 4096
+
+
+def _no_hold() -> None:
+    return None
 
 
 class ToolFailedError(RemoraError):
@@ -121,6 +125,9 @@ class StateUpdater:
         self.test_budget: int | None = None  # test runs left in this batch (None: no limit)
         self.build_errors: list[str] = []  # the latest failures of full-build tools
         self._facts: dict[tuple[str, str], NodeFacts] = {}  # (node id, source hash) -> facts
+        # Called between two steps (tools, nodes): ``StateHub`` holds still there while an index
+        # pass runs.
+        self.hold: Callable[[], None] = _no_hold
 
     # -- helpers -----------------------------------------------------------------------
     def _context(self) -> ToolContext:
@@ -211,6 +218,17 @@ class StateUpdater:
         path, written = write_markdown(self.root, state)
         state.markdown_path = path
         return path, written
+
+    def _write_burst(self, states: list[NodeState]) -> None:
+        """The markdown of a build step, rendered first, then written in one short burst: the
+        hub's file watcher (which sees ``.agentfs/`` writes before filtering them out) wakes for a
+        burst, not for every file, and never during an index pass."""
+        if not self.config.markdown:
+            return
+        rendered = [render(state).encode("utf-8") for state in states]
+        self.hold()
+        for state, data in zip(states, rendered, strict=True):
+            state.markdown_path, _ = write_markdown(self.root, state, data)
 
     def _approved(
         self,
@@ -306,7 +324,7 @@ class StateUpdater:
         for name in ORDER:
             if name not in wanted or name == "run_single_test":
                 continue
-            time.sleep(0)  # let an index pass waiting for the GIL run first
+            self.hold()  # an index pass that started meanwhile runs first
             try:
                 results[name] = self._run(runner, name, {"node_id": node_id})
             except Exception as error:  # noqa: BLE001 - recorded; the other tools still run
@@ -413,10 +431,12 @@ class StateUpdater:
         self._store(state, row, source, events, save_source=False)
 
     def _store(self, state: NodeState, row: NodeRow, source: str, events: Iterable[BaseEvent], *, save_source: bool = True) -> None:
+        states = state_rows([state])
+        sources = source_rows([(row.id, state.source_version, source, row.qualname)]) if save_source else []
+        self.hold()  # the write lock is never taken while an index pass runs
         with write_transaction(self.store.connection):
-            self.states.set_many([state])
-            if save_source:
-                self.states.save_sources([(row.id, state.source_version, source, row.qualname)])
+            self.states.put_state_rows(states)
+            self.states.put_source_rows(sources)
             self.log.append_in_transaction(list(events))
 
     def orphan(self, node_ids: Iterable[str]) -> list[str]:
@@ -468,7 +488,7 @@ class StateUpdater:
         context.whole_files = True
         tools, toolset, by_name = update_toolset(context)
         runner = (toolset, by_name)
-        rows = self.store.nodes(node_ids)
+        rows = context.rows = self.store.nodes(node_ids)
         previous = self.states.get_many(node_ids)
         states: list[NodeState] = []
         sources: list[tuple[str, str, str, str]] = []
@@ -477,7 +497,7 @@ class StateUpdater:
             row = rows.get(node_id)
             if row is None or row.status != "active":
                 continue
-            time.sleep(0)  # the build never holds the GIL long against an index pass
+            self.hold()  # the build never runs against an index pass
             source = context.source(row)
             version = source_hash(source.encode("utf-8"))
             state = self._fresh_state(row, version, previous.get(node_id))
@@ -494,11 +514,13 @@ class StateUpdater:
             if not state.changes or state.changes[-1].source_version != version:
                 state.changes.append(ChangeRecord(timestamp=now, source_version=version, kind="build"))
             self._finish(state, source, now)
-            self._write(state)
             states.append(state)
             sources.append((row.id, version, source, row.qualname))
+        self._write_burst(states)
+        state_data, source_data = state_rows(states), source_rows(sources)
+        self.hold()
         with write_transaction(self.store.connection):
-            self.states.set_many(states)
-            self.states.save_sources(sources)
+            self.states.put_state_rows(state_data)
+            self.states.put_source_rows(source_data)
         del tools
         return len(states)
