@@ -93,7 +93,7 @@ _CORE = frozenset(
 
 
 _BLOCK_SYSTEM = """\
-You rewrite one Python {node_type}, `{name}`, in {file_path}.
+You edit one Python {node_type}, `{name}`, in {file_path}.
 
 Its current source:
 ```python
@@ -103,7 +103,7 @@ Its current source:
 
 def block_request(node: ASTAgentNode) -> str:
     """What a ``code_block`` edit appends to the task: the one answer format a small model follows."""
-    return f"\n\nReply with ONE ```python block holding the complete new `{node.name}` {node.node_type}, nothing else."
+    return f"\n\nReply with ONE fenced ```python block holding the complete new `{node.name}` {node.node_type}, nothing else."
 
 
 def code_block_policy(node: ASTAgentNode) -> TurnPolicy:
