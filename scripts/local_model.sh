@@ -12,7 +12,8 @@
 #
 # Environment: REMORA_LLAMA_HOME (default ~/.cache/remora), REMORA_LLAMA_PORT (default 8765),
 # REMORA_PYTHON (the python with remora installed; default: the repo's .venv or python3),
-# REMORA_LLAMA_THREADS (default: nproc), REMORA_LLAMA_CTX (default 4096),
+# REMORA_LLAMA_THREADS (default: nproc, or 1 when the load average is already >= nproc),
+# REMORA_LLAMA_CTX (default 4096),
 # REMORA_LLAMA_CHAT_FORMAT (default: the GGUF's own chat template; e.g. chatml-function-calling).
 # An existing venv and model are reused; the model's sha256 verdict is cached in <model>.verified.
 set -euo pipefail
@@ -26,7 +27,13 @@ PORT="${REMORA_LLAMA_PORT:-8765}"
 PIDFILE="$HOME_DIR/llama-server.pid"
 SERVER_LOG="$HOME_DIR/llama-server.log"
 CORES="$(nproc)"
-THREADS="${REMORA_LLAMA_THREADS:-$CORES}"
+# n_threads = cores, except on a machine already busy (1-min load >= cores): llama.cpp's threads
+# wait on each other at every layer, and a descheduled one stalls the rest (measured here at load
+# ~10 on 2 cores: 0.5 tokens/s with 2 threads, 5.5-9 tokens/s with 1).
+LOAD1="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)"
+if [[ -n "${REMORA_LLAMA_THREADS:-}" ]]; then THREADS="$REMORA_LLAMA_THREADS"
+elif awk -v l="$LOAD1" -v c="$CORES" 'BEGIN { exit !(l >= c && c > 1) }'; then THREADS=1
+else THREADS="$CORES"; fi
 EXPECTED_SIZE=491400064
 EXPECTED_SHA=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
