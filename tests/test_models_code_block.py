@@ -5,6 +5,7 @@ then answers without tools. The whole runner path against the scripted server.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,10 +86,12 @@ async def test_a_request_for_another_node_forces_message_node_then_answers_witho
     fake_llm.add_tool_calls(("message_node", {"target_id": add_tax, "request": "reject a negative tax"}))
     guarded = "def add_tax(amount, tax):\n    if tax < 0:\n        raise ValueError(tax)\n    return amount * (1 + tax)\n"
     fake_llm.add_text(block(guarded))  # add_tax's nested turn: an edit, so a block
-    fake_llm.add_text("add_tax will check it.")
+    # the answer round has no tools: a call written in its text is not made (small models echo one)
+    echo = json.dumps({"name": "message_node", "arguments": {"target_id": add_tax, "request": "again"}})
+    fake_llm.add_text(f"{echo}\nadd_tax will check it.")
     correlation = svc.chat(total, f"Ask {add_tax} (add_tax) to validate that tax is not negative.")
     trigger = await svc.wait(correlation)
-    assert trigger.status == "done" and trigger.reply == "add_tax will check it."
+    assert trigger.status == "done" and trigger.reply is not None and trigger.reply.endswith("add_tax will check it.")
     first, nested, last = fake_llm.chat_requests()
     assert first["tool_choice"] == {"type": "function", "function": {"name": "message_node"}}
     assert [tool["function"]["name"] for tool in first["tools"]] == ["message_node"]

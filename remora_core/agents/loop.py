@@ -126,6 +126,7 @@ class _Reader:
         self.tools = tools
         self.seen: set[tuple[str, str]] = set()
         self.proposed = False
+        self.recover = policy.recover_text_calls
 
     def read(self, result: ChatResult, round_number: int) -> _Round:
         outcome = _Round(calls=[], text=result.text)
@@ -141,7 +142,7 @@ class _Reader:
             if salvaged is not call:
                 outcome.recovered.append({"name": call.name, "arguments": salvaged.arguments, "form": "code_in_arguments"})
             outcome.calls.append(salvaged)
-        if not result.tool_calls and self.policy.recover_text_calls:
+        if not result.tool_calls and self.recover:
             found = find_text_calls(result.text)
             for index, text_call in enumerate(found):
                 call = ToolCallRequest(f"text_{round_number}_{index}", text_call.name, text_call.arguments)
@@ -232,7 +233,8 @@ async def _turn(
         outcome.rounds = round_number
         choice = _choice(policy, tools, forced_done)
         if forced_done and not policy.tools_after_force:
-            schemas = None
+            schemas = None  # the answer round: no tools, and no calls read from its text
+            reader.recover = False
         emit(
             "model_request",
             {
