@@ -37,7 +37,7 @@ async def test_an_edit_is_sent_without_tools_and_its_block_is_the_proposal(
     fake_llm.add_text(block(TYPED_TOTAL, "Sure:\n"))
     correlation = svc.chat(total, "add type hints")
     trigger = await svc.wait(correlation)
-    assert trigger.status == "done"
+    assert trigger.status == "done" and "code-block fallback): proposal 'pr_" in (trigger.reply or "")
     (request,) = fake_llm.chat_requests()  # the block ends the turn
     assert "tools" not in request and "tool_choice" not in request
     system, user = request["messages"]

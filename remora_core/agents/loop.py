@@ -300,7 +300,8 @@ async def _turn(
             )
             messages.append({"role": "tool", "tool_call_id": call.id, "content": tool_result.text})
         if read.final and reader.proposed:
-            outcome.reply = _final_text(read.text, notes, proposed=reader.proposed)
+            created = outcome.tool_calls[-1].result.splitlines()[0] if outcome.tool_calls else ""
+            outcome.reply = _final_text(read.text, notes, proposed=created)
             outcome.stop_reason = "answered"
             return
     last = messages[-1]
@@ -319,10 +320,12 @@ def _block_again(policy: TurnPolicy, notes: list[str]) -> str:
     return f"Reply with ONE ```python block holding the complete new `{name}`, nothing else."
 
 
-def _final_text(text: str | None, notes: list[str], *, proposed: bool = False) -> str:
+def _final_text(text: str | None, notes: list[str], *, proposed: str | None = None) -> str:
+    """The turn's reply; ``proposed``: the first line of the fallback's ``rewrite_self`` result."""
     reply = (text or "").strip()
-    if proposed:
-        reply = "I proposed a rewrite from the code in my reply (code-block fallback)."
+    if proposed is not None:
+        reply = "I proposed a rewrite from the code in my reply (code-block fallback)"
+        reply += f": {proposed}" if proposed else "."
     extra = "\n".join(f"note: {note}" for note in notes if note)
     return f"{reply}\n{extra}".strip() if extra else reply
 
