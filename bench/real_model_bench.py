@@ -24,6 +24,7 @@ import argparse
 import ast
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -170,11 +171,12 @@ async def main() -> int:
     parser.add_argument("--base-url", default="http://127.0.0.1:8765/v1")
     parser.add_argument("--model", required=True)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--tool-choice", default="per_step", choices=["auto", "required", "per_step"])
+    parser.add_argument("--tool-choice", default="code_block", choices=["auto", "required", "per_step", "code_block"])
     parser.add_argument("--prompt", default="compact", choices=["compact", "full"])
     parser.add_argument("--only", choices=["hints", "message"], default=None)
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--max-rounds", type=int, default=4, help="[llm] max_tool_rounds")
+    parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--check", action="store_true", help="exit 1 below 7/10 hints or 5/10 messages (scaled)")
     args = parser.parse_args()
     config = RemoraConfig(
@@ -184,7 +186,7 @@ async def main() -> int:
             model=args.model,
             tool_choice=args.tool_choice,
             max_tokens=args.max_tokens,
-            temperature=0.2,
+            temperature=args.temperature,
             timeout=600.0,
             max_tool_rounds=args.max_rounds,
         ),
@@ -202,7 +204,9 @@ async def main() -> int:
                 runs.append(run)
                 print(f"{name} #{number}: {'ok ' if run.ok else 'NO '} {run.seconds:6.1f} s  {run.how}  {run.detail}", flush=True)
             results[name] = runs
-    print(f"\nmodel {args.model!r}, tool_choice {args.tool_choice}, prompt {args.prompt}")
+    load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\nmodel {args.model!r}, tool_choice {args.tool_choice}, prompt {args.prompt}, "
+          f"temperature {args.temperature}, load average (1/5/15 min) at the end {load}")
     print("| Experiment | Successes | Median turn | Max turn | Prompt tokens (1st round) | How calls came |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, runs in results.items():

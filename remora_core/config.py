@@ -43,10 +43,11 @@ class LLMConfig(_Section):
     max_retries: int = Field(3, ge=0, le=10, description="Retries on 429, 5xx and connection errors.")
     retry_base_delay: float = Field(0.5, ge=0.0, le=60.0, description="First retry delay (s); doubles each retry.")
     retry_max_delay: float = Field(8.0, ge=0.0, le=300.0, description="Longest delay between two retries (s).")
-    tool_choice: Literal["auto", "required", "per_step"] = Field(
+    tool_choice: Literal["auto", "required", "per_step", "code_block"] = Field(
         "auto",
         description="auto; required (force a tool call until one succeeds); per_step (force rewrite_self on "
-        "an edit request, message_node on a request to another node, then auto).",
+        "an edit request, message_node on a request to another node, then auto); code_block (small local "
+        "models: an edit request gets no tools and asks for one fenced python block; else as per_step).",
     )
 
 

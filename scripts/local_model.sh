@@ -11,7 +11,11 @@
 #   all      install + model + serve + demo (default)
 #
 # Environment: REMORA_LLAMA_HOME (default ~/.cache/remora), REMORA_LLAMA_PORT (default 8765),
-# REMORA_PYTHON (the python with remora installed; default: the repo's .venv or python3).
+# REMORA_PYTHON (the python with remora installed; default: the repo's .venv or python3),
+# REMORA_LLAMA_THREADS (default: nproc, or 1 when the load average is already >= nproc),
+# REMORA_LLAMA_CTX (default 4096),
+# REMORA_LLAMA_CHAT_FORMAT (default: the GGUF's own chat template; e.g. chatml-function-calling).
+# An existing venv and model are reused; the model's sha256 verdict is cached in <model>.verified.
 set -euo pipefail
 
 HOME_DIR="${REMORA_LLAMA_HOME:-$HOME/.cache/remora}"
@@ -23,6 +27,13 @@ PORT="${REMORA_LLAMA_PORT:-8765}"
 PIDFILE="$HOME_DIR/llama-server.pid"
 SERVER_LOG="$HOME_DIR/llama-server.log"
 CORES="$(nproc)"
+# n_threads = cores, except on a machine already busy (1-min load >= cores): llama.cpp's threads
+# wait on each other at every layer, and a descheduled one stalls the rest (measured here at load
+# ~10 on 2 cores: 0.5 tokens/s with 2 threads, 5.5-9 tokens/s with 1).
+LOAD1="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)"
+if [[ -n "${REMORA_LLAMA_THREADS:-}" ]]; then THREADS="$REMORA_LLAMA_THREADS"
+elif awk -v l="$LOAD1" -v c="$CORES" 'BEGIN { exit !(l >= c && c > 1) }'; then THREADS=1
+else THREADS="$CORES"; fi
 EXPECTED_SIZE=491400064
 EXPECTED_SHA=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -48,12 +59,21 @@ do_install() {
     log "installed: $("$VENV/bin/python" -c 'import llama_cpp; print(llama_cpp.__version__)')"
 }
 
+# The sha256 verdict is cached next to the model (size, mtime and hash of the file checked), so a
+# model assembled once (or by an earlier run) is hashed once, not on every `serve` / `all`.
 verify_model() {
-    local size sha
+    local size sha stamp verdict="$1.verified"
     size="$(stat -c %s "$1")"
     [[ "$size" == "$EXPECTED_SIZE" ]] || { log "size $size != $EXPECTED_SIZE"; return 1; }
+    stamp="$size $(stat -c %Y "$1") $EXPECTED_SHA"
+    if [[ -f "$verdict" && "$(cat "$verdict")" == "$stamp" ]]; then
+        log "sha256 verified earlier ($verdict)"
+        return 0
+    fi
+    log "checking sha256 of $1"
     sha="$(sha256sum "$1" | cut -d' ' -f1)"
-    [[ "$sha" == "$EXPECTED_SHA" ]] || { log "sha256 $sha != $EXPECTED_SHA"; return 1; }
+    [[ "$sha" == "$EXPECTED_SHA" ]] || { log "sha256 $sha != $EXPECTED_SHA"; rm -f "$verdict"; return 1; }
+    printf '%s\n' "$stamp" > "$verdict"
 }
 
 do_model() {
@@ -88,6 +108,7 @@ EOF
     done
     verify_model "$tmp" || { rm -f "$tmp"; die "assembled model failed verification"; }
     mv "$tmp" "$MODEL"
+    mv "$tmp.verified" "$MODEL.verified"  # a rename keeps the mtime the verdict names
     log "model ready: $MODEL ($EXPECTED_SIZE bytes, sha256 ok)"
 }
 
@@ -97,9 +118,11 @@ do_serve() {
     if server_up; then log "server already answering on 127.0.0.1:$PORT"; return; fi
     [[ -f "$MODEL" ]] || die "no model at $MODEL (run: $0 model)"
     [[ -x "$VENV/bin/python" ]] || die "no venv at $VENV (run: $0 install)"
-    log "starting llama_cpp.server on 127.0.0.1:$PORT with $CORES threads (log: $SERVER_LOG)"
+    log "starting llama_cpp.server on 127.0.0.1:$PORT with $THREADS threads (log: $SERVER_LOG)"
+    local extra=()
+    [[ -n "${REMORA_LLAMA_CHAT_FORMAT:-}" ]] && extra+=(--chat_format "$REMORA_LLAMA_CHAT_FORMAT")
     nohup "$VENV/bin/python" -m llama_cpp.server --model "$MODEL" --host 127.0.0.1 --port "$PORT" \
-        --n_threads "$CORES" --n_ctx "${REMORA_LLAMA_CTX:-4096}" >"$SERVER_LOG" 2>&1 &
+        --n_threads "$THREADS" --n_ctx "${REMORA_LLAMA_CTX:-4096}" "${extra[@]}" >"$SERVER_LOG" 2>&1 &
     echo $! > "$PIDFILE"
     for _ in $(seq 1 180); do
         server_up && { log "server up (pid $(cat "$PIDFILE"))"; return; }

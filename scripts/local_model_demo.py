@@ -51,7 +51,7 @@ def write_config(root: Path, base_url: str, model: str, tool_choice: str) -> Non
     (root / ".remora").mkdir(exist_ok=True)
     (root / ".remora" / "config.toml").write_text(
         f'[llm]\nbase_url = "{base_url}"\nmodel = "{model}"\ntool_choice = "{tool_choice}"\n'
-        "max_tokens = 768\ntemperature = 0.2\ntimeout = 600.0\nmax_tool_rounds = 4\n"
+        "max_tokens = 768\ntemperature = 0.0\ntimeout = 600.0\nmax_tool_rounds = 4\n"
         "[agents]\nturn_timeout = 1200.0\n",
         encoding="utf-8",
     )
@@ -84,7 +84,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8765/v1")
     parser.add_argument("--model", required=True, help="the model id the server lists")
-    parser.add_argument("--tool-choice", default="per_step", choices=["auto", "required", "per_step"])
+    parser.add_argument("--tool-choice", default="code_block", choices=["auto", "required", "per_step", "code_block"])
     parser.add_argument("--keep", action="store_true", help="keep the project copy")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="remora-demo-"))

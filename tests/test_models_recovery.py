@@ -116,3 +116,14 @@ def test_markdown_new_source_cut_off_is_salvaged() -> None:
     fixed = salvage_new_source(arguments, "total", current)
     assert fixed is not None and json.loads(fixed) == {"new_source": "def total(prices: list, tax):\n    return prices\n"}
     assert salvage_new_source('{"new_source": "def total(): pass"}', "total", current) is None
+
+
+def test_markdown_new_source_cut_off_with_escaped_newlines_is_salvaged() -> None:
+    """A grammar-forced call (llama-cpp-python) writes valid escapes, then stops at max_tokens."""
+    from remora_core.agents.recovery import salvage_new_source
+
+    current = "def total(prices, tax):\n    return prices\n"
+    whole = json.dumps({"new_source": "Sure!\n```python\ndef total(prices: list, tax: float):\n    return prices\n```\nThis adds"})
+    for cut in (whole[:-2], whole[:-2] + "\\", whole[:-2] + "\\u00"):
+        fixed = salvage_new_source(cut, "total", current)
+        assert fixed is not None and json.loads(fixed)["new_source"].startswith("def total(prices: list, tax: float):")

@@ -31,8 +31,8 @@ CODE = {
 TYPED_TOTAL = "def total(prices: list[float], tax: float) -> float:\n    return add_tax(sum(prices), tax)\n"
 
 
-@pytest.fixture
-def proj(tmp_path: Path) -> Iterator[tuple[Path, Store]]:
+@pytest.fixture(name="proj")
+def proj_fixture(tmp_path: Path) -> Iterator[tuple[Path, Store]]:
     root = tmp_path / "proj"
     store = indexed_project(root, CODE)
     yield root, store

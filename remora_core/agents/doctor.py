@@ -210,7 +210,7 @@ def _tool_check(config: LLMConfig, base: str, timeout: float) -> Check:
         "tool call",
         "warn",
         f"accepted, but the model answered without a call ({text[:60]!r}); small models may need "
-        '[llm] tool_choice = "per_step"',
+        '[llm] tool_choice = "code_block" (or "per_step")',
     )
 
 

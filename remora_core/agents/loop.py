@@ -30,7 +30,7 @@ from remora_core.agents.tools import ToolSet, parse_arguments
 
 Emit = Callable[[str, dict[str, Any]], None]
 StopReason = Literal["answered", "max_tool_rounds"]
-ToolChoiceStrategy = Literal["auto", "required", "per_step"]
+ToolChoiceStrategy = Literal["auto", "required", "per_step", "code_block"]
 
 
 def _ignore(event_type: str, payload: dict[str, Any]) -> None:
@@ -64,9 +64,14 @@ class TurnPolicy:
     """How a turn talks to its model (``agents/strategy.py`` builds it from the config).
 
     ``tool_choice``: ``auto``; ``required`` (a tool call is forced until one succeeds); or
-    ``per_step`` (``force_tool`` is forced until a call succeeds, then auto).
+    ``per_step`` (``force_tool`` is forced until a call succeeds, then auto); or ``code_block``
+    (as per_step, but an edit request is sent without tools and with ``system_prompt`` /
+    ``task_suffix``: the model answers with one fenced Python block, read by the fallback).
     ``own_name`` / ``own_source`` feed the code-block fallback, used only on edit requests.
-    ``tool_names`` limits the schemas sent (None: every tool); calls to the others still work.
+    ``tool_names`` limits the schemas sent (None: every tool; ``()``: none); calls to the
+    others still work. ``system_prompt`` replaces the node's prompt; ``task_suffix`` is appended
+    to the user's message; ``block_retries`` is how many times a reply without a usable block
+    is asked again for one (code_block edits).
     """
 
     tool_choice: ToolChoiceStrategy = "auto"
@@ -77,6 +82,10 @@ class TurnPolicy:
     tool_names: tuple[str, ...] | None = None
     short_schemas: bool = False
     force_tool: str | None = None  # per_step: the tool forced until a call succeeds
+    system_prompt: str | None = None
+    task_suffix: str = ""
+    block_retries: int = 0
+    tools_after_force: bool = True  # False: once the forced call succeeded, no more tools are sent
 
 
 def _assistant_message(text: str | None, calls: list[ToolCallRequest]) -> dict[str, Any]:
@@ -117,6 +126,7 @@ class _Reader:
         self.tools = tools
         self.seen: set[tuple[str, str]] = set()
         self.proposed = False
+        self.recover = policy.recover_text_calls
 
     def read(self, result: ChatResult, round_number: int) -> _Round:
         outcome = _Round(calls=[], text=result.text)
@@ -132,7 +142,7 @@ class _Reader:
             if salvaged is not call:
                 outcome.recovered.append({"name": call.name, "arguments": salvaged.arguments, "form": "code_in_arguments"})
             outcome.calls.append(salvaged)
-        if not result.tool_calls and self.policy.recover_text_calls:
+        if not result.tool_calls and self.recover:
             found = find_text_calls(result.text)
             for index, text_call in enumerate(found):
                 call = ToolCallRequest(f"text_{round_number}_{index}", text_call.name, text_call.arguments)
@@ -189,7 +199,7 @@ def _choice(policy: TurnPolicy, tools: ToolSet, forced_done: bool) -> ToolChoice
         return None
     if policy.tool_choice == "required":
         return "required"
-    if policy.tool_choice == "per_step" and policy.force_tool and policy.force_tool in tools:
+    if policy.tool_choice in ("per_step", "code_block") and policy.force_tool and policy.force_tool in tools:
         return {"type": "function", "function": {"name": policy.force_tool}}
     return None
 
@@ -218,9 +228,13 @@ async def _turn(
     schemas = tools.schemas(policy.tool_names, short=policy.short_schemas) or None
     reader = _Reader(policy, tools)
     forced_done = False
+    retries_left = policy.block_retries
     for round_number in range(1, max_tool_rounds + 1):
         outcome.rounds = round_number
         choice = _choice(policy, tools, forced_done)
+        if forced_done and not policy.tools_after_force:
+            schemas = None  # the answer round: no tools, and no calls read from its text
+            reader.recover = False
         emit(
             "model_request",
             {
@@ -256,6 +270,10 @@ async def _turn(
             },
         )
         messages.append(_assistant_message(read.text if read.calls else result.text, read.calls))
+        if not read.calls and retries_left > 0 and not reader.proposed and round_number < max_tool_rounds:
+            retries_left -= 1  # code_block edit without a usable block: ask once more, plainly
+            messages.append({"role": "user", "content": _block_again(policy, read.notes)})
+            continue
         if not read.calls:
             outcome.reply = _final_text(read.text, notes)
             outcome.stop_reason = "answered"
@@ -282,7 +300,8 @@ async def _turn(
             )
             messages.append({"role": "tool", "tool_call_id": call.id, "content": tool_result.text})
         if read.final and reader.proposed:
-            outcome.reply = _final_text(read.text, notes, proposed=reader.proposed)
+            created = outcome.tool_calls[-1].result.splitlines()[0] if outcome.tool_calls else ""
+            outcome.reply = _final_text(read.text, notes, proposed=created)
             outcome.stop_reason = "answered"
             return
     last = messages[-1]
@@ -294,10 +313,19 @@ async def _turn(
     outcome.stop_reason = "max_tool_rounds"
 
 
-def _final_text(text: str | None, notes: list[str], *, proposed: bool = False) -> str:
+def _block_again(policy: TurnPolicy, notes: list[str]) -> str:
+    name = policy.own_name or "the code"
+    if any("current source" in note for note in notes):
+        return f"That is the current code, unchanged. Make the requested change and reply with ONE ```python block holding the complete new `{name}`."
+    return f"Reply with ONE ```python block holding the complete new `{name}`, nothing else."
+
+
+def _final_text(text: str | None, notes: list[str], *, proposed: str | None = None) -> str:
+    """The turn's reply; ``proposed``: the first line of the fallback's ``rewrite_self`` result."""
     reply = (text or "").strip()
-    if proposed:
-        reply = "I proposed a rewrite from the code in my reply (code-block fallback)."
+    if proposed is not None:
+        reply = "I proposed a rewrite from the code in my reply (code-block fallback)"
+        reply += f": {proposed}" if proposed else "."
     extra = "\n".join(f"note: {note}" for note in notes if note)
     return f"{reply}\n{extra}".strip() if extra else reply
 
@@ -318,14 +346,16 @@ async def run_turn(
 ) -> TurnResult:
     """Run one turn; ``deadline`` is in seconds for the whole turn (model time included)."""
     base: dict[str, Any] = {"agent_id": agent_id, "correlation_id": correlation_id}
-    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}, *(history or [])]
-    messages.append({"role": "user", "content": user_message})
+    policy = policy or TurnPolicy()
+    system = policy.system_prompt if policy.system_prompt is not None else system_prompt
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}, *(history or [])]
+    messages.append({"role": "user", "content": user_message + policy.task_suffix})
     outcome = TurnResult(reply="", stop_reason="answered", rounds=0, messages=messages)
     started = time.perf_counter()
     emit("agent_turn_started", {**base, "request": user_message, "tools": tools.names})
     try:
         async with asyncio.timeout(deadline):
-            await _turn(model, messages, tools, max_tool_rounds, emit, base, outcome, policy or TurnPolicy())
+            await _turn(model, messages, tools, max_tool_rounds, emit, base, outcome, policy)
     except TimeoutError:
         outcome.seconds = time.perf_counter() - started
         message = f"agent turn of {agent_id!r} ran past its deadline of {deadline}s (round {outcome.rounds})"

@@ -218,6 +218,27 @@ def is_unchanged(new_source: str, current_source: str) -> bool:
     return _normalised(new_source) == _normalised(current_source)
 
 
+_KEY_RE = r'"{key}"\s*:\s*"'
+
+
+def _cut_string_value(arguments: str, key: str) -> str | None:
+    """The value of ``key`` in JSON cut off inside that string (``max_tokens`` reached while a
+    grammar-forced call was writing it), its escapes decoded; None when there is no such key."""
+    match = re.search(_KEY_RE.format(key=re.escape(key)), arguments)
+    if match is None:
+        return None
+    rest = arguments[match.end() :]
+    for trim in range(6):  # a cut may leave half an escape (``\``, ``\u12``) at the end
+        body = rest[: len(rest) - trim] if trim else rest
+        try:
+            value, _ = _DECODER.raw_decode(f'"{body}"')
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, str):
+            return value
+    return None
+
+
 def salvage_new_source(arguments: str, name: str, current_source: str) -> str | None:
     """A forced ``rewrite_self`` whose ``new_source`` is markdown (prose and fenced blocks, often cut
     off at ``max_tokens``): the last fenced block that defines ``name`` and differs from the
@@ -232,6 +253,8 @@ def salvage_new_source(arguments: str, name: str, current_source: str) -> str | 
         pass
     if isinstance(parsed, dict) and isinstance(parsed.get("new_source"), str):
         text = parsed["new_source"]
+    elif parsed is None:
+        text = _cut_string_value(arguments, "new_source") or arguments
     blocks = [block for block in python_blocks(text + "\n```") if block.strip()]
     for block in reversed(blocks):
         rewrite = code_block_rewrite(f"```python\n{block}\n```", name, current_source)
