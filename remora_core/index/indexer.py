@@ -89,6 +89,18 @@ def _shape(parsed: ParsedFile, shift: int = 0) -> list[tuple[str, str, int, int,
     ]
 
 
+def adopt_parents(batch: Batch, parents: dict[str, str]) -> None:
+    """Give the rows and ``parent_of`` edges of ``batch`` the parents decided at resolution time."""
+    if not parents:
+        return
+    for row in batch.node_rows:
+        if row.id in parents:
+            row.parent_id = parents[row.id]
+    batch.parent_edges = [
+        (parents.get(child, parent), child, kind, path) for parent, child, kind, path in batch.parent_edges
+    ]
+
+
 def _sort_results(
     results: list[ParseResult], known: dict[str, FileRow], errors: list[dict[str, str]]
 ) -> tuple[list[ParseResult], list[ParseResult]]:
@@ -320,6 +332,7 @@ class Indexer:
                 batch,
                 now,
             )
+        adopt_parents(batch, symbols.parents(changed_paths))  # Go: receiver types in other files
         orphaned = orphans(old_rows, batch, set(deleted))
         for path in deleted:
             symbols.remove_file(path)
