@@ -72,11 +72,12 @@ EXPECTED_IMPORTS: list[Edge] = sorted(
     [(MAIN, path) for path in (SHAPE, METHODS, GENERIC, LINUX)] + [(MAIN, LOG)]  # package dir -> its files
 )
 
-# Methods whose receiver type is declared in the same file have it as parent; the others the file.
+# A method's parent is its receiver type, pointer or not, in whichever file of the package.
 EXPECTED_PARENTS: list[Edge] = sorted(
     [(MAIN, n(MAIN, q)) for q in ("main", "run")]
     + [(SHAPE, n(SHAPE, q)) for q in ("Shape", "Square", "Named", "NewSquare", "Total")]
-    + [(METHODS, n(METHODS, q)) for q in ("Square.Area", "Square.scale", "Named.Describe")]
+    + [(n(SHAPE, "Square"), n(METHODS, q)) for q in ("Square.Area", "Square.scale")]
+    + [(n(SHAPE, "Named"), n(METHODS, "Named.Describe"))]
     + [(GENERIC, n(GENERIC, q)) for q in ("Map", "Stack")]
     + [(n(GENERIC, "Stack"), n(GENERIC, q)) for q in ("Stack.Push", "Stack.grow")]
     + [(LINUX, n(LINUX, q)) for q in ("platform", "suffix")]
@@ -156,6 +157,15 @@ def test_imports_edges_are_exact(indexed: Path) -> None:
 
 
 def test_parent_edges_are_exact(indexed: Path) -> None:
+    assert edges(indexed, "parent_of") == EXPECTED_PARENTS
+    parent_ids = dict(rows(indexed, "SELECT qualname, parent_id FROM nodes WHERE node_type = 'method'"))
+    assert parent_ids["Square.Area"] == ids(indexed)[n(SHAPE, "Square")]
+
+
+def test_receiver_parent_survives_an_edit_of_the_methods_file(indexed: Path) -> None:
+    methods = indexed / METHODS
+    methods.write_text(methods.read_text("utf-8").replace("return 1", "return 2"), "utf-8")
+    index(indexed)
     assert edges(indexed, "parent_of") == EXPECTED_PARENTS
 
 
@@ -266,3 +276,10 @@ def test_new_node_in_a_go_file_is_refused_with_a_reason(indexed: Path) -> None:
     text = (indexed / LOG).read_text("utf-8")
     with pytest.raises(ProposalError, match="new nodes in go files are not supported yet"):
         draft_new_node(text, ids(indexed)[LOG], LOG, "function", "extra", "func extra() {}\n")
+
+
+def test_method_in_a_file_sorted_before_its_type_gets_the_type_as_parent(indexed: Path) -> None:
+    (indexed / "geo" / "a_early.go").write_text("package geo\n\nfunc (n *Named) Early() string { return n.Name }\n")
+    index(indexed)
+    assert (n(SHAPE, "Named"), "geo/a_early.go:Named.Early") in edges(indexed, "parent_of")
+    assert ("geo/a_early.go", "geo/a_early.go:Named.Early") not in edges(indexed, "parent_of")

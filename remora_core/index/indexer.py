@@ -80,6 +80,18 @@ def _shape(parsed: ParsedFile, inserted: Sequence[int] = ()) -> list[tuple[str, 
     return [(d.node_type, d.qualname, d.parent, moved(d.start_line), moved(d.end_line)) for d in parsed.defs]
 
 
+def adopt_parents(batch: Batch, parents: dict[str, str]) -> None:
+    """Give the rows and ``parent_of`` edges of ``batch`` the parents decided at resolution time."""
+    if not parents:
+        return
+    for row in batch.node_rows:
+        if row.id in parents:
+            row.parent_id = parents[row.id]
+    batch.parent_edges = [
+        (parents.get(child, parent), child, kind, path) for parent, child, kind, path in batch.parent_edges
+    ]
+
+
 def _sort_results(
     results: list[ParseResult], known: dict[str, FileRow], errors: list[dict[str, str]]
 ) -> tuple[list[ParseResult], list[ParseResult]]:
@@ -342,6 +354,7 @@ class Indexer:
                 batch,
                 now,
             )
+        adopt_parents(batch, symbols.parents(changed_paths))  # Go: receiver types in other files
         orphaned = orphans(old_rows, batch, set(deleted))
         for path in deleted:
             symbols.remove_file(path)

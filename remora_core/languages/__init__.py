@@ -186,6 +186,17 @@ class ProjectSymbols:
             found |= table.through_bases(names)
         return found
 
+    def parents(self, paths: set[str]) -> dict[str, str]:
+        """Node id -> parent id decided at resolution time for nodes of ``paths`` (``Resolver.parents``,
+        optional: Go's methods whose receiver type is declared in another file of the package)."""
+        found: dict[str, str] = {}
+        for name, table in self.tables.items():
+            method = getattr(table, "parents", None)
+            own = {path for path in paths if self.tables_name(path) == name}
+            if method is not None and own:
+                found.update(method(own))
+        return found
+
     def dependents(self, paths: set[str]) -> set[str]:
         found: set[str] = set()
         for name, table in self.tables.items():

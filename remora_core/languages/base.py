@@ -102,6 +102,11 @@ class Resolver(Protocol):
         """Files whose resolution may change when files ``paths`` appear or disappear (modules
         named after them, Go: the other files of the same package directory)."""
 
+    # Optional (looked up with getattr): ``parents(paths) -> dict[str, str]``, node id -> parent id
+    # for nodes of ``paths`` whose parent is only known once every file is added (Go: a method
+    # whose receiver type is declared in another file of the package). The indexer applies it to
+    # the rows and ``parent_of`` edges of the files it just parsed.
+
 
 class Language:
     """One language of the registry. Subclass, set the class attributes, implement the methods."""

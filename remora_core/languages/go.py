@@ -3,8 +3,8 @@
 Nodes: top-level ``func`` declarations ("function"), methods ("method", qualname ``Type.Method``,
 the receiver's type name with ``*`` and type arguments dropped), struct and interface types
 ("class"). A method's parent is its receiver type when the type is declared in the same file,
-else the file (the receiver type is kept in ``ParsedDef.bases[0]``: calls resolve through it in
-any file of the package). Anchors: ``// rm_xxxxxxxx`` one space after the definition line's code
+else the file at parse time; the receiver type is kept in ``ParsedDef.bases[0]`` and the resolver
+re-parents the method to its type in any file of the package (``GoSymbols.parents``). Anchors: ``// rm_xxxxxxxx`` one space after the definition line's code
 (gofmt keeps a single space); the file anchor ``// remora-file: rm_xxxxxxxx`` at the end of the
 ``package`` line: never between a ``//go:build`` line and its blank line, never inside the
 package's doc comment. gofmt aligns the trailing comments of neighbouring one-line declarations:

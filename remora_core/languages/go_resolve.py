@@ -215,6 +215,26 @@ class GoSymbols:
                 return found
         return None
 
+    def parents(self, paths: set[str]) -> dict[str, str]:
+        """Method id -> its receiver type's id, for methods of ``paths`` whose type is declared in
+        another file of the package (a method parsed with its type in the same file has it already)."""
+        self._refresh()
+        found: dict[str, str] = {}
+        for path in paths:
+            symbols = self.files.get(path)
+            if symbols is None:
+                continue
+            key = self._package_of[path]
+            for node_id in self.file_nodes.get(path, ()):
+                node = self.nodes.get(node_id)
+                if node is None or node.node_type != "method" or not node.bases or node.parent_id != symbols.file_id:
+                    continue
+                type_id = self._scope[key].get(node.bases[0])
+                type_node = self.nodes.get(type_id) if type_id is not None else None
+                if type_node is not None and type_node.node_type == "class" and type_node.file_path != path:
+                    found[node_id] = type_node.id
+        return found
+
     # -- change propagation --------------------------------------------------------------
     def mentions(self, path: str, names: set[str]) -> bool:
         symbols = self.files.get(path)
