@@ -11,6 +11,7 @@ import pytest
 
 from remora_core.agents.service import AgentService
 from remora_core.engine.ghost import GhostPlacement, ghost_message, ghost_placement
+from remora_core.errors import WriteRefusedError
 from remora_core.store.store import Store
 from tests.fake_llm import FakeLLM, fake_llm_fixture, indexed_project, node_id_of  # noqa: F401 - fixture
 from tests.runner_helpers import service
@@ -109,3 +110,10 @@ async def test_plain_chat_keeps_the_models_insert_after(
     new = proposal.new_source.split("\n")
     at = next(i for i, line in enumerate(new) if "def perimeter" in line)
     assert any("def name" in line for line in new[:at])
+
+
+def test_a_ghost_in_a_go_file_is_refused_with_the_reason(svc: AgentService, proj: tuple[Path, Store]) -> None:
+    root, _ = proj
+    (root / "main.go").write_text("package main\n\nfunc main() {\n}\n\n\n", encoding="utf-8")
+    with pytest.raises(WriteRefusedError, match=r"Python files only; 'main.go' is go"):
+        svc.ghost_plan("main.go", 5)

@@ -35,7 +35,8 @@ from remora_core.agents.triggers import Trigger, TriggerKind, TriggerQueue, new_
 from remora_core.config import RemoraConfig, load_config
 from remora_core.engine.ghost import GhostPlan, ghost_message, new_ghost_id, plan_ghost
 from remora_core.engine.nodes import Neighbours, neighbours, resolve_node
-from remora_core.errors import NodeNotFoundError
+from remora_core.errors import NodeNotFoundError, WriteRefusedError
+from remora_core.languages import language_for_path
 from remora_core.events.models import (
     BaseEvent,
     HumanChatEvent,
@@ -435,6 +436,12 @@ class Engine:
         ``engine.ghost``). ``lines``: the text of an editor buffer instead of the file on disk."""
         path = Path(file)
         rel = relative_path(self.root, path if path.is_absolute() else self.root / path)
+        language = language_for_path(rel)
+        if language is not None and language.name != "python":
+            raise WriteRefusedError(
+                f"ghost nodes are written into Python files only; {rel!r} is {language.name}: "
+                "chat with the file node (or a neighbour) to add code there"
+            )
         if lines is None:
             try:
                 text = (self.root / rel).read_bytes().decode("utf-8", errors="surrogateescape")
