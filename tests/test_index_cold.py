@@ -18,6 +18,9 @@ from remora_core.index.parse_pool import pack_result, parse_one, unpack_result
 from remora_core.store.store import Store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "graph_project"
+# Other languages in the same tree: Go methods whose receiver type is in another file get their
+# parent at resolution time, after the streamed rows are written.
+OTHER_LANGUAGES = {"gomod": Path(__file__).parent / "fixtures" / "lang_go", "web": Path(__file__).parent / "fixtures" / "lang_js"}
 ID_RE = re.compile(r"rm_[a-z0-9]{8}")
 
 # Anchored files: a kept anchor, an anchor copied into another file (the first file by path
@@ -33,6 +36,8 @@ EXTRA = {
 
 def make_tree(root: Path) -> Path:
     shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__", ".remora"))
+    for name, fixture in OTHER_LANGUAGES.items():
+        shutil.copytree(fixture, root / name, ignore=shutil.ignore_patterns(".remora", "node_modules"))
     for path, text in EXTRA.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text, "utf-8")
@@ -91,7 +96,9 @@ def content_hashes(root: Path) -> list[tuple[str, str]]:
 def sources(root: Path) -> dict[str, str]:
     return {
         str(path.relative_to(root)): ID_RE.sub("rm_ID", path.read_text("utf-8"))
-        for path in sorted(root.rglob("*.py"))
+        for pattern in ("*.py", "*.go", "*.ts", "*.tsx", "*.js")
+        for path in sorted(root.rglob(pattern))
+        if ".remora" not in path.parts
     }
 
 

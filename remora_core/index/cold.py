@@ -136,6 +136,13 @@ def _build(
         while held:  # popped: each file's parse result is dropped once it is written
             index_file(held.pop(), verdict, winners)
         _flush(store, batch)
+        # Parents decided at resolution time (Go: a method's receiver type in another file).
+        parents = symbols.parents(set(symbols.files))
+        if parents:
+            store.set_parents(parents)
+            batch.parent_edges = [
+                (parents.get(child, parent), child, kind, path) for parent, child, kind, path in batch.parent_edges
+            ]
         # Edges go in last and in key order: inserts at random places of the edges B-tree
         # cost 5x more once it outgrows the page cache.
         edges = batch.parent_edges

@@ -196,6 +196,13 @@ class Store:
     def put_nodes(self, rows: Iterable[NodeRow]) -> None:
         self.connection.executemany(_NODE_UPSERT, (row.values() for row in rows))
 
+    def set_parents(self, parents: dict[str, str]) -> None:
+        """Node id -> parent id decided after the rows were written (Go methods whose receiver
+        type lives in another file of the package)."""
+        self.connection.executemany(
+            "UPDATE nodes SET parent_id = ? WHERE id = ?", ((parent, node) for node, parent in parents.items())
+        )
+
     def orphan(self, node_ids: Iterable[str], now: float) -> None:
         self.connection.executemany(
             "UPDATE nodes SET status = 'orphaned', updated_at = ? WHERE id = ?",
