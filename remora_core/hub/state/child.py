@@ -29,9 +29,6 @@ from remora_core.store.db import database_path
 NICE = 10  # an index pass (and the editor) comes first when the cores are busy
 BEGIN, END, UNCHANGED = b"b", b"e", b"n"
 WATCH_WAIT_S = 3600.0
-# While the hub signals passes, every pass wakes the worker (and it reads the whole log, hints
-# included): the commit watch only wakes it after this much silence from the hub.
-QUIET_S = 1.0
 
 
 def log(message: str) -> None:
@@ -41,7 +38,7 @@ def log(message: str) -> None:
 
 def _watch_commits(hub: StateHub, watch: CommitWatch, stop: threading.Event) -> None:
     while not stop.is_set():
-        if watch.wait(WATCH_WAIT_S, stop) and time.monotonic() - hub.last_signal > QUIET_S:
+        if watch.wait(WATCH_WAIT_S, stop):
             hub.poke()
 
 

@@ -75,7 +75,6 @@ class StateHub:
         self.last_wake = 0.0  # the last index pass that changed something
         self.start_after = after  # the event seq to follow from (None: the log's end at start)
         self._paused = False  # an index pass is running: no update starts
-        self.last_signal = 0.0  # the hub's last pause / resume (monotonic)
         self._resumed = threading.Event()
         self._resumed.set()
         self._wake = threading.Event()
@@ -94,14 +93,12 @@ class StateHub:
         """An index pass starts: no update starts until ``wake`` / ``resume`` (the updates that
         run hold still between nodes and tools)."""
         self._paused = True
-        self.last_signal = time.monotonic()
         self._resumed.clear()
         self._idle.clear()
 
     def resume(self) -> None:
         """The index pass ended without changes."""
         self._paused = False
-        self.last_signal = time.monotonic()
         self._resumed.set()
         self._wake.set()
 
