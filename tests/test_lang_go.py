@@ -283,3 +283,17 @@ def test_method_in_a_file_sorted_before_its_type_gets_the_type_as_parent(indexed
     index(indexed)
     assert (n(SHAPE, "Named"), "geo/a_early.go:Named.Early") in edges(indexed, "parent_of")
     assert ("geo/a_early.go", "geo/a_early.go:Named.Early") not in edges(indexed, "parent_of")
+
+
+def test_the_agent_prompt_names_the_language_and_fences_go(indexed: Path) -> None:
+    from remora_core.agents.node import hydrate_agent
+
+    store = Store.open(indexed)
+    try:
+        agent = hydrate_agent(indexed, store, ids(indexed)[n(SHAPE, "NewSquare")])
+        for compact in (False, True):
+            prompt = agent.node.system_prompt(compact=compact)
+            assert "Go function" in prompt and "```go\nfunc NewSquare(" in prompt
+            assert "Python" not in prompt and "rm_" not in prompt.split("```go", 1)[1].split("```", 1)[0]
+    finally:
+        store.close()

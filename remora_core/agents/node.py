@@ -23,12 +23,13 @@ from remora_core.agents.tools import ToolSet, collect_tools
 from remora_core.errors import NodeNotFoundError
 from remora_core.graph.live import GraphReader
 from remora_core.graph.topology import TopologyGraph
+from remora_core.languages import language_of
 from remora_core.parsing.anchors import source_hash
 from remora_core.project import node_source
 from remora_core.store.store import Store
 
 _TEMPLATE = """\
-You are an autonomous AI agent embodying a Python {node_type}: `{name}`
+You are an autonomous AI agent embodying a {language} {node_type}: `{name}`
 
 # Identity
 - Node ID: {remora_id}
@@ -36,7 +37,7 @@ You are an autonomous AI agent embodying a Python {node_type}: `{name}`
 - Parent: {parent}
 
 # Your Source Code
-```python
+```{fence}
 {source_code}
 ```
 
@@ -59,13 +60,13 @@ You are an autonomous AI agent embodying a Python {node_type}: `{name}`
 
 
 _COMPACT = """\
-You are the agent of the Python {node_type} `{name}` (ID {remora_id}) in {file_path}, lines {start_line}-{end_line}.
+You are the agent of the {language} {node_type} `{name}` (ID {remora_id}) in {file_path}, lines {start_line}-{end_line}.
 Parent: {parent}
 Called by: {callers}
 You call: {callees}
 {sections}
 Your current source code:
-```python
+```{fence}
 {source_code}
 ```
 
@@ -108,6 +109,7 @@ class ASTAgentNode(BaseModel):
         """The system prompt; ``compact`` is the shorter one for small models (``[agents] prompt``).
         The source is shown without its anchors (they are re-attached when a proposal applies)."""
         parent = self.labels.get(self.parent_id, self.parent_id) if self.parent_id else "None (top-level)"
+        language = language_of(self.file_path)
         source = strip_anchors(self.source_code).rstrip("\n")
         if compact:
             sections = [section.strip() for section in self.extra_sections if section.strip()]
@@ -116,6 +118,8 @@ class ASTAgentNode(BaseModel):
             if self.custom_system_prompt.strip():
                 sections.insert(0, f"Instructions: {self.custom_system_prompt.strip()}")
             return _COMPACT.format(
+                language=language.title or language.name.capitalize(),
+                fence=language.fence or language.name,
                 node_type=self.node_type,
                 name=self.qualname or self.name,
                 short_name=self.name,
@@ -131,6 +135,8 @@ class ASTAgentNode(BaseModel):
             )
         extra = "".join(f"\n{section.strip()}\n" for section in self.extra_sections if section.strip())
         return _TEMPLATE.format(
+            language=language.title or language.name.capitalize(),
+            fence=language.fence or language.name,
             node_type=self.node_type,
             name=self.qualname or self.name,
             remora_id=self.remora_id,

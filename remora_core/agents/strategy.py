@@ -27,6 +27,7 @@ from remora_core.agents.loop import TurnPolicy
 from remora_core.agents.node import ASTAgentNode
 from remora_core.agents.recovery import strip_anchors
 from remora_core.config import RemoraConfig
+from remora_core.languages import language_of
 
 RequestKind = Literal["edit", "delegate", "other"]
 EDIT_TOOLS: tuple[str, ...] = ("rewrite_self", "read_node", "message_node")
@@ -66,7 +67,11 @@ def turn_policy(config: RemoraConfig, node: ASTAgentNode, message: str, tool_nam
     if compact and kind in ("edit", "delegate"):
         wanted = EDIT_TOOLS if kind == "edit" else DELEGATE_TOOLS
         offered = tuple(name for name in tool_names if name in wanted or name in named or name not in _CORE)
-    if config.llm.tool_choice == "code_block" and kind == "edit" and node.node_type != "file" and "rewrite_self" in tool_names:
+    python = language_of(node.file_path).name == "python"  # the code-block fallback reads Python blocks
+    if (
+        config.llm.tool_choice == "code_block" and python and kind == "edit" and node.node_type != "file"
+        and "rewrite_self" in tool_names
+    ):
         return code_block_policy(node)
     force: str | None = None
     if config.llm.tool_choice in ("per_step", "code_block"):
@@ -124,7 +129,7 @@ def code_block_policy(node: ASTAgentNode) -> TurnPolicy:
 
 
 _DELEGATE_SYSTEM = """\
-You are the agent of the Python {node_type} `{name}` in {file_path} (ID {remora_id}).
+You are the agent of the {language} {node_type} `{name}` in {file_path} (ID {remora_id}).
 Nodes you know: {known}.
 You cannot change other nodes. To get something from another node, call message_node with that node's ID \
 as target_id and your request to it as request."""
@@ -135,7 +140,9 @@ def delegate_policy(node: ASTAgentNode, message: str) -> TurnPolicy:
     tiny prompt naming the nodes it knows by ID; the round after it has no tools (the answer)."""
     related = [*node.callee_ids, *node.caller_ids, *([node.parent_id] if node.parent_id else [])]
     known = "; ".join(node.labels.get(node_id, node_id) for node_id in dict.fromkeys(related)) or "none"
+    language = language_of(node.file_path)
     system = _DELEGATE_SYSTEM.format(
+        language=language.title or language.name.capitalize(),
         node_type=node.node_type, name=node.qualname or node.name, file_path=node.file_path,
         remora_id=node.remora_id, known=known,
     )

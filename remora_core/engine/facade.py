@@ -36,7 +36,6 @@ from remora_core.config import RemoraConfig, load_config
 from remora_core.engine.ghost import GhostPlan, ghost_message, new_ghost_id, plan_ghost
 from remora_core.engine.nodes import Neighbours, neighbours, resolve_node
 from remora_core.errors import NodeNotFoundError, WriteRefusedError
-from remora_core.languages import language_for_path
 from remora_core.events.models import (
     BaseEvent,
     HumanChatEvent,
@@ -49,6 +48,7 @@ from remora_core.graph.impact import DEFAULT_IMPACT_DEPTH, impact_data
 from remora_core.graph.live import GraphReader, LiveGraph
 from remora_core.graph.topology import TopologyGraph
 from remora_core.index.indexer import Indexer, IndexReport
+from remora_core.languages import language_for_path
 from remora_core.parsing.python_source import parse_python
 from remora_core.project import relative_path
 from remora_core.store.store import NodeRow, Store

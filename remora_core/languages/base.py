@@ -112,6 +112,8 @@ class Language:
     """One language of the registry. Subclass, set the class attributes, implement the methods."""
 
     name: ClassVar[str] = ""
+    title: ClassVar[str] = ""  # its name in prompts ("TypeScript"); "" = ``name`` capitalised
+    fence: ClassVar[str] = ""  # the info string of its fenced code blocks; "" = ``name``
     extensions: ClassVar[tuple[str, ...]] = ()
     filetypes: ClassVar[tuple[str, ...]] = ()
     anchor: ClassVar[AnchorSyntax] = HASH

@@ -37,6 +37,7 @@ JS_NODE_KINDS: dict[str, NodeType] = {
 
 class JavaScript(Language):
     name: ClassVar[str] = "javascript"
+    title: ClassVar[str] = "JavaScript"
     dialect: ClassVar[Dialect] = "javascript"
     extensions: ClassVar[tuple[str, ...]] = (".js", ".mjs", ".cjs", ".jsx")
     excluded_suffixes: ClassVar[tuple[str, ...]] = ()

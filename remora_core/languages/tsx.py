@@ -10,6 +10,7 @@ from remora_core.languages.typescript import TypeScript
 
 class Tsx(TypeScript):
     name: ClassVar[str] = "tsx"
+    title: ClassVar[str] = "TSX"
     dialect: ClassVar[Dialect] = "tsx"
     extensions: ClassVar[tuple[str, ...]] = (".tsx",)
     excluded_suffixes: ClassVar[tuple[str, ...]] = ()

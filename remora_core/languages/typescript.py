@@ -22,6 +22,7 @@ TS_NODE_KINDS: dict[str, NodeType] = {
 
 class TypeScript(JavaScript):
     name: ClassVar[str] = "typescript"
+    title: ClassVar[str] = "TypeScript"
     dialect: ClassVar[Dialect] = "typescript"
     extensions: ClassVar[tuple[str, ...]] = (".ts", ".mts", ".cts")
     excluded_suffixes: ClassVar[tuple[str, ...]] = DECLARATION_SUFFIXES
