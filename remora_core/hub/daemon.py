@@ -25,7 +25,6 @@ from remora_core.config import load_config
 from remora_core.events.models import HubStartedEvent, HubStoppedEvent
 from remora_core.events.retention import RetentionPolicy, prune_events
 from remora_core.events.store import EventLog
-from remora_core.graph.live import LiveGraph
 from remora_core.hub.indexing import HubIndexer, PassResult
 from remora_core.hub.lock import HubLock
 from remora_core.hub.state.process import StateProcess
@@ -88,7 +87,6 @@ class HubDaemon:
         self.filter: HubWatchFilter | None = None
         self.reason = "stopped"
         self.child: asyncio.subprocess.Process | None = None
-        self.graph: LiveGraph | None = None  # the topology, followed on the loop (for node state)
         self.state_hub: StateProcess | None = None  # the node-state child ([hub] state)
 
     # -- worker-side jobs --------------------------------------------------------------
@@ -266,8 +264,6 @@ class HubDaemon:
         exit_code = 0
         try:
             await self.worker.run(self._open)
-            self.graph = LiveGraph(self.root)
-            self.graph.start()
             watcher = asyncio.create_task(self._watch())
             self.lock.set_state("indexing")
             await self.worker.run(self._prune)
@@ -301,8 +297,6 @@ class HubDaemon:
                 pass
         finally:
             self._kill_child()
-            if self.graph is not None:
-                await self.graph.stop()
             if self.state_hub is not None:
                 self.state_hub.stop(STATE_STOP_S)
             done = await self._shutdown_worker()
