@@ -269,13 +269,35 @@ def test_rewrite_proposal_checks_go_syntax_and_keeps_the_anchor(indexed: Path) -
     assert whole.new_source.startswith(f"package util // remora-file: {file_id}\n")
 
 
-def test_new_node_in_a_go_file_is_refused_with_a_reason(indexed: Path) -> None:
+def test_new_nodes_in_a_go_file_are_top_level_proposals_of_the_file(indexed: Path) -> None:
     from remora_core.agents.drafts import draft_new_node
     from remora_core.agents.errors import ProposalError
+    from remora_core.agents.proposals import splice_proposal
 
     text = (indexed / LOG).read_text("utf-8")
-    with pytest.raises(ProposalError, match="new nodes in go files are not supported yet"):
-        draft_new_node(text, ids(indexed)[LOG], LOG, "function", "extra", "func extra() {}\n")
+    file_id, log_id = ids(indexed)[LOG], ids(indexed)[n(LOG, "Log")]
+    proposal, new_id = draft_new_node(
+        text, file_id, LOG, "function", "extra", "```go\nfunc extra() string { return \"x\" }\n```", insert_after=log_id
+    )
+    assert proposal.kind == "new_node" and proposal.node_id == file_id
+    spliced = splice_proposal(proposal, text)
+    assert not isinstance(spliced, str)
+    assert f'func extra() string {{ return "x" }} // {new_id}\n' in spliced.text
+    language = language_for_path(LOG)
+    assert language is not None and language.syntax_error(spliced.text.encode()) is None
+    (indexed / LOG).write_text(spliced.text, "utf-8")
+    index(indexed)
+    assert ids(indexed)[n(LOG, "extra")] == new_id  # the proposed id is the node's id once indexed
+    # a method goes after its receiver type (the container): Go methods are top-level
+    shape = (indexed / SHAPE).read_text("utf-8")
+    square = ids(indexed)[n(SHAPE, "Square")]
+    method, method_id = draft_new_node(shape, square, SHAPE, "method", "Double", "func (s *Square) Double() { s.Side *= 2 }\n")
+    after = splice_proposal(method, shape)
+    assert not isinstance(after, str) and f"func (s *Square) Double() {{ s.Side *= 2 }} // {method_id}" in after.text
+    with pytest.raises(ProposalError, match="already has a definition named 'format'"):
+        draft_new_node(text, file_id, LOG, "function", "format", "func format() {}\n")
+    with pytest.raises(ProposalError, match="does not parse as go"):
+        draft_new_node(text, file_id, LOG, "function", "broken", "func broken( {\n")
 
 
 def test_method_in_a_file_sorted_before_its_type_gets_the_type_as_parent(indexed: Path) -> None:

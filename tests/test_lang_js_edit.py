@@ -56,3 +56,23 @@ def test_buffer_anchor_edits_insert_own_lines_after_openers() -> None:
     assert any(line.startswith("  constructor(private side: number) {} // rm_") for line in new_lines)
     reparsed = parse_file(SHAPES, "\n".join(new_lines).encode())
     assert all(d.anchor is not None for d in reparsed.defs)
+
+
+def test_a_new_function_goes_at_the_top_level_and_a_class_member_is_a_rewrite(
+    shapes: tuple[str, dict[str, str]],
+) -> None:
+    from remora_core.agents.drafts import draft_new_node
+    from remora_core.agents.proposals import splice_proposal
+
+    text, ids = shapes
+    file_id = parse_file(SHAPES, text.encode()).file_anchor
+    assert file_id is not None
+    proposal, new_id = draft_new_node(
+        text, file_id, SHAPES, "function", "twice", "```ts\nexport function twice(x: number): number {\n  return 2 * x;\n}\n```"
+    )
+    spliced = splice_proposal(proposal, text)
+    assert not isinstance(spliced, str)
+    found = {d.qualname: d.anchor for d in parse_file(SHAPES, spliced.text.encode()).defs}
+    assert found["twice"] == new_id and {k: v for k, v in found.items() if k != "twice"} == ids
+    with pytest.raises(ProposalError, match="written by rewriting the class"):
+        draft_new_node(text, ids["Square"], SHAPES, "method", "perimeter", "perimeter(): number {\n  return 4;\n}\n")

@@ -19,6 +19,7 @@ from remora_core.agents import source_edit_lang as lang_edit
 from remora_core.agents.errors import ProposalError
 from remora_core.agents.proposal_model import Proposal, ProposalKind
 from remora_core.agents.source_edit_lang import other_language
+from remora_core.languages import Language
 from remora_core.parsing.anchors import DEFAULT_ANCHOR_COLUMN, file_anchor_text
 from remora_core.parsing.ids import new_node_id
 from remora_core.parsing.python_source import parse_python
@@ -166,6 +167,25 @@ def _body_indent(lines: list[str], span: edit.Span) -> str:
     return span.indent + "    "
 
 
+def _fresh_id(is_taken: Callable[[str], bool]) -> str:
+    node_id = new_node_id()
+    while is_taken(node_id):
+        node_id = new_node_id()
+    return node_id
+
+
+def _new_top_level(
+    text: str, file_path: str, language: Language, insert: Callable[[str], str], what: str
+) -> tuple[edit.Span, str]:
+    """(the file's span, the file with the new definition): ``draft_new_node`` in a file of
+    another registry language, whose new nodes are top-level (``insert`` puts it in)."""
+    file_id = language.parse(text.encode("utf-8", errors="surrogateescape")).file_anchor
+    span = edit.locate(text, file_id, file_path) if file_id is not None else None
+    if span is None:
+        raise ProposalError(f"{what}: {file_path!r} has no file anchor yet (save it so the hub indexes it)")
+    return span, insert(text)
+
+
 def draft_new_node(
     text: str,
     container_id: str,
@@ -184,11 +204,19 @@ def draft_new_node(
     node ``insert_after`` (a direct child of the container) or at the end of its body."""
     what = f"new node {name!r}"
     language = other_language(file_path)
-    if language is not None:
-        raise ProposalError(
-            f"{what}: new nodes in {language.name} files are not supported yet; rewrite the file node "
-            "(rewrite_self on the file) to add a definition"
+    if language is not None:  # Go, JS/TS: a new top-level definition, the file node's proposal
+        node_id = _fresh_id(is_taken)
+        body = defs.unfence(source)
+        file_span, new = _new_top_level(
+            text, file_path, language,
+            lambda old: lang_edit.insert_new(
+                old, container_id, body, node_id, node_type, name, language, column, insert_after, what
+            ),
+            what,
         )
+        return _proposal(
+            "new_node", file_span.node_id, file_path, file_span, text, new, agent_id, correlation_id
+        ), node_id
     span = edit.locate(text, container_id)
     if span is None:
         raise ProposalError(f"{what}: container {container_id!r} is no longer in {file_path!r}")
@@ -221,9 +249,7 @@ def draft_new_node(
     else:
         at = span.end_line
     indent = _body_indent(lines, span)
-    node_id = new_node_id()
-    while is_taken(node_id):
-        node_id = new_node_id()
+    node_id = _fresh_id(is_taken)
     rendered = defs.render(definition, indent, newline)
     index = definition.parsed.def_line - 1
     rendered[index] = defs.put_anchor(rendered[index].rstrip("\r\n"), node_id, column) + newline

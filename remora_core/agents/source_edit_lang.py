@@ -115,3 +115,52 @@ def _rewrite_member(body: str, node_id: str, name: str, language: Language, colu
     definition = _only_definition(parsed.defs, 0, name, "method", what)
     anchored = _with_anchor(data, definition, node_id, language, column).decode("utf-8")
     return anchored[len(prefix) : len(anchored) - len(suffix)]
+
+
+def insert_new(
+    text: str,
+    container_id: str,
+    source: str,
+    node_id: str,
+    node_type: str,
+    name: str,
+    language: Language,
+    column: int,
+    insert_after: str | None,
+    what: str,
+) -> str:
+    """The whole file ``text`` with a new top-level definition (``source``, anchored ``node_id``)
+    inserted after the top-level definition ``insert_after``, else after the container when it is
+    a top-level definition (Go: a method goes after its type), else at the end of the file.
+    Definitions nested in a class (JS/TS methods) are not inserted here: rewrite the class."""
+    data = text.encode("utf-8", errors="surrogateescape")
+    parsed = language.parse(data)
+    top = [d for d in parsed.defs if d.parent == -1]
+    container = next((d for d in parsed.defs if d.anchor == container_id), None)
+    if container is not None and container.parent != -1:
+        raise ProposalError(f"{what}: new {language.name} nodes go at the top level of the file, not inside {container_id!r}")
+    if container is not None and language.member_wrapper is not None:
+        raise ProposalError(
+            f"{what}: a new member of the {language.name} class {container.name!r} is written by rewriting the class "
+            f"(rewrite_self on {container_id!r})"
+        )
+    if node_type != "method" and any(d.name == name for d in top):
+        raise ProposalError(f"{what}: the file already has a definition named {name!r}")
+    anchored = rewrite(source, node_id, node_type, name, language, column, what)
+    lines = text.splitlines(keepends=True)
+    if insert_after is not None:
+        after = next((d for d in top if d.anchor == insert_after), None)
+        if after is None:
+            raise ProposalError(f"{what}: {insert_after!r} is not a top-level definition of this file")
+        at = after.end_line
+    else:
+        at = container.end_line if container is not None else len(lines)
+    if at > 0 and not lines[at - 1].endswith("\n"):
+        lines[at - 1] += "\n"
+    following = lines[at] if at < len(lines) else ""
+    block = ["\n", *anchored.splitlines(keepends=True), *(["\n"] if following.strip() else [])]
+    new = "".join(lines[:at] + block + lines[at:])
+    problem = language.syntax_error(new.encode("utf-8", errors="surrogateescape"))
+    if problem is not None:
+        raise ProposalError(f"{what}: the file would not parse after the insertion: {problem}")
+    return new
