@@ -26,6 +26,7 @@ from remora_core.events.models import HubStartedEvent, HubStoppedEvent
 from remora_core.events.retention import RetentionPolicy, prune_events
 from remora_core.events.store import EventLog
 from remora_core.hub.indexing import HubIndexer, PassResult
+from remora_core.graph.live import LiveGraph
 from remora_core.hub.lock import HubLock
 from remora_core.hub.state.process import StateProcess
 from remora_core.hub.watch_filter import GITIGNORE, HubWatchFilter
@@ -87,6 +88,9 @@ class HubDaemon:
         self.filter: HubWatchFilter | None = None
         self.reason = "stopped"
         self.child: asyncio.subprocess.Process | None = None
+        # The topology, in step with every pass of this hub (caught up after each; its queries
+        # catch up first, which covers other writers). Not a follower task: no poll when idle.
+        self.graph: LiveGraph | None = None
         self.state_hub: StateProcess | None = None  # the node-state child ([hub] state)
 
     # -- worker-side jobs --------------------------------------------------------------
@@ -190,6 +194,8 @@ class HubDaemon:
                 self.state_hub.end(bool(result is not None and result.events))
         if result is None:
             return
+        if result.events and self.graph is not None:
+            self.graph.catch_up()
         if result.events or batch is None:
             what = "full pass" if batch is None else f"{len(batch)} changed path(s)"
             log(f"{what}: {len(result.events)} file(s) changed in {time.perf_counter() - started:.3f}s")
@@ -264,6 +270,7 @@ class HubDaemon:
         exit_code = 0
         try:
             await self.worker.run(self._open)
+            self.graph = LiveGraph(self.root)
             watcher = asyncio.create_task(self._watch())
             self.lock.set_state("indexing")
             await self.worker.run(self._prune)
@@ -290,6 +297,8 @@ class HubDaemon:
                 stopper.cancel()
             self.lock.set_state("stopping")
             self._kill_child()
+            if self.graph is not None:
+                self.graph.close()
             watcher.cancel()
             try:
                 await asyncio.wait_for(watcher, SHUTDOWN_GRACE_S)
