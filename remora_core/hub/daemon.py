@@ -25,8 +25,8 @@ from remora_core.config import load_config
 from remora_core.events.models import HubStartedEvent, HubStoppedEvent
 from remora_core.events.retention import RetentionPolicy, prune_events
 from remora_core.events.store import EventLog
-from remora_core.hub.indexing import HubIndexer, PassResult
 from remora_core.graph.live import LiveGraph
+from remora_core.hub.indexing import HubIndexer, PassResult
 from remora_core.hub.lock import HubLock
 from remora_core.hub.state.process import StateProcess
 from remora_core.hub.watch_filter import GITIGNORE, HubWatchFilter
