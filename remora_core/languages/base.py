@@ -164,12 +164,19 @@ class Language:
 
     def query(self, purpose: str) -> str:
         """The text of ``queries/<name>/<purpose>.scm``."""
-        return _query_text(self.name, purpose)
+        return query_text(purpose, self.name)
 
     def __repr__(self) -> str:
         return f"<Language {self.name}>"
 
 
 @cache
-def _query_text(name: str, purpose: str) -> str:
-    return resources.files("remora_core.languages").joinpath("queries", name, f"{purpose}.scm").read_text("utf-8")
+def query_text(purpose: str, *names: str) -> str:
+    """The text of ``queries/<name>/<purpose>.scm`` for the first of ``names`` that has one (a
+    dialect falls back to the language it extends: TSX reads TypeScript's definitions)."""
+    folder = resources.files("remora_core.languages").joinpath("queries")
+    for name in names:
+        path = folder.joinpath(name, f"{purpose}.scm")
+        if path.is_file():
+            return path.read_text("utf-8")
+    raise FileNotFoundError(f"no {purpose}.scm query for any of {names!r}")

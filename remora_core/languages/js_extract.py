@@ -22,12 +22,12 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Literal
 
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 from remora_core.languages import js_anchors
+from remora_core.languages.base import query_text
 from remora_core.parsing.model import NodeType, ParsedCall, ParsedDef, ParsedFile, ParsedImport
 from remora_core.parsing.python_source import first_syntax_error, last_code_node, line_at
 
@@ -84,7 +84,8 @@ class Tools:
 
 
 def _query_text(dialect: Dialect, purpose: str) -> str:
-    return resources.files("remora_core.languages").joinpath("queries", dialect, f"{purpose}.scm").read_text()
+    """TSX has its own ``calls`` (JSX elements render components); the rest is TypeScript's."""
+    return query_text(purpose, dialect, "typescript")
 
 
 def grammar(dialect: Dialect) -> Language:
