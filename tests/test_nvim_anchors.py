@@ -118,6 +118,7 @@ def test_anchors_compact_then_dimmed(editor_factory: Callable[..., Editor], proj
     assert "virt_text" not in mark[3] and mark[3].get("conceal") == ""
     assert mark[2] == len(lines[row].split("#")[0].rstrip())  # the concealed span starts at the padding
     assert editor.nvim.current.window.options["conceallevel"] == 2
+    assert editor.nvim.current.window.options["concealcursor"] == "n"  # the cursor line stays concealed
     editor.nvim.command("Remora ids")
     marks = editor.lua("return require('remora.ui.anchors').marks(0)")
     assert all(mark[3]["hl_group"] == "RemoraAnchor" and "conceal" not in mark[3] for mark in marks)

@@ -20,7 +20,7 @@ function M.draw(buf)
   local map = linemap.maps[buf]
   if map then
     local options = config.options.anchors
-    view.draw(buf, map.anchors, options.mode, options.nowrap, options.id)
+    view.draw(buf, map.anchors, options.mode, options.nowrap, options.id, options.concealcursor)
   end
 end
 

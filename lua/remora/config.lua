@@ -23,6 +23,13 @@ local function boolean()
   return { check = function(v) return type(v) == "boolean" end, expected = "a boolean" }
 end
 
+local function mode_letters()
+  return {
+    check = function(v) return type(v) == "string" and v:match("^[nvic]*$") ~= nil end,
+    expected = "a string of the letters n, v, i, c (as 'concealcursor')",
+  }
+end
+
 local function lhs_or_false()
   return {
     check = function(v) return v == false or (type(v) == "string" and v ~= "") end,
@@ -58,6 +65,9 @@ M.schema = {
       .. " code that reaches the edge, e.g. next to the panel), or nowhere"),
   opt("anchors.nowrap", true, boolean(),
     "compact/conceal also set 'nowrap' in windows showing a project buffer (Neovim wraps concealed text)"),
+  opt("anchors.concealcursor", "n", mode_letters(),
+    "compact/conceal: 'concealcursor' set in those windows when it is empty, so the cursor line stays"
+      .. " concealed in these modes (\"\": the cursor line shows its anchor, and the id twice in compact mode)"),
   opt("anchors.on_save", true, boolean(), "add anchors for new nodes on BufWritePre"),
   opt("panel.width", 48, integer_in(20, 400), "width of the side panel (columns; at most 40 % of the editor)"),
   opt("panel.events", 10, integer_in(0, 200), "recent events shown for the node"),

@@ -12,7 +12,8 @@ local HIDES = { compact = true, conceal = true }
 ---@param buf integer
 ---@param mode string
 ---@param nowrap boolean
-function M.set_window_options(buf, mode, nowrap)
+---@param concealcursor? string modes in which the cursor line stays concealed (set when the window has none)
+function M.set_window_options(buf, mode, nowrap, concealcursor)
   if not HIDES[mode] then
     return
   end
@@ -26,6 +27,11 @@ function M.set_window_options(buf, mode, nowrap)
       if nowrap and vim.wo[win].wrap then
         vim.wo[win][0].wrap = false
       end
+      -- With an empty 'concealcursor', the cursor line shows the padding and the anchor (and,
+      -- in compact mode, the id a second time as virtual text) as the cursor moves over it.
+      if concealcursor and concealcursor ~= "" and vim.wo[win].concealcursor == "" then
+        vim.wo[win][0].concealcursor = concealcursor
+      end
     end
   end
 end
@@ -36,7 +42,8 @@ end
 ---@param mode string "compact" | "conceal" | "dim" | "none"
 ---@param nowrap? boolean
 ---@param id_position? string "eol" | "right" | "none" (compact mode)
-function M.draw(buf, anchors, mode, nowrap, id_position)
+---@param concealcursor? string see set_window_options
+function M.draw(buf, anchors, mode, nowrap, id_position, concealcursor)
   local api = vim.api
   if not api.nvim_buf_is_valid(buf) then
     return
@@ -68,7 +75,7 @@ function M.draw(buf, anchors, mode, nowrap, id_position)
       pcall(api.nvim_buf_set_extmark, buf, M.ns, row, anchor[2], opts)
     end
   end
-  M.set_window_options(buf, mode, nowrap ~= false)
+  M.set_window_options(buf, mode, nowrap ~= false, concealcursor)
 end
 
 --- Marks currently drawn in `buf` (tests and the health check read this).
