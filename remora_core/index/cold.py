@@ -14,16 +14,25 @@ Everything is written in one transaction: a crash leaves the database as it was 
 
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from sys import intern
 from typing import TYPE_CHECKING
 
-from remora_core.index.changes import Batch, FileChange, OnChanges
-from remora_core.index.matching import anchor_sites, settle_anchors
-from remora_core.index.parse_pool import ParseResult
+from remora_core.errors import StoreError
+from remora_core.index.changes import FileChange, OnChanges
+from remora_core.index.matching import anchor_sites, assign_ids, settle_anchors
+from remora_core.index.parse_pool import ParseResult, references_json
+from remora_core.index.refs import refs_json
+from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
+from remora_core.index.totals import Totals
 from remora_core.languages import ProjectSymbols
-from remora_core.store.db import set_cache_size
-from remora_core.store.store import Store
+from remora_core.parsing.model import NODE_TYPES
+from remora_core.store.db import bulk_load
+from remora_core.store.store import EDGE_TYPES, Store
 
 if TYPE_CHECKING:
     from remora_core.index.indexer import Indexer
@@ -33,6 +42,20 @@ FLUSH_FILES = 64
 # SQLite's page cache during the build: the transaction's pages spill to the WAL beyond it
 # (the connection's usual 64 MiB would all be dirty pages held until the commit).
 COLD_CACHE_KIB = 8192
+
+
+@dataclass(slots=True)
+class Sink:
+    """What the build collects file by file: rows as plain tuples in column order (written and
+    dropped every ``FLUSH_FILES`` files), ``parent_of`` edges, change records and counts."""
+
+    node_values: list[tuple[object, ...]] = field(default_factory=list)
+    file_values: list[tuple[object, ...]] = field(default_factory=list)
+    parent_edges: list[tuple[str, str, str, str]] = field(default_factory=list)
+    changes: dict[str, FileChange] = field(default_factory=dict)
+    node_counts: Counter[str] = field(default_factory=Counter)
+    files: int = 0
+    anchors_added: int = 0
 
 
 class TakenIds:
@@ -62,13 +85,72 @@ def _readable(results: Iterable[ParseResult], errors: list[dict[str, str]]) -> I
         yield result
 
 
-def _flush(store: Store, batch: Batch) -> None:
-    store.put_nodes(sorted(batch.node_rows, key=lambda row: row.id))
-    store.put_files(batch.file_rows)
-    batch.node_rows.clear()
-    batch.file_rows.clear()
-    batch.home.clear()  # only orphan detection reads these: nothing is orphaned in a first index
-    batch.claimed.clear()
+def _flush(store: Store, sink: Sink) -> None:
+    sink.node_values.sort()  # by id (unique): B-tree appends within the flush
+    store.insert_node_values(sink.node_values)
+    store.insert_file_values(sink.file_values)
+    sink.node_values.clear()
+    sink.file_values.clear()
+
+
+def index_new_file(
+    indexer: Indexer,
+    result: ParseResult,
+    verdict: dict[tuple[str, int], bool],
+    winners: set[str],
+    taken: TakenIds,
+    inject: bool,
+    errors: list[dict[str, str]],
+    sink: Sink,
+    now: float,
+) -> None:
+    """``Indexer._index_file`` of a file with no stored rows, into ``sink``: ids, anchors, rows,
+    symbols and change record."""
+    parsed = result.parsed
+    symbols = indexer.symbols
+    assert parsed is not None and symbols is not None
+    path = result.path
+    ids = assign_ids(path, parsed, (), verdict, winners, taken)  # type: ignore[arg-type]
+    result, parsed, added = indexer._anchor_step(result, parsed, ids, inject, errors)
+    sink.anchors_added += added
+    file_id, def_ids, superseded, defs = ids.file_id, ids.def_ids, ids.superseded, parsed.defs
+    parents = [file_id if d.parent < 0 else def_ids[d.parent] for d in defs]
+    name = path.rsplit("/", 1)[-1]
+    sink.node_values.append(
+        (file_id, "file", name, path, path, 1, 1, max(parsed.line_count, 1), None, parsed.source_hash, "active", None, now, now)
+    )
+    sink.node_values.extend(
+        (
+            node_id, d.node_type, d.name, d.qualname, path, d.start_line, d.def_line, d.end_line, parent,
+            d.source_hash, "active", superseded.get(index) if d.anchor != node_id else None, now, now,
+        )
+        for index, (d, node_id, parent) in enumerate(zip(defs, def_ids, parents, strict=True))
+    )  # fmt: skip
+    sink.parent_edges.extend((parent, node_id, "parent_of", path) for node_id, parent in zip(def_ids, parents))
+    refs = refs_json(ids, result.refs_body or references_json(parsed))
+    sink.file_values.append(
+        (path, file_id, result.mtime_ns, result.size, result.content_hash, refs, json.dumps(parsed.problems), now)
+    )
+    sink.files += 1
+    sink.node_counts["file"] += 1
+    sink.node_counts.update(d.node_type for d in defs)
+    sink.changes[path] = FileChange(path, added=sorted([file_id, *def_ids]), content_changed=True)
+    param_set = indexer._param_set
+    symbols.add_file(
+        FileSymbols(
+            path,
+            file_id,
+            [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
+            [(def_ids[c.caller], intern(c.callee)) for c in parsed.calls],  # callees repeat a lot
+        ),
+        [
+            SymbolNode(file_id, "file", name, path, None),
+            *(
+                SymbolNode(node_id, d.node_type, d.name, path, parent, d.bases, param_set(d.params))
+                for d, node_id, parent in zip(defs, def_ids, parents)
+            ),
+        ],
+    )
 
 
 def cold_build(
@@ -77,17 +159,11 @@ def cold_build(
     inject: bool,
     errors: list[dict[str, str]],
     on_changes: OnChanges | None,
-) -> tuple[int, list[FileChange]]:
+) -> tuple[int, list[FileChange], Totals]:
     """Index ``results`` (every file of the tree, in any order) into an empty database;
-    returns (anchors added, change records)."""
-    store = indexer.store
-    cache_kib = -int(store.connection.execute("PRAGMA cache_size").fetchone()[0])
-    set_cache_size(store.connection, COLD_CACHE_KIB)
-    try:
-        return _build(indexer, store, results, inject, errors, on_changes)
-    finally:
-        if cache_kib > 0:
-            set_cache_size(store.connection, cache_kib)
+    returns (anchors added, change records, the index's totals for the report)."""
+    with bulk_load(indexer.store.connection, COLD_CACHE_KIB):
+        return _build(indexer, indexer.store, results, inject, errors, on_changes)
 
 
 def _build(
@@ -97,18 +173,18 @@ def _build(
     inject: bool,
     errors: list[dict[str, str]],
     on_changes: OnChanges | None,
-) -> tuple[int, list[FileChange]]:
+) -> tuple[int, list[FileChange], Totals]:
     now = time.time()
     symbols = indexer.symbols = ProjectSymbols(indexer.root)
     taken = TakenIds(store)
     taken.check_store = False  # no rows at all: nothing to avoid but this run's ids
-    batch = Batch(interface_changed=set())
+    sink = Sink()
     held: list[ParseResult] = []  # files holding anchors, settled once every file is parsed
 
     def index_file(result: ParseResult, verdict: dict[tuple[str, int], bool], winners: set[str]) -> None:
-        indexer._index_file(result, [], {}, True, verdict, winners, taken, inject, errors, batch, now)
-        if len(batch.file_rows) >= FLUSH_FILES:
-            _flush(store, batch)
+        index_new_file(indexer, result, verdict, winners, taken, inject, errors, sink, now)
+        if len(sink.file_values) >= FLUSH_FILES:
+            _flush(store, sink)
 
     with store.transaction(check_foreign_keys=False):
         rebuild = store.drop_secondary_indexes(("nodes", "edges"))
@@ -135,26 +211,45 @@ def _build(
         held.reverse()
         while held:  # popped: each file's parse result is dropped once it is written
             index_file(held.pop(), verdict, winners)
-        _flush(store, batch)
+        _flush(store, sink)
+        unknown = set(sink.node_counts) - set(NODE_TYPES)
+        if unknown:  # what the nodes table's CHECK constraint (off during the load) refuses
+            raise StoreError(f"node types {sorted(unknown)!r} are not in the nodes table's {NODE_TYPES!r}")
         # Parents decided at resolution time (Go: a method's receiver type in another file).
         parents = symbols.parents(set(symbols.files))
+        edges = sink.parent_edges
         if parents:
             store.set_parents(parents)
-            batch.parent_edges = [
-                (parents.get(child, parent), child, kind, path) for parent, child, kind, path in batch.parent_edges
-            ]
+            edges = [(parents.get(child, parent), child, kind, path) for parent, child, kind, path in edges]
         # Edges go in last and in key order: inserts at random places of the edges B-tree
         # cost 5x more once it outgrows the page cache.
-        edges = batch.parent_edges
         for path in sorted(symbols.files):
             calls, imports = symbols.resolve_file(path)
             edges.extend((source, target, "calls", path) for source, target in calls)
             edges.extend((source, target, "imports", path) for source, target in imports)
         edges.sort()
+        edge_counts = _edge_counts(edges)
         store.put_edges(edges)
         edges.clear()
         store.create_indexes(rebuild)
-        final = [change for _, change in sorted(batch.changes.items())]
+        final = [change for _, change in sorted(sink.changes.items())]
         if on_changes is not None and final:
             on_changes(final)  # same transaction: the index and its events commit together
-    return batch.anchors_added, final
+    nodes: dict[str, int] = {node_type: sink.node_counts.get(node_type, 0) for node_type in NODE_TYPES}
+    return sink.anchors_added, final, (nodes, edge_counts, sink.files)
+
+
+def _edge_counts(edges: list[tuple[str, str, str, str]]) -> dict[str, int]:
+    """Edges by type of a sorted list, as the table keeps them (one per (from, to, type): the
+    first, as ``INSERT OR IGNORE`` does)."""
+    counts = dict.fromkeys(EDGE_TYPES, 0)
+    previous: tuple[str, str, str] | None = None
+    for source, target, kind, _ in edges:
+        key = (source, target, kind)
+        if key != previous:
+            counts[kind] = counts.get(kind, 0) + 1
+            previous = key
+    unknown = set(counts) - set(EDGE_TYPES)
+    if unknown:  # what the edges table's CHECK constraint (off during the load) refuses
+        raise StoreError(f"edge types {sorted(unknown)!r} are not in the edges table's {EDGE_TYPES!r}")
+    return counts

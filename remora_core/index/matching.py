@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from remora_core.parsing.anchors import AnchorEdit
-from remora_core.parsing.ids import new_node_id
+from remora_core.parsing.ids import new_node_id, new_node_ids
 from remora_core.parsing.model import ParsedFile
 from remora_core.store.store import NodeRow
 
@@ -108,6 +108,8 @@ def assign_ids(
     taken: set[str],
 ) -> FileIds:
     """Ids for one file's nodes. ``taken`` grows with every fresh id handed out."""
+    if not old_rows and parsed.file_anchor is None and all(d.anchor is None for d in parsed.defs):
+        return _fresh_file(parsed, taken)  # a new file without anchors: every file of a first index
     claimed: set[str] = set()
     by_superseded: dict[tuple[str, str], NodeRow] = {}
     pools: dict[tuple[str, str], list[NodeRow]] = defaultdict(list)
@@ -188,3 +190,19 @@ def assign_ids(
         edits=edits,
         claimed=claimed,
     )
+
+
+def _fresh_file(parsed: ParsedFile, taken: set[str]) -> FileIds:
+    """``assign_ids`` of a file with no stored rows and no anchor: a fresh id for every node
+    (drawn at once) and an anchor edit for every node that can take one."""
+    file_id, *def_ids = new_node_ids(1 + len(parsed.defs), taken)
+    claimed = {file_id, *def_ids}
+    for node_id in claimed:
+        taken.add(node_id)
+    edits = [AnchorEdit(parsed.file_anchor_insert_line, file_id, is_file_anchor=True)]
+    edits.extend(
+        AnchorEdit(parsed_def.inject_line, node_id)
+        for parsed_def, node_id in zip(parsed.defs, def_ids, strict=True)
+        if parsed_def.inject_line is not None
+    )
+    return FileIds(file_id=file_id, def_ids=def_ids, edits=edits, claimed=claimed)
