@@ -15,9 +15,10 @@ Everything is written in one transaction: a crash leaves the database as it was 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from sys import intern
 from typing import TYPE_CHECKING
@@ -217,21 +218,34 @@ def _build(
             raise StoreError(f"node types {sorted(unknown)!r} are not in the nodes table's {NODE_TYPES!r}")
         # Parents decided at resolution time (Go: a method's receiver type in another file).
         parents = symbols.parents(set(symbols.files))
-        edges = sink.parent_edges
+        parent_edges = sink.parent_edges
         if parents:
             store.set_parents(parents)
-            edges = [(parents.get(child, parent), child, kind, path) for parent, child, kind, path in edges]
-        # Edges go in last and in key order: inserts at random places of the edges B-tree
-        # cost 5x more once it outgrows the page cache.
-        for path in sorted(symbols.files):
-            calls, imports = symbols.resolve_file(path)
-            edges.extend((source, target, "calls", path) for source, target in calls)
-            edges.extend((source, target, "imports", path) for source, target in imports)
-        edges.sort()
-        edge_counts = _edge_counts(edges)
+            parent_edges = [(parents.get(child, parent), child, kind, path) for parent, child, kind, path in parent_edges]
+        sink.parent_edges = []
+        # Edges go in in key order: inserts at random places of the edges B-tree cost more.
+        # The nodes' indexes and the parent_of edges (known already) are written by a helper
+        # thread while this one resolves calls and imports (SQLite runs without Python's lock).
+        parent_edges.sort()
+        edge_counts = dict.fromkeys(EDGE_TYPES, 0)  # every edge is unique: its source is in its file
+        edge_counts["parent_of"] = len(parent_edges)
+        node_indexes = [sql for sql in rebuild if _table_of(sql) == "nodes"]
+        join = _in_background(_write_known, store, node_indexes, json.dumps(parent_edges, separators=(",", ":")))
+        del parent_edges
+        edges: list[tuple[str, str, str, str]] = []
+        try:
+            for path in sorted(symbols.files):
+                calls, imports = symbols.resolve_file(path)
+                edge_counts["calls"] += len(calls)
+                edge_counts["imports"] += len(imports)
+                edges.extend((source, target, "calls", path) for source, target in calls)
+                edges.extend((source, target, "imports", path) for source, target in imports)
+            edges.sort()
+        finally:
+            join()
         store.put_edges(edges)
         edges.clear()
-        store.create_indexes(rebuild)
+        store.create_indexes([sql for sql in rebuild if sql not in node_indexes])
         final = [change for _, change in sorted(sink.changes.items())]
         if on_changes is not None and final:
             on_changes(final)  # same transaction: the index and its events commit together
@@ -239,17 +253,33 @@ def _build(
     return sink.anchors_added, final, (nodes, edge_counts, sink.files)
 
 
-def _edge_counts(edges: list[tuple[str, str, str, str]]) -> dict[str, int]:
-    """Edges by type of a sorted list, as the table keeps them (one per (from, to, type): the
-    first, as ``INSERT OR IGNORE`` does)."""
-    counts = dict.fromkeys(EDGE_TYPES, 0)
-    previous: tuple[str, str, str] | None = None
-    for source, target, kind, _ in edges:
-        key = (source, target, kind)
-        if key != previous:
-            counts[kind] = counts.get(kind, 0) + 1
-            previous = key
-    unknown = set(counts) - set(EDGE_TYPES)
-    if unknown:  # what the edges table's CHECK constraint (off during the load) refuses
-        raise StoreError(f"edge types {sorted(unknown)!r} are not in the edges table's {EDGE_TYPES!r}")
-    return counts
+def _table_of(index_sql: str) -> str:
+    """The table of a ``CREATE INDEX name ON table (...)`` statement."""
+    return index_sql.split(" ON ", 1)[1].split("(", 1)[0].strip().strip('"')
+
+
+def _write_known(store: Store, node_indexes: list[str], parent_edges_json: str) -> None:
+    store.create_indexes(node_indexes)
+    store.insert_edges_json(parent_edges_json)
+
+
+def _in_background(work: Callable[..., None], *args: object) -> Callable[[], None]:
+    """Run ``work(*args)`` in a helper thread now; the returned function waits for it (and
+    raises what it raised). The caller uses nothing ``work`` uses until then."""
+    failures: list[Exception] = []
+
+    def run() -> None:
+        try:
+            work(*args)
+        except Exception as error:  # noqa: BLE001 - re-raised in the caller's thread
+            failures.append(error)
+
+    thread = threading.Thread(target=run, name="remora-cold-writer", daemon=True)
+    thread.start()
+
+    def join() -> None:
+        thread.join()
+        if failures:
+            raise failures[0]
+
+    return join

@@ -46,7 +46,11 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         except OSError as error:
             raise StoreError(f"cannot create the database {str(path)!r}: {error.strerror}") from None
     try:
-        connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        # Usable from another thread while its owner waits (a cold index builds indexes in a
+        # helper thread during resolution): callers never use one connection from two threads at once.
+        connection = sqlite3.connect(
+            str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
     except sqlite3.Error as error:
         if _read_only(path, error):
             raise StoreError(f"cannot open the database {str(path)!r} ({error}): is the tree read-only?") from None

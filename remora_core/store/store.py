@@ -255,6 +255,15 @@ class Store:
             "INSERT OR IGNORE INTO edges (from_id, to_id, edge_type, file_path) VALUES (?, ?, ?, ?)", edges
         )
 
+    def insert_edges_json(self, edges_json: str) -> None:
+        """``put_edges`` of a JSON array of [from_id, to_id, edge_type, file_path] arrays: one
+        statement, which SQLite runs without Python's lock (a helper thread's bulk insert)."""
+        self.connection.execute(
+            "INSERT OR IGNORE INTO edges (from_id, to_id, edge_type, file_path) SELECT json_extract(value, '$[0]'), "
+            "json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?)",
+            (edges_json,),
+        )
+
     def edge_targets(self, node_id: str, edge_type: str) -> list[str]:
         rows = self.connection.execute(
             "SELECT to_id FROM edges WHERE from_id = ? AND edge_type = ? ORDER BY to_id", (node_id, edge_type)
