@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from sys import intern
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ from remora_core.store.store import EDGE_TYPES, Store
 if TYPE_CHECKING:
     from remora_core.index.indexer import Indexer
 
+_NODE_TYPE = attrgetter("node_type")
 # Rows are written every this many files (sorted by key within each flush).
 FLUSH_FILES = 64
 # SQLite's page cache during the build: the transaction's pages spill to the WAL beyond it
@@ -111,7 +113,8 @@ def index_new_file(
     symbols = indexer.symbols
     assert parsed is not None and symbols is not None
     path = result.path
-    ids = assign_ids(path, parsed, (), verdict, winners, taken)  # type: ignore[arg-type]
+    # Nothing is stored: the ids to avoid are this run's (a plain set, no query).
+    ids = assign_ids(path, parsed, (), verdict, winners, taken.ids, with_edits=inject)
     result, parsed, added = indexer._anchor_step(result, parsed, ids, inject, errors)
     sink.anchors_added += added
     file_id, def_ids, superseded, defs = ids.file_id, ids.def_ids, ids.superseded, parsed.defs
@@ -134,9 +137,9 @@ def index_new_file(
     )
     sink.files += 1
     sink.node_counts["file"] += 1
-    sink.node_counts.update(d.node_type for d in defs)
+    sink.node_counts.update(map(_NODE_TYPE, defs))
     sink.changes[path] = FileChange(path, added=sorted([file_id, *def_ids]), content_changed=True)
-    param_set = indexer._param_set
+    param_sets, param_set = indexer._param_sets, indexer._param_set
     symbols.add_file(
         FileSymbols(
             path,
@@ -147,7 +150,9 @@ def index_new_file(
         [
             SymbolNode(file_id, "file", name, path, None),
             *(
-                SymbolNode(node_id, d.node_type, d.name, path, parent, d.bases, param_set(d.params))
+                SymbolNode(
+                    node_id, d.node_type, d.name, path, parent, d.bases, param_sets.get(d.params) or param_set(d.params)
+                )
                 for d, node_id, parent in zip(defs, def_ids, parents)
             ),
         ],

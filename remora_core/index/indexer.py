@@ -454,7 +454,7 @@ class Indexer:
         """Ids, anchors, rows, symbols and change record of one re-parsed file, into ``batch``."""
         parsed = result.parsed
         assert parsed is not None and self.symbols is not None
-        ids = assign_ids(result.path, parsed, old_rows, verdict, winners, taken)  # type: ignore[arg-type]
+        ids = assign_ids(result.path, parsed, old_rows, verdict, winners, taken, with_edits=inject)  # type: ignore[arg-type]
         result, parsed, added = self._anchor_step(result, parsed, ids, inject, errors)
         batch.anchors_added += added
         batch.claimed |= ids.claimed

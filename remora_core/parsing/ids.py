@@ -31,7 +31,10 @@ def new_node_ids(count: int, taken: Container[str] = ()) -> list[str]:
     call for all of them (a cold index hands out one per node)."""
     body = os.urandom(ID_BODY_LENGTH * count).translate(_BYTE_TO_CHAR).decode("ascii")
     ids = ["rm_" + body[start : start + ID_BODY_LENGTH] for start in range(0, len(body), ID_BODY_LENGTH)]
-    if len(set(ids)) == count and not any(node_id in taken for node_id in ids):
+    unique = set(ids)
+    if len(unique) == count and (
+        unique.isdisjoint(taken) if isinstance(taken, (set, frozenset)) else not any(i in taken for i in ids)
+    ):
         return ids
     chosen: list[str] = []
     seen: set[str] = set()
