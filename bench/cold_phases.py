@@ -71,7 +71,7 @@ def _child(tree: Path) -> dict[str, float]:
         (Store, "insert_node_values"),
         (Store, "insert_file_values"),
         (Store, "put_edges"),
-        (Store, "insert_edges_json"),
+        (Store, "insert_parent_edges"),
         (Store, "create_indexes"),
         (indexer_module, "count_totals"),
         (indexer_module, "discover"),

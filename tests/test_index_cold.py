@@ -172,10 +172,10 @@ def test_fresh_ids_drawn_at_once_are_well_formed_distinct_and_never_taken() -> N
 def test_a_failed_helper_write_rolls_the_whole_first_index_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_tree(tmp_path / "tree")
 
-    def fail(store: Store, edges_json: str) -> None:
-        raise StoreError(f"disk full while writing {len(edges_json)!r} bytes")
+    def fail(store: Store) -> None:
+        raise StoreError(f"disk full while writing {str(store.path)!r}")
 
-    monkeypatch.setattr(Store, "insert_edges_json", fail)
+    monkeypatch.setattr(Store, "insert_parent_edges", fail)
     with pytest.raises(StoreError, match="disk full"):
         index_tree(root, stream=True, inject=False)
     connection = sqlite3.connect(root / ".remora" / "remora.db")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
@@ -161,22 +160,3 @@ def test_bulk_load_lifts_the_check_constraints_only_inside_the_block(tmp_path: P
             connection.execute(bogus)
     finally:
         store.close()
-
-
-def test_edges_from_json_are_the_rows_put_edges_writes(tmp_path: Path) -> None:
-    edges = [("rm_a0000001", "rm_b0000001", "calls", "pkg/é x.py"), ("rm_a0000001", "rm_b0000001", "calls", "dup.py")]
-    for name in ("rows", "json"):
-        (tmp_path / name).mkdir()
-    stores = [Store.open(tmp_path / "rows"), Store.open(tmp_path / "json")]
-    try:
-        for store in stores:
-            store.connection.execute("PRAGMA foreign_keys = OFF")
-        with stores[0].transaction():
-            stores[0].put_edges(edges)
-        with stores[1].transaction():
-            stores[1].insert_edges_json(json.dumps(edges))
-        written = [store.connection.execute("SELECT * FROM edges").fetchall() for store in stores]
-    finally:
-        for store in stores:
-            store.close()
-    assert written[0] == written[1] == [edges[0]]

@@ -50,11 +50,10 @@ COLD_CACHE_KIB = 8192
 @dataclass(slots=True)
 class Sink:
     """What the build collects file by file: rows as plain tuples in column order (written and
-    dropped every ``FLUSH_FILES`` files), ``parent_of`` edges, change records and counts."""
+    dropped every ``FLUSH_FILES`` files), change records and counts."""
 
     node_values: list[tuple[object, ...]] = field(default_factory=list)
     file_values: list[tuple[object, ...]] = field(default_factory=list)
-    parent_edges: list[tuple[str, str, str, str]] = field(default_factory=list)
     changes: dict[str, FileChange] = field(default_factory=dict)
     node_counts: Counter[str] = field(default_factory=Counter)
     files: int = 0
@@ -130,7 +129,6 @@ def index_new_file(
         )
         for index, (d, node_id, parent) in enumerate(zip(defs, def_ids, parents, strict=True))
     )  # fmt: skip
-    sink.parent_edges.extend((parent, node_id, "parent_of", path) for node_id, parent in zip(def_ids, parents))
     refs = refs_json(ids, result.refs_body or references_json(parsed))
     sink.file_values.append(
         (path, file_id, result.mtime_ns, result.size, result.content_hash, refs, json.dumps(parsed.problems), now)
@@ -223,20 +221,16 @@ def _build(
             raise StoreError(f"node types {sorted(unknown)!r} are not in the nodes table's {NODE_TYPES!r}")
         # Parents decided at resolution time (Go: a method's receiver type in another file).
         parents = symbols.parents(set(symbols.files))
-        parent_edges = sink.parent_edges
         if parents:
             store.set_parents(parents)
-            parent_edges = [(parents.get(child, parent), child, kind, path) for parent, child, kind, path in parent_edges]
-        sink.parent_edges = []
         # Edges go in in key order: inserts at random places of the edges B-tree cost more.
-        # The nodes' indexes and the parent_of edges (known already) are written by a helper
-        # thread while this one resolves calls and imports (SQLite runs without Python's lock).
-        parent_edges.sort()
+        # The nodes' indexes and the parent_of edges (read from the nodes table) are written by
+        # a helper thread while this one resolves calls and imports: one statement each, which
+        # SQLite runs without Python's lock.
         edge_counts = dict.fromkeys(EDGE_TYPES, 0)  # every edge is unique: its source is in its file
-        edge_counts["parent_of"] = len(parent_edges)
+        edge_counts["parent_of"] = sum(sink.node_counts.values()) - sink.node_counts["file"]
         node_indexes = [sql for sql in rebuild if _table_of(sql) == "nodes"]
-        join = _in_background(_write_known, store, node_indexes, json.dumps(parent_edges, separators=(",", ":")))
-        del parent_edges
+        join = _in_background(_write_known, store, node_indexes)
         edges: list[tuple[str, str, str, str]] = []
         try:
             for path in sorted(symbols.files):
@@ -263,9 +257,9 @@ def _table_of(index_sql: str) -> str:
     return index_sql.split(" ON ", 1)[1].split("(", 1)[0].strip().strip('"')
 
 
-def _write_known(store: Store, node_indexes: list[str], parent_edges_json: str) -> None:
+def _write_known(store: Store, node_indexes: list[str]) -> None:
     store.create_indexes(node_indexes)
-    store.insert_edges_json(parent_edges_json)
+    store.insert_parent_edges()
 
 
 def _in_background(work: Callable[..., None], *args: object) -> Callable[[], None]:

@@ -255,13 +255,14 @@ class Store:
             "INSERT OR IGNORE INTO edges (from_id, to_id, edge_type, file_path) VALUES (?, ?, ?, ?)", edges
         )
 
-    def insert_edges_json(self, edges_json: str) -> None:
-        """``put_edges`` of a JSON array of [from_id, to_id, edge_type, file_path] arrays: one
-        statement, which SQLite runs without Python's lock (a helper thread's bulk insert)."""
+    def insert_parent_edges(self) -> None:
+        """The ``parent_of`` edge of every active node with a parent, from the nodes table
+        (a first index, whose nodes are all new), in key order. One statement: SQLite runs it
+        without Python's lock (a helper thread's bulk insert)."""
         self.connection.execute(
-            "INSERT OR IGNORE INTO edges (from_id, to_id, edge_type, file_path) SELECT json_extract(value, '$[0]'), "
-            "json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?)",
-            (edges_json,),
+            "INSERT OR IGNORE INTO edges (from_id, to_id, edge_type, file_path) "
+            "SELECT parent_id, id, 'parent_of', file_path FROM nodes "
+            "WHERE parent_id IS NOT NULL AND status = 'active' ORDER BY parent_id, id"
         )
 
     def edge_targets(self, node_id: str, edge_type: str) -> list[str]:
