@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from remora_core.config import IndexConfig
+from remora_core.errors import StoreError
 from remora_core.index import parse_pool
 from remora_core.index.indexer import Indexer
 from remora_core.index.parse_pool import pack_result, parse_one, unpack_result
+from remora_core.parsing.ids import new_node_ids
 from remora_core.store.store import Store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "graph_project"
@@ -144,3 +146,46 @@ def test_packed_results_round_trip(tmp_path: Path) -> None:
             result = parse_one(str(root), path, None, check)
             assert unpack_result(pack_result(result)) == result
     assert json.loads("{" + parse_one(str(root), "anchored/a.py").refs_body + "}")["calls"] == [[0, "second", 3]]
+
+
+class TakenAtFirst:
+    """Claims the first ``count`` ids it is asked about are taken (collisions, deterministically)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.asked: list[str] = []
+
+    def __contains__(self, node_id: object) -> bool:
+        self.asked.append(str(node_id))
+        return len(self.asked) <= self.count
+
+
+def test_fresh_ids_drawn_at_once_are_well_formed_distinct_and_never_taken() -> None:
+    ids = new_node_ids(2000)
+    assert len(set(ids)) == 2000 and all(ID_RE.fullmatch(node_id) for node_id in ids)
+    taken = TakenAtFirst(3)
+    again = new_node_ids(50, taken)
+    assert len(set(again)) == 50 and all(ID_RE.fullmatch(node_id) for node_id in again)
+    assert not set(taken.asked[:3]) & set(again)
+
+
+def test_a_failed_helper_write_rolls_the_whole_first_index_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_tree(tmp_path / "tree")
+
+    def fail(store: Store) -> None:
+        raise StoreError(f"disk full while writing {str(store.path)!r}")
+
+    monkeypatch.setattr(Store, "insert_parent_edges", fail)
+    with pytest.raises(StoreError, match="disk full"):
+        index_tree(root, stream=True, inject=False)
+    connection = sqlite3.connect(root / ".remora" / "remora.db")
+    try:
+        assert connection.execute("SELECT count(*) FROM nodes").fetchone()[0] == 0
+        indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    finally:
+        connection.close()
+    assert {"nodes_by_file", "nodes_by_name", "edges_by_target", "edges_by_file"} <= indexes
+    monkeypatch.undo()
+    other = make_tree(tmp_path / "other")
+    assert index_tree(root, stream=True, inject=False) == index_tree(other, stream=False, inject=False)
+    assert tables(root) == tables(other)

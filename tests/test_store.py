@@ -142,3 +142,21 @@ def test_opening_a_second_store_in_one_process_keeps_the_first_ones_writes_visib
     done = subprocess.run([sys.executable, "-c", reader, str(first.path)], capture_output=True, text=True, timeout=30, check=False)
     first.close()
     assert done.stdout.strip() == "['a', 'b']", done.stderr
+
+
+def test_bulk_load_lifts_the_check_constraints_only_inside_the_block(tmp_path: Path) -> None:
+    store = Store.open(tmp_path)
+    connection = store.connection
+    bogus = "INSERT INTO edges (from_id, to_id, edge_type, file_path) VALUES ('a', 'b', 'bogus', 'f.py')"
+    try:
+        connection.execute("PRAGMA foreign_keys = OFF")
+        with db.bulk_load(connection, 2048):
+            assert connection.execute("PRAGMA cache_size").fetchone()[0] == -2048
+            with store.transaction():
+                connection.execute(bogus)  # the caller checks what the constraints would
+                connection.execute("DELETE FROM edges")
+        assert connection.execute("PRAGMA cache_size").fetchone()[0] == -65536
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"), store.transaction():
+            connection.execute(bogus)
+    finally:
+        store.close()

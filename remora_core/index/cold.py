@@ -14,25 +14,50 @@ Everything is written in one transaction: a crash leaves the database as it was 
 
 from __future__ import annotations
 
+import json
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from operator import attrgetter
+from sys import intern
 from typing import TYPE_CHECKING
 
-from remora_core.index.changes import Batch, FileChange, OnChanges
-from remora_core.index.matching import anchor_sites, settle_anchors
-from remora_core.index.parse_pool import ParseResult
+from remora_core.errors import StoreError
+from remora_core.index.changes import FileChange, OnChanges
+from remora_core.index.matching import anchor_sites, assign_ids, settle_anchors
+from remora_core.index.parse_pool import ParseResult, references_json
+from remora_core.index.refs import refs_json
+from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
+from remora_core.index.totals import Totals
 from remora_core.languages import ProjectSymbols
-from remora_core.store.db import set_cache_size
-from remora_core.store.store import Store
+from remora_core.parsing.model import NODE_TYPES
+from remora_core.store.db import bulk_load
+from remora_core.store.store import EDGE_TYPES, Store
 
 if TYPE_CHECKING:
     from remora_core.index.indexer import Indexer
 
+_NODE_TYPE = attrgetter("node_type")
 # Rows are written every this many files (sorted by key within each flush).
 FLUSH_FILES = 64
 # SQLite's page cache during the build: the transaction's pages spill to the WAL beyond it
 # (the connection's usual 64 MiB would all be dirty pages held until the commit).
 COLD_CACHE_KIB = 8192
+
+
+@dataclass(slots=True)
+class Sink:
+    """What the build collects file by file: rows as plain tuples in column order (written and
+    dropped every ``FLUSH_FILES`` files), change records and counts."""
+
+    node_values: list[tuple[object, ...]] = field(default_factory=list)
+    file_values: list[tuple[object, ...]] = field(default_factory=list)
+    changes: dict[str, FileChange] = field(default_factory=dict)
+    node_counts: Counter[str] = field(default_factory=Counter)
+    files: int = 0
+    anchors_added: int = 0
 
 
 class TakenIds:
@@ -62,13 +87,74 @@ def _readable(results: Iterable[ParseResult], errors: list[dict[str, str]]) -> I
         yield result
 
 
-def _flush(store: Store, batch: Batch) -> None:
-    store.put_nodes(sorted(batch.node_rows, key=lambda row: row.id))
-    store.put_files(batch.file_rows)
-    batch.node_rows.clear()
-    batch.file_rows.clear()
-    batch.home.clear()  # only orphan detection reads these: nothing is orphaned in a first index
-    batch.claimed.clear()
+def _flush(store: Store, sink: Sink) -> None:
+    sink.node_values.sort()  # by id (unique): B-tree appends within the flush
+    store.insert_node_values(sink.node_values)
+    store.insert_file_values(sink.file_values)
+    sink.node_values.clear()
+    sink.file_values.clear()
+
+
+def index_new_file(
+    indexer: Indexer,
+    result: ParseResult,
+    verdict: dict[tuple[str, int], bool],
+    winners: set[str],
+    taken: TakenIds,
+    inject: bool,
+    errors: list[dict[str, str]],
+    sink: Sink,
+    now: float,
+) -> None:
+    """``Indexer._index_file`` of a file with no stored rows, into ``sink``: ids, anchors, rows,
+    symbols and change record."""
+    parsed = result.parsed
+    symbols = indexer.symbols
+    assert parsed is not None and symbols is not None
+    path = result.path
+    # Nothing is stored: the ids to avoid are this run's (a plain set, no query).
+    ids = assign_ids(path, parsed, (), verdict, winners, taken.ids, with_edits=inject)
+    result, parsed, added = indexer._anchor_step(result, parsed, ids, inject, errors)
+    sink.anchors_added += added
+    file_id, def_ids, superseded, defs = ids.file_id, ids.def_ids, ids.superseded, parsed.defs
+    parents = [file_id if d.parent < 0 else def_ids[d.parent] for d in defs]
+    name = path.rsplit("/", 1)[-1]
+    sink.node_values.append(
+        (file_id, "file", name, path, path, 1, 1, max(parsed.line_count, 1), None, parsed.source_hash, "active", None, now, now)
+    )
+    sink.node_values.extend(
+        (
+            node_id, d.node_type, d.name, d.qualname, path, d.start_line, d.def_line, d.end_line, parent,
+            d.source_hash, "active", superseded.get(index) if d.anchor != node_id else None, now, now,
+        )
+        for index, (d, node_id, parent) in enumerate(zip(defs, def_ids, parents, strict=True))
+    )  # fmt: skip
+    refs = refs_json(ids, result.refs_body or references_json(parsed))
+    sink.file_values.append(
+        (path, file_id, result.mtime_ns, result.size, result.content_hash, refs, json.dumps(parsed.problems), now)
+    )
+    sink.files += 1
+    sink.node_counts["file"] += 1
+    sink.node_counts.update(map(_NODE_TYPE, defs))
+    sink.changes[path] = FileChange(path, added=sorted([file_id, *def_ids]), content_changed=True)
+    param_sets, param_set = indexer._param_sets, indexer._param_set
+    symbols.add_file(
+        FileSymbols(
+            path,
+            file_id,
+            [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
+            [(def_ids[c.caller], intern(c.callee)) for c in parsed.calls],  # callees repeat a lot
+        ),
+        [
+            SymbolNode(file_id, "file", name, path, None),
+            *(
+                SymbolNode(
+                    node_id, d.node_type, d.name, path, parent, d.bases, param_sets.get(d.params) or param_set(d.params)
+                )
+                for d, node_id, parent in zip(defs, def_ids, parents)
+            ),
+        ],
+    )
 
 
 def cold_build(
@@ -77,17 +163,11 @@ def cold_build(
     inject: bool,
     errors: list[dict[str, str]],
     on_changes: OnChanges | None,
-) -> tuple[int, list[FileChange]]:
+) -> tuple[int, list[FileChange], Totals]:
     """Index ``results`` (every file of the tree, in any order) into an empty database;
-    returns (anchors added, change records)."""
-    store = indexer.store
-    cache_kib = -int(store.connection.execute("PRAGMA cache_size").fetchone()[0])
-    set_cache_size(store.connection, COLD_CACHE_KIB)
-    try:
-        return _build(indexer, store, results, inject, errors, on_changes)
-    finally:
-        if cache_kib > 0:
-            set_cache_size(store.connection, cache_kib)
+    returns (anchors added, change records, the index's totals for the report)."""
+    with bulk_load(indexer.store.connection, COLD_CACHE_KIB):
+        return _build(indexer, indexer.store, results, inject, errors, on_changes)
 
 
 def _build(
@@ -97,18 +177,18 @@ def _build(
     inject: bool,
     errors: list[dict[str, str]],
     on_changes: OnChanges | None,
-) -> tuple[int, list[FileChange]]:
+) -> tuple[int, list[FileChange], Totals]:
     now = time.time()
     symbols = indexer.symbols = ProjectSymbols(indexer.root)
     taken = TakenIds(store)
     taken.check_store = False  # no rows at all: nothing to avoid but this run's ids
-    batch = Batch(interface_changed=set())
+    sink = Sink()
     held: list[ParseResult] = []  # files holding anchors, settled once every file is parsed
 
     def index_file(result: ParseResult, verdict: dict[tuple[str, int], bool], winners: set[str]) -> None:
-        indexer._index_file(result, [], {}, True, verdict, winners, taken, inject, errors, batch, now)
-        if len(batch.file_rows) >= FLUSH_FILES:
-            _flush(store, batch)
+        index_new_file(indexer, result, verdict, winners, taken, inject, errors, sink, now)
+        if len(sink.file_values) >= FLUSH_FILES:
+            _flush(store, sink)
 
     with store.transaction(check_foreign_keys=False):
         rebuild = store.drop_secondary_indexes(("nodes", "edges"))
@@ -135,26 +215,70 @@ def _build(
         held.reverse()
         while held:  # popped: each file's parse result is dropped once it is written
             index_file(held.pop(), verdict, winners)
-        _flush(store, batch)
+        _flush(store, sink)
+        unknown = set(sink.node_counts) - set(NODE_TYPES)
+        if unknown:  # what the nodes table's CHECK constraint (off during the load) refuses
+            raise StoreError(f"node types {sorted(unknown)!r} are not in the nodes table's {NODE_TYPES!r}")
         # Parents decided at resolution time (Go: a method's receiver type in another file).
         parents = symbols.parents(set(symbols.files))
         if parents:
             store.set_parents(parents)
-            batch.parent_edges = [
-                (parents.get(child, parent), child, kind, path) for parent, child, kind, path in batch.parent_edges
-            ]
-        # Edges go in last and in key order: inserts at random places of the edges B-tree
-        # cost 5x more once it outgrows the page cache.
-        edges = batch.parent_edges
-        for path in sorted(symbols.files):
-            calls, imports = symbols.resolve_file(path)
-            edges.extend((source, target, "calls", path) for source, target in calls)
-            edges.extend((source, target, "imports", path) for source, target in imports)
-        edges.sort()
+        # Edges go in in key order: inserts at random places of the edges B-tree cost more.
+        # The nodes' indexes and the parent_of edges (read from the nodes table) are written by
+        # a helper thread while this one resolves calls and imports: one statement each, which
+        # SQLite runs without Python's lock.
+        edge_counts = dict.fromkeys(EDGE_TYPES, 0)  # every edge is unique: its source is in its file
+        edge_counts["parent_of"] = sum(sink.node_counts.values()) - sink.node_counts["file"]
+        node_indexes = [sql for sql in rebuild if _table_of(sql) == "nodes"]
+        join = _in_background(_write_known, store, node_indexes)
+        edges: list[tuple[str, str, str, str]] = []
+        try:
+            for path in sorted(symbols.files):
+                calls, imports = symbols.resolve_file(path)
+                edge_counts["calls"] += len(calls)
+                edge_counts["imports"] += len(imports)
+                edges.extend((source, target, "calls", path) for source, target in calls)
+                edges.extend((source, target, "imports", path) for source, target in imports)
+            edges.sort()
+        finally:
+            join()
         store.put_edges(edges)
         edges.clear()
-        store.create_indexes(rebuild)
-        final = [change for _, change in sorted(batch.changes.items())]
+        store.create_indexes([sql for sql in rebuild if sql not in node_indexes])
+        final = [change for _, change in sorted(sink.changes.items())]
         if on_changes is not None and final:
             on_changes(final)  # same transaction: the index and its events commit together
-    return batch.anchors_added, final
+    nodes: dict[str, int] = {node_type: sink.node_counts.get(node_type, 0) for node_type in NODE_TYPES}
+    return sink.anchors_added, final, (nodes, edge_counts, sink.files)
+
+
+def _table_of(index_sql: str) -> str:
+    """The table of a ``CREATE INDEX name ON table (...)`` statement."""
+    return index_sql.split(" ON ", 1)[1].split("(", 1)[0].strip().strip('"')
+
+
+def _write_known(store: Store, node_indexes: list[str]) -> None:
+    store.create_indexes(node_indexes)
+    store.insert_parent_edges()
+
+
+def _in_background(work: Callable[..., None], *args: object) -> Callable[[], None]:
+    """Run ``work(*args)`` in a helper thread now; the returned function waits for it (and
+    raises what it raised). The caller uses nothing ``work`` uses until then."""
+    failures: list[Exception] = []
+
+    def run() -> None:
+        try:
+            work(*args)
+        except Exception as error:  # noqa: BLE001 - re-raised in the caller's thread
+            failures.append(error)
+
+    thread = threading.Thread(target=run, name="remora-cold-writer", daemon=True)
+    thread.start()
+
+    def join() -> None:
+        thread.join()
+        if failures:
+            raise failures[0]
+
+    return join

@@ -30,7 +30,7 @@ from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle
 from remora_core.index.parse_pool import ParseResult, SourceParser, parse_files, references_json, worker_count
 from remora_core.index.refs import refs_json, symbols_from_refs
 from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
-from remora_core.index.totals import count_totals, forget_totals, unchanged_totals
+from remora_core.index.totals import Totals, count_totals, forget_totals, unchanged_totals
 from remora_core.index.write import edge_diff, write_pass
 from remora_core.languages import ProjectSymbols, is_source, language_of, parse_source
 from remora_core.parsing.anchors import apply_anchor_edits, inserted_lines
@@ -180,6 +180,7 @@ class Indexer:
         changes: list[FileChange] = []
         anchors_added = 0
         orphaned_count = 0
+        cold_totals: Totals | None = None  # a first index counts its rows as it writes them
         if to_parse or deleted:
             with paused_gc(len(to_parse) >= GC_PAUSE_MIN_FILES):
                 results = parse_files(
@@ -191,7 +192,7 @@ class Indexer:
                     inject,
                 )
                 if store_empty and not deleted and self.stream_cold and not self.store.has_nodes():
-                    anchors_added, changes = cold_build(self, results, inject, errors, on_changes)
+                    anchors_added, changes, cold_totals = cold_build(self, results, inject, errors, on_changes)
                 else:
                     anchors_added, orphaned_count, changes = self._apply(
                         list(results), deleted, known, store_empty, inject, errors, on_changes
@@ -201,6 +202,8 @@ class Indexer:
         total_files = 0
         if totals and paths is None and not to_parse and not deleted:
             nodes, edges, total_files = unchanged_totals(self.store, stats)  # every row as it was
+        elif totals and cold_totals is not None and paths is None:
+            nodes, edges, total_files = cold_totals
         elif totals:
             nodes, edges, total_files = count_totals(self.store)
         return IndexReport(
@@ -451,22 +454,9 @@ class Indexer:
         """Ids, anchors, rows, symbols and change record of one re-parsed file, into ``batch``."""
         parsed = result.parsed
         assert parsed is not None and self.symbols is not None
-        ids = assign_ids(result.path, parsed, old_rows, verdict, winners, taken)  # type: ignore[arg-type]
-        if inject and not parsed.syntax_error:
-            errors.extend(
-                {
-                    "path": result.path,
-                    "message": f"{d.qualname!r} (line {d.def_line}): no line of its header can take an anchor "
-                    "without changing the program (type comment, backslash or string); matched by name",
-                }
-                for d in parsed.defs
-                if d.anchor is None and d.inject_line is None
-            )
-        if inject and ids.edits and not parsed.syntax_error:
-            written = self._write_anchors(result, parsed, ids, errors)
-            if written is not None:
-                parsed, result = written
-                batch.anchors_added += sum(1 for edit in ids.edits if edit.replaces is None)
+        ids = assign_ids(result.path, parsed, old_rows, verdict, winners, taken, with_edits=inject)  # type: ignore[arg-type]
+        result, parsed, added = self._anchor_step(result, parsed, ids, inject, errors)
+        batch.anchors_added += added
         batch.claimed |= ids.claimed
         rows = self._rows_for(result.path, parsed, ids, old_rows, now)
         batch.node_rows.extend(rows)
@@ -522,6 +512,30 @@ class Indexer:
         )
         for row in rows:
             batch.home[row.id] = result.path
+
+    def _anchor_step(
+        self, result: ParseResult, parsed: ParsedFile, ids: FileIds, inject: bool, errors: list[dict[str, str]]
+    ) -> tuple[ParseResult, ParsedFile, int]:
+        """With ``inject``: the definitions that cannot take an anchor go to ``errors`` and the
+        anchors of ``ids`` are written to the file; (result, parse) of the file as it now is,
+        anchors added."""
+        if not inject or parsed.syntax_error:
+            return result, parsed, 0
+        errors.extend(
+            {
+                "path": result.path,
+                "message": f"{d.qualname!r} (line {d.def_line}): no line of its header can take an anchor "
+                "without changing the program (type comment, backslash or string); matched by name",
+            }
+            for d in parsed.defs
+            if d.anchor is None and d.inject_line is None
+        )
+        if not ids.edits:
+            return result, parsed, 0
+        written = self._write_anchors(result, parsed, ids, errors)
+        if written is None:
+            return result, parsed, 0
+        return written[1], written[0], sum(1 for edit in ids.edits if edit.replaces is None)
 
     def _param_set(self, params: tuple[str, ...]) -> frozenset[str]:
         """One shared frozenset per distinct parameter list (``(self,)`` is most methods')."""

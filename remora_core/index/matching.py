@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from remora_core.parsing.anchors import AnchorEdit
-from remora_core.parsing.ids import new_node_id
+from remora_core.parsing.ids import new_node_id, new_node_ids
 from remora_core.parsing.model import ParsedFile
 from remora_core.store.store import NodeRow
 
@@ -106,8 +106,14 @@ def assign_ids(
     verdict: Mapping[tuple[str, int], bool],
     claimed_elsewhere: set[str],
     taken: set[str],
+    *,
+    with_edits: bool = True,
 ) -> FileIds:
-    """Ids for one file's nodes. ``taken`` grows with every fresh id handed out."""
+    """Ids for one file's nodes. ``taken`` grows with every fresh id handed out.
+    ``with_edits=False``: no anchor edits (a pass that writes no anchors)."""
+    if not old_rows and parsed.file_anchor is None and all(d.anchor is None for d in parsed.defs):
+        # A new file without anchors: every file of a first index.
+        return _fresh_file(parsed, taken, with_edits)
     claimed: set[str] = set()
     by_superseded: dict[tuple[str, str], NodeRow] = {}
     pools: dict[tuple[str, str], list[NodeRow]] = defaultdict(list)
@@ -185,6 +191,27 @@ def assign_ids(
         file_id=file_id,
         def_ids=[node_id for node_id in def_ids if node_id is not None],
         superseded=superseded,
-        edits=edits,
+        edits=edits if with_edits else [],
         claimed=claimed,
     )
+
+
+def _fresh_file(parsed: ParsedFile, taken: set[str], with_edits: bool) -> FileIds:
+    """``assign_ids`` of a file with no stored rows and no anchor: a fresh id for every node
+    (drawn at once) and an anchor edit for every node that can take one."""
+    file_id, *def_ids = new_node_ids(1 + len(parsed.defs), taken)
+    claimed = {file_id, *def_ids}
+    if isinstance(taken, set):
+        taken.update(claimed)
+    else:
+        for node_id in claimed:
+            taken.add(node_id)
+    edits: list[AnchorEdit] = []
+    if with_edits:
+        edits.append(AnchorEdit(parsed.file_anchor_insert_line, file_id, is_file_anchor=True))
+        edits.extend(
+            AnchorEdit(parsed_def.inject_line, node_id)
+            for parsed_def, node_id in zip(parsed.defs, def_ids, strict=True)
+            if parsed_def.inject_line is not None
+        )
+    return FileIds(file_id=file_id, def_ids=def_ids, edits=edits, claimed=claimed)

@@ -46,7 +46,11 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         except OSError as error:
             raise StoreError(f"cannot create the database {str(path)!r}: {error.strerror}") from None
     try:
-        connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        # Usable from another thread while its owner waits (a cold index builds indexes in a
+        # helper thread during resolution): callers never use one connection from two threads at once.
+        connection = sqlite3.connect(
+            str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
     except sqlite3.Error as error:
         if _read_only(path, error):
             raise StoreError(f"cannot open the database {str(path)!r} ({error}): is the tree read-only?") from None
@@ -162,3 +166,20 @@ def read_schema_version(path: Path) -> int:
 def set_cache_size(connection: sqlite3.Connection, kib: int) -> None:
     """Limit ``connection``'s page cache to ``kib`` KiB."""
     connection.execute(f"PRAGMA cache_size = -{int(kib)}")
+
+
+@contextmanager
+def bulk_load(connection: sqlite3.Connection, cache_kib: int) -> Iterator[None]:
+    """Settings for loading rows that are valid by construction into empty tables: a page cache
+    of ``cache_kib`` KiB and no CHECK constraints (``x IN (...)`` checks cost SQLite an
+    ephemeral table per inserted row: two thirds of a bulk insert). The caller checks what the
+    constraints would have. The connection's previous settings after the block."""
+    previous_kib = -int(connection.execute("PRAGMA cache_size").fetchone()[0])
+    set_cache_size(connection, cache_kib)
+    connection.execute("PRAGMA ignore_check_constraints = ON")
+    try:
+        yield
+    finally:
+        connection.execute("PRAGMA ignore_check_constraints = OFF")
+        if previous_kib > 0:
+            set_cache_size(connection, previous_kib)

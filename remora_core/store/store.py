@@ -77,6 +77,7 @@ class FileStat(NamedTuple):
 
 _NODE_COLUMNS = ", ".join(field.name for field in fields(NodeRow))
 _FILE_COLUMNS = ", ".join(field.name for field in fields(FileRow))
+_NODE_INSERT = f"INSERT INTO nodes ({_NODE_COLUMNS}) VALUES ({', '.join('?' * len(fields(NodeRow)))})"
 # Upserts update a stored row in place: unlike INSERT OR REPLACE (a delete, then an insert)
 # that re-checks every foreign key pointing at the row and rewrites every index entry.
 _NODE_UPSERT = (
@@ -159,6 +160,10 @@ class Store:
             ),
         )
 
+    def insert_file_values(self, rows: Iterable[tuple[object, ...]]) -> None:
+        """Insert new file rows given as tuples in column order (the fields of ``FileRow``)."""
+        self.connection.executemany(f"INSERT INTO files ({_FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
     def touch_file(self, path: str, mtime_ns: int, size: int) -> None:
         self.connection.execute("UPDATE files SET mtime_ns = ?, size = ? WHERE path = ?", (mtime_ns, size, path))
 
@@ -195,6 +200,11 @@ class Store:
 
     def put_nodes(self, rows: Iterable[NodeRow]) -> None:
         self.connection.executemany(_NODE_UPSERT, (row.values() for row in rows))
+
+    def insert_node_values(self, rows: Iterable[tuple[object, ...]]) -> None:
+        """Insert new nodes given as tuples in column order (``NodeRow.values()``): a bulk load
+        of ids the table does not hold yet (no upsert)."""
+        self.connection.executemany(_NODE_INSERT, rows)
 
     def set_parents(self, parents: dict[str, str]) -> None:
         """Node id -> parent id decided after the rows were written (Go methods whose receiver
@@ -243,6 +253,16 @@ class Store:
         """(from_id, to_id, edge_type, file_path) rows; duplicates are ignored."""
         self.connection.executemany(
             "INSERT OR IGNORE INTO edges (from_id, to_id, edge_type, file_path) VALUES (?, ?, ?, ?)", edges
+        )
+
+    def insert_parent_edges(self) -> None:
+        """The ``parent_of`` edge of every active node with a parent, from the nodes table
+        (a first index, whose nodes are all new), in key order. One statement: SQLite runs it
+        without Python's lock (a helper thread's bulk insert)."""
+        self.connection.execute(
+            "INSERT OR IGNORE INTO edges (from_id, to_id, edge_type, file_path) "
+            "SELECT parent_id, id, 'parent_of', file_path FROM nodes "
+            "WHERE parent_id IS NOT NULL AND status = 'active' ORDER BY parent_id, id"
         )
 
     def edge_targets(self, node_id: str, edge_type: str) -> list[str]:
