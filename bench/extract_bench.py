@@ -30,10 +30,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from stdlib_tree import copy_stdlib  # noqa: E402
+from stdlib_tree import copy_stdlib
 
-from remora_core.index.parse_pool import pack_result, parse_one, unpack_result  # noqa: E402
-from remora_core.parsing.python_source import python_parser  # noqa: E402
+from remora_core.index.parse_pool import pack_result, parse_one, unpack_result
+from remora_core.parsing.python_source import python_parser
 
 
 def _paths(root: str) -> list[str]:

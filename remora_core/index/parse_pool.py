@@ -36,18 +36,22 @@ class ParseResult:
     refs_body: str = ""  # references_json(parsed), built in the worker (it is big on big files)
 
 
+_REFS_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def references_json(parsed: ParsedFile) -> str:
     """The file's raw references (imports, call sites, class bases, parameters) as the body of a
     JSON object; call sites name their caller by definition index, so no ids are needed yet."""
-    return json.dumps(
+    # Named tuples and tuples encode as JSON arrays: no copies into lists.
+    return _REFS_ENCODER.encode(
         {
-            "imports": [[ref.module, ref.level, ref.name, ref.alias, ref.line] for ref in parsed.imports],
-            "calls": [[call.caller, call.callee, call.line] for call in parsed.calls],
-            "bases": {str(index): list(d.bases) for index, d in enumerate(parsed.defs) if d.bases},
-            "params": {str(index): list(d.params) for index, d in enumerate(parsed.defs) if d.params},
-        },
-        separators=(",", ":"),
+            "imports": parsed.imports,
+            "calls": parsed.calls,
+            "bases": {str(index): d.bases for index, d in enumerate(parsed.defs) if d.bases},
+            "params": {str(index): d.params for index, d in enumerate(parsed.defs) if d.params},
+        }
     )[1:-1]
+
 
 
 # (path, bytes) -> ParsedFile: the hub passes an IncrementalParser's ``parse`` here.
