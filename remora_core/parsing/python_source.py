@@ -226,26 +226,30 @@ class Extractor:
             end_byte, end_row = _code_end(data, node, end)
             span_start, span_row = decorated.get(start, (start, def_row))
             parsed = ParsedDef(
-                node_type=node_type,
-                name=name,
-                qualname=f"{parent_def.qualname}.{name}" if parent_def is not None else name,
-                parent=parent,
-                start_line=span_row + 1,
-                def_line=def_row + 1,
-                header_end_line=header_end + 1,
-                end_line=end_row + 1,
-                start_byte=span_start,
-                def_byte=start,
-                end_byte=end_byte,
-                source_hash=span_hash(span_start, end_byte),
+                node_type,
+                name,
+                f"{parent_def.qualname}.{name}" if parent_def is not None else name,  # qualname
+                parent,
+                span_row + 1,  # start_line
+                def_row + 1,  # def_line
+                header_end + 1,  # header_end_line
+                end_row + 1,  # end_line
+                span_start,  # start_byte
+                start,  # def_byte
+                end_byte,
+                span_hash(span_start, end_byte),  # source_hash
             )
             # The first body line (see ``add_def``), unless a definition starts the body.
             body_line: int | None = None
             if body_row > header_end and body_start not in nested_starts:
                 body_line = body_start - body_column
             line_start = start - def_column
-            if header_end != def_row or not _plain_header(data, line_start, body_line, no_anchors):
+            anchor = _quick_anchor(data, line_start, header_end == def_row, body_line, no_anchors)
+            if anchor is None:
                 self.find_anchor(parsed, line_start, header_end - def_row + 1, body_line)
+            elif anchor:
+                parsed.anchor = anchor
+                parsed.anchor_line = def_row + 1
             else:
                 parsed.inject_line = def_row + 1
             defs.append(parsed)
@@ -463,6 +467,7 @@ class Extractor:
         last = len(defs) - 1
         at = bisect_right(starts, callees[0][0]) - 1  # the last definition starting at or before
         callee_match = _CALLEE_RE.fullmatch
+        new_tuple = tuple.__new__
         text = self.ascii
         for position, end, point in callees:
             if position < first_body:
@@ -482,7 +487,7 @@ class Extractor:
                     raw = _SUPER_ARGS_RE.sub("super()", raw, count=1)  # super(Cls, self).m
                 if callee_match(raw) is None:
                     continue
-            found.append(ParsedCall(index, raw, point[0] + 1))
+            found.append(new_tuple(ParsedCall, (index, raw, point[0] + 1)))  # ParsedCall(...) without its __new__
             positions.append(position)
 
     def finish(self, problems: list[str], tree_errors: bool = True) -> ParsedFile:
@@ -534,17 +539,24 @@ def _code_end(data: bytes, node: Node, end: int) -> tuple[int, int]:
     return last.end_byte, last.end_point[0]
 
 
-def _plain_header(data: bytes, line_start: int, body_line: int | None, no_anchors: bool) -> bool:
-    """Whether a one-line header starting at byte ``line_start`` (first body line at
-    ``body_line``) holds no anchor and takes a new one on its own line: ``locate_anchor``'s
-    answer without a look at the tree, for lines with no ``rm_``, quote, ``type`` or final
-    backslash."""
+def _quick_anchor(data: bytes, line_start: int, one_line: bool, body_line: int | None, no_anchors: bool) -> str | None:
+    """``locate_anchor``'s answer without a look at the tree, for the common headers: the id
+    when the def line (starting at byte ``line_start``) ends in an anchor comment with no quote
+    before it (no string can hide the '#'); "" when a one-line header (first body line at
+    ``body_line``) holds no ``rm_`` and its line takes a new anchor (no quote, ``type`` or final
+    backslash); None otherwise: ask ``locate_anchor``."""
     line_end = data.find(b"\n", line_start)
     line = data[line_start : line_end if line_end >= 0 else len(data)]
-    if not no_anchors and (b"rm_" in line or (body_line is not None and b"rm_" in line_at(data, body_line))):
-        return False
+    if not no_anchors and b"rm_" in line:
+        match = anchors.NODE_ANCHOR_RE.search(line)
+        if match is None:
+            return None
+        before = line[: match.start()]
+        return None if b'"' in before or b"'" in before else match.group(1).decode("ascii")
+    if not one_line or (not no_anchors and body_line is not None and b"rm_" in line_at(data, body_line)):
+        return None
     line = line.rstrip(b"\r")
-    return not (line.endswith(b"\\") or b'"' in line or b"'" in line or b"type" in line)
+    return None if line.endswith(b"\\") or b'"' in line or b"'" in line or b"type" in line else ""
 
 
 def last_code_node(node: Node) -> Node:
