@@ -1,316 +1,57 @@
-"""The Python extractor as it was before the fast path (issue #15): the oracle that
+"""The Python extraction as it was before the fast path of issue #15: the oracle that
 ``tests/test_extract_equivalence.py`` compares ``remora_core.parsing.python_source`` with.
-Kept verbatim apart from dropping what the comparison does not use (CPython's fallback).
 
-Original docstring: one parse per file. Definitions are found by walking statement containers only (never
-expressions), call sites by one tree-sitter query over the whole tree: both keep the work
-on the Python side proportional to the number of statements and calls, not of tokens.
+It is the general path, which ``python_source`` keeps for trees with syntax errors: the old query,
+every definition through ``Extractor.add_defs`` (node by node), and the old call loop on nodes
+(kept here verbatim), with the old ordering of captures.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
 
-import tree_sitter_python
-from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+from tree_sitter import Node, Query, QueryCursor, Tree
 
-from remora_core.parsing import anchors
-from remora_core.parsing.model import NodeType, ParsedCall, ParsedDef, ParsedFile, ParsedImport
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+from remora_core.parsing.model import ParsedCall
+from remora_core.parsing.python_source import Extraction, Extractor, python_language
 
 _QUERY = """
 [(function_definition) (class_definition)] @def
 [(import_statement) (import_from_statement)] @import
 (call function: [(identifier) (attribute)] @callee)
 """
-_NESTED_DEFS = frozenset({"function_definition", "class_definition", "decorated_definition"})
 _SUPER_ARGS_RE = re.compile(r"^super\([^()]*\)")
 _CALLEE_RE = re.compile(r"(?:super\(\)|[^\W\d]\w*)(?:\.[^\W\d]\w*)*")
-
-_language: Language | None = None
-_parser: Parser | None = None
 _query: Query | None = None
 
 
-def _tools() -> tuple[Parser, Query]:
-    global _language, _parser, _query
-    if _parser is None or _query is None:
-        _language = Language(tree_sitter_python.language())
-        _parser = Parser(_language)
-        _query = Query(_language, _QUERY)
-    return _parser, _query
+def _in_order(nodes: list[Node]) -> list[Node]:
+    previous_start = previous_end = -1
+    for node in nodes:
+        start = node.start_byte
+        if start < previous_start:
+            break
+        if start == previous_start:
+            end = node.end_byte
+            if end < previous_end:
+                break
+            previous_end = end
+        else:
+            previous_start, previous_end = start, node.end_byte
+    else:
+        return nodes
+    return sorted(nodes, key=lambda node: (node.start_byte, node.end_byte))
 
 
-def line_at(data: bytes, start: int) -> bytes:
-    """The text of the line starting at byte ``start`` (without its newline)."""
-    end = data.find(b"\n", start)
-    return data[start : end if end >= 0 else len(data)]
-
-
-def has_type_comment(start: int, line: bytes, is_comment: Callable[[int], bool]) -> bool:
-    """Whether the line (starting at byte ``start``) holds a PEP 484 type comment (or a
-    ``# type: ignore``): text appended to it would become part of the type comment."""
-    if b"type" not in line:
-        return False
-    return any(is_comment(start + match.start()) for match in anchors.TYPE_COMMENT_RE.finditer(line))
-
-
-def locate_anchor(
-    data: bytes,
-    parsed: ParsedDef,
-    line_start: int,
-    count: int,
-    body_line: int | None,
-    is_comment: Callable[[int], bool],
-    eol_in_string: Callable[[int], bool],
-) -> None:
-    """Set ``parsed.anchor`` / ``anchor_line`` from the ``count`` header lines starting at byte
-    ``line_start`` (or the first body line, starting at byte ``body_line``); else
-    ``parsed.inject_line``: the first of those lines a comment can be appended to without
-    changing the program (not ending in a backslash or inside a string, and holding no type
-    comment), header lines first."""
-    lines: list[tuple[int, int, bytes]] = []
-    position = line_start
-    for offset in range(count):
-        text = line_at(data, position)
-        lines.append((parsed.def_line + offset, position, text))
-        position += len(text) + 1
-    if body_line is not None:
-        number = parsed.def_line + data.count(b"\n", line_start, body_line)
-        lines.append((number, body_line, line_at(data, body_line)))
-    for number, start, line in lines:
-        if b"rm_" not in line:
-            continue
-        for match in anchors.NODE_ANCHOR_RE.finditer(line):
-            if is_comment(start + match.start()):
-                parsed.anchor = match.group(1).decode("ascii")
-                parsed.anchor_line = number
-                return
-    for offset, (number, start, line) in enumerate(lines):
-        line = line.rstrip(b"\r")
-        if line.endswith(b"\\"):
-            continue
-        # A string can only be open at the end of the def line if a quote is on it; on
-        # later lines one may have been opened further up.
-        maybe_in_string = offset > 0 or b'"' in line or b"'" in line
-        if maybe_in_string and eol_in_string(start + len(line)):
-            continue
-        if has_type_comment(start, line, is_comment):
-            continue
-        parsed.inject_line = number
-        return
-
-
-class Callee(NamedTuple):
-    """A callee found in CPython's ``ast``, shaped like the tree-sitter node of one."""
-
-    start_byte: int
-    end_byte: int
-    type: str  # "attribute" | "identifier"
-    start_point: tuple[int, int]
-
-
-class Extractor:
-    """Turns the captures of one query over one tree into parse results."""
-
-    def __init__(self, data: bytes, root: Node) -> None:
-        self.data = data
-        self.root = root
-        self.anchor_free = anchors.AnchorFreeText(data)
-        self.defs: list[ParsedDef] = []
-        self.body_starts: list[int] = []  # byte where each def's body starts (call containment)
-        self.imports: list[ParsedImport] = []
-        self.import_bytes: list[int] = []  # start byte of each import's statement
-        self.found_calls: list[ParsedCall] = []
-        self.call_bytes: list[int] = []  # start byte of each call's callee
-
-    def text(self, node: Node) -> str:
-        return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
-
+class LegacyExtractor(Extractor):
     def add_parts(self, captures: dict[str, list[Node]]) -> None:
-        """Definitions, imports and calls of one set of query captures (document order)."""
         self.add_defs(captures.get("def", []))
         for node in captures.get("import", []):
             self.add_import(node)
-        self.add_calls(captures.get("callee", []))
+        self.add_node_calls(captures.get("callee", []))
 
-    # -- definitions -------------------------------------------------------------------
-    def add_defs(self, nodes: list[Node]) -> None:
-        """Definitions in document order; the parent is the innermost enclosing definition."""
-        open_ends: list[tuple[int, int]] = []  # (end byte, def index) of enclosing definitions
-        for node in nodes:
-            start = node.start_byte
-            while open_ends and start >= open_ends[-1][0]:
-                open_ends.pop()
-            name_node = node.child_by_field_name("name")
-            if name_node is None:
-                continue
-            parent = open_ends[-1][1] if open_ends else -1
-            index = self.add_def(node, name_node, parent)
-            open_ends.append((node.end_byte, index))
-
-    def add_def(self, node: Node, name_node: Node, parent: int) -> int:
-        is_class = node.type == "class_definition"
-        parent_def = self.defs[parent] if parent >= 0 else None
-        node_type: NodeType
-        if is_class:
-            node_type = "class"
-        elif parent_def is not None and parent_def.node_type == "class":
-            node_type = "method"
-        else:
-            node_type = "function"
-        name = self.text(name_node)
-        qualname = f"{parent_def.qualname}.{name}" if parent_def is not None else name
-        span = node.parent
-        if span is None or span.type != "decorated_definition":
-            span = node
-        def_row, def_column = node.start_point
-        header_end = header_end_row(node)
-        body = node.child_by_field_name("body")
-        body_start = body.start_byte if body is not None else node.end_byte
-        start_byte = span.start_byte
-        last = last_code_node(node)
-        end_byte = last.end_byte
-        parsed = ParsedDef(
-            node_type=node_type,
-            name=name,
-            qualname=qualname,
-            parent=parent,
-            start_line=span.start_point[0] + 1,
-            def_line=def_row + 1,
-            header_end_line=header_end + 1,
-            end_line=last.end_point[0] + 1,
-            start_byte=start_byte,
-            def_byte=node.start_byte,
-            end_byte=end_byte,
-            source_hash=self.anchor_free.span_hash(start_byte, end_byte),
-        )
-        # A formatter splitting a one-line def moves its trailing anchor to the first body
-        # line: look there too, unless that line starts a nested definition (its own anchor).
-        body_line: int | None = None
-        if body is not None and body.start_point[0] > header_end:
-            first = body.named_child(0) if body.named_child_count else None
-            if first is not None and first.type not in _NESTED_DEFS:
-                body_line = body.start_byte - body.start_point[1]
-        self.find_anchor(parsed, node.start_byte - def_column, header_end - def_row + 1, body_line)
-        if is_class:
-            parsed.bases = self.class_bases(node)
-        else:
-            parsed.params = self.parameter_names(node)
-        self.defs.append(parsed)
-        self.body_starts.append(body_start)
-        return len(self.defs) - 1
-
-    def find_anchor(self, parsed: ParsedDef, line_start: int, count: int, body_line: int | None) -> None:
-        """Find the anchor on a header line (or the first body line); else where to add one."""
-        locate_anchor(self.data, parsed, line_start, count, body_line, self.is_comment, self.eol_in_string)
-
-    def is_comment(self, position: int) -> bool:
-        hit = self.root.descendant_for_byte_range(position, position + 1)
-        return hit is not None and hit.type == "comment"
-
-    def eol_in_string(self, eol: int) -> bool:
-        node: Node | None = self.root.descendant_for_byte_range(eol, eol)
-        while node is not None:
-            if node.type == "string" and node.start_byte < eol < node.end_byte:
-                return True
-            node = node.parent
-        return False
-
-    def parameter_names(self, node: Node) -> tuple[str, ...]:
-        parameters = node.child_by_field_name("parameters")
-        if parameters is None:
-            return ()
-        names: list[str] = []
-        for child in parameters.named_children:
-            kind = child.type
-            if kind == "identifier":
-                names.append(self.text(child))
-            elif kind in ("default_parameter", "typed_default_parameter"):
-                name = child.child_by_field_name("name")
-                if name is not None:
-                    names.append(self.text(name))
-            elif kind in ("typed_parameter", "list_splat_pattern", "dictionary_splat_pattern"):
-                inner = child.named_child(0) if child.named_child_count else None
-                if inner is not None and inner.type in ("identifier", "list_splat_pattern", "dictionary_splat_pattern"):
-                    if inner.type != "identifier":
-                        inner = inner.named_child(0) if inner.named_child_count else None
-                    if inner is not None and inner.type == "identifier":
-                        names.append(self.text(inner))
-        return tuple(names)
-
-    def class_bases(self, node: Node) -> tuple[str, ...]:
-        superclasses = node.child_by_field_name("superclasses")
-        if superclasses is None:
-            return ()
-        bases: list[str] = []
-        for child in superclasses.named_children:
-            if child.type in ("identifier", "attribute"):
-                bases.append("".join(self.text(child).split()))
-        return tuple(bases)
-
-    # -- imports -----------------------------------------------------------------------
-    def add_import(self, node: Node) -> None:
-        before = len(self.imports)
-        self._add_import(node)
-        self.import_bytes.extend([node.start_byte] * (len(self.imports) - before))
-
-    def _add_import(self, node: Node) -> None:
-        line = node.start_point[0] + 1
-        if node.type == "import_statement":
-            for child in node.children_by_field_name("name"):
-                if child.type == "aliased_import":
-                    module_node = child.child_by_field_name("name")
-                    alias_node = child.child_by_field_name("alias")
-                    if module_node is None or alias_node is None:
-                        continue
-                    self.imports.append(ParsedImport(self.text(module_node), 0, None, self.text(alias_node), line))
-                else:
-                    module = self.text(child)
-                    self.imports.append(ParsedImport(module, 0, None, module.split(".")[0], line))
-            return
-        module_node = node.child_by_field_name("module_name")
-        if module_node is None:
-            return
-        level = 0
-        if module_node.type == "relative_import":
-            module = ""
-            for part in module_node.children:
-                if part.type == "import_prefix":
-                    level = part.end_byte - part.start_byte
-                elif part.type == "dotted_name":
-                    module = self.text(part)
-        else:
-            module = self.text(module_node)
-        module = "".join(module.split())
-        names = node.children_by_field_name("name")
-        if not names:
-            if any(child.type == "wildcard_import" for child in node.children):
-                self.imports.append(ParsedImport(module, level, "*", "*", line))
-            return
-        for child in names:
-            if child.type == "aliased_import":
-                name_node = child.child_by_field_name("name")
-                alias_node = child.child_by_field_name("alias")
-                if name_node is None or alias_node is None:
-                    continue
-                self.imports.append(
-                    ParsedImport(module, level, self.text(name_node), self.text(alias_node), line)
-                )
-            else:
-                name = self.text(child)
-                self.imports.append(ParsedImport(module, level, name, name, line))
-
-    # -- calls -------------------------------------------------------------------------
-    def add_calls(self, nodes: Sequence[Node | Callee]) -> None:
-        """Call sites among ``nodes`` (callee captures in document order, or the same facts from
-        CPython's ``ast``) that lie in the body of a function or method found so far."""
+    def add_node_calls(self, nodes: list[Node]) -> None:
         defs = self.defs
         if not defs:
             return
@@ -340,158 +81,16 @@ class Extractor:
             found.append(ParsedCall(index, raw, node.start_point[0] + 1))
             positions.append(position)
 
-    def finish(self, problems: list[str], tree_errors: bool = True) -> ParsedFile:
-        """The ParsedFile of everything added so far, with the file-level facts
-        (``tree_errors=False``: the definitions came from CPython's ``ast``, not the tree)."""
-        data = self.data
-        head: Sequence[bytes] = data[:4096].split(b"\n")[: anchors.FILE_ANCHOR_SCAN_LINES + 1]
-        line_count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
-        parsed = ParsedFile(
-            source_hash=hashlib.blake2b(self.anchor_free.text, digest_size=16).hexdigest(),
-            line_count=line_count,
-            defs=self.defs,
-            imports=self.imports,
-            calls=self.found_calls,
-            file_anchor_insert_line=anchors.file_anchor_insert_line(head),
-        )
-        found = anchors.find_file_anchor(head)
-        if found is not None:
-            parsed.file_anchor, parsed.file_anchor_line = found
-        problem = first_syntax_error(self.root) if tree_errors else None
-        if problem is not None:
-            parsed.syntax_error = True
-            parsed.problems.append(problem)
-        parsed.problems.extend(problems)
-        return parsed
-
-
-def _recode(data: bytes, encoding: str) -> bytes | None:
-    try:
-        return data.decode(encoding).encode("utf-8")
-    except (LookupError, UnicodeError):
-        return None
-
-
-def _in_order(nodes: list[Node]) -> list[Node]:
-    """Captures in document order, nested ones sharing a start byte innermost first.
-
-    tree-sitter returns them almost in that order already, but the order of captures that
-    start at the same byte (``super().save`` and ``super``) depends on the node the query
-    ran on: sorting makes a query over one statement agree with one over the whole file."""
-    previous_start = previous_end = -1
-    for node in nodes:
-        start = node.start_byte
-        if start < previous_start:
-            break
-        if start == previous_start:
-            end = node.end_byte
-            if end < previous_end:
-                break
-            previous_end = end
-        else:
-            previous_start, previous_end = start, node.end_byte
-    else:
-        return nodes
-    return sorted(nodes, key=lambda node: (node.start_byte, node.end_byte))
-
-
-def last_code_node(node: Node) -> Node:
-    """The last token of ``node`` that is not a comment (tree-sitter counts trailing comments in)."""
-    while True:
-        count = node.child_count
-        if count == 0:
-            return node
-        child: Node | None = node.child(count - 1)
-        while child is not None and child.type == "comment":
-            child = child.prev_sibling
-        if child is None:
-            return node
-        node = child
-
-
-def first_syntax_error(root: Node) -> str | None:
-    """Where the first (innermost) syntax error of a tree is, or None when it parsed cleanly."""
-    if not root.has_error:
-        return None
-    node = root
-    while not node.is_missing:
-        child = next((c for c in node.children if c.has_error or c.is_missing or c.type == "ERROR"), None)
-        if child is None:
-            break
-        node = child
-    row, column = node.start_point
-    what = f"missing {node.type!r}" if node.is_missing else "syntax error"
-    return f"{what} at line {row + 1}, column {column + 1}"
-
-
-def header_end_row(node: Node) -> int:
-    """0-based row of the ':' closing a def/class header (comments may sit before the body)."""
-    body = node.child_by_field_name("body")
-    if body is None:
-        return node.start_point[0]
-    colon = body.prev_sibling
-    while colon is not None and colon.type == "comment":
-        colon = colon.prev_sibling
-    return colon.start_point[0] if colon is not None and colon.type == ":" else node.start_point[0]
-
-
-def python_language() -> Language:
-    """The tree-sitter Python grammar (one per process)."""
-    _tools()
-    assert _language is not None
-    return _language
-
-
-def python_parser() -> Parser:
-    """The process's one tree-sitter Python parser (parsers are not thread-safe: one thread)."""
-    return _tools()[0]
-
-
-@dataclass(slots=True)
-class Chunk:
-    """One top-level statement of a parsed file and the index ranges of what it holds."""
-
-    start: int
-    end: int
-    kind: str
-    defs: range
-    imports: range
-    calls: range
-
-
-@dataclass(slots=True)
-class Extraction:
-    """A file's ParsedFile with the tree and positions it came from: what an incremental
-    re-parse (``remora_core.parsing.incremental``) needs to reuse parts of it."""
-
-    data: bytes
-    tree: Tree
-    parsed: ParsedFile
-    body_starts: list[int]  # per def: byte where its body starts
-    import_bytes: list[int]  # per import: start byte of its statement
-    call_bytes: list[int]  # per call: start byte of its callee
-    chunks: list[Chunk] | None = None  # top-level statements, when an incremental parse made them
-
-
-def parse_tree(data: bytes, old_tree: Tree | None = None) -> Tree:
-    """tree-sitter's parse of ``data`` (incremental when ``old_tree`` was edited to match it)."""
-    parser, _ = _tools()
-    return parser.parse(data) if old_tree is None else parser.parse(data, old_tree)
-
 
 def query_captures(node: Node) -> dict[str, list[Node]]:
-    """The extraction query's captures under ``node``, each list in document order."""
-    _, query = _tools()
-    return {name: _in_order(nodes) for name, nodes in QueryCursor(query).captures(node).items()}
+    global _query
+    if _query is None:
+        _query = Query(python_language(), _QUERY)
+    return {name: _in_order(nodes) for name, nodes in QueryCursor(_query).captures(node).items()}
 
 
 def extract(data: bytes, tree: Tree, problems: list[str] | None = None) -> Extraction:
-    """Everything from one parsed tree of ``data`` (UTF-8 bytes)."""
-    extractor = Extractor(data, tree.root_node)
+    extractor = LegacyExtractor(data, tree.root_node)
     extractor.add_parts(query_captures(tree.root_node))
     parsed = extractor.finish(problems or [])
-    return Extraction(
-        data, tree, parsed, extractor.body_starts, extractor.import_bytes, extractor.call_bytes
-    )
-
-
+    return Extraction(data, tree, parsed, extractor.body_starts, extractor.import_bytes, extractor.call_bytes)

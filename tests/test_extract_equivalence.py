@@ -1,6 +1,6 @@
 """The fast extraction (issue #15) gives exactly what the extractor before it gave.
 
-``tests/legacy_python_extract.py`` is that extractor, kept verbatim; both run on the standard
+``tests/legacy_python_extract.py`` is that extractor (the general path, node by node); both run on the standard
 library's files, as they are and with an anchor written on every definition (the common case in
 a real project, and the one the fast path treats differently), and on hand-made corner cases.
 Every ParsedDef field, import and call, and the positions the incremental parser reuses, must be
@@ -35,7 +35,7 @@ def _fields(parsed_def: ParsedDef) -> tuple[object, ...]:
 
 def _facts(module: object, data: bytes) -> tuple[object, ...]:
     view, problems = python_source.utf8_source(data)
-    extraction = module.extract(view, module.parse_tree(view), problems)  # type: ignore[attr-defined]
+    extraction = module.extract(view, python_source.parse_tree(view), problems)  # type: ignore[attr-defined]
     parsed = extraction.parsed
     return (
         [_fields(d) for d in parsed.defs],
