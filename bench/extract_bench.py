@@ -11,8 +11,9 @@ shared, wall time is not meaningful):
 - ``unpack_result`` of those packed results: what the parent does per file;
 - the extraction overhead: parse_one+pack minus the bare parse.
 
-Rounds alternate the two (best of N each). ``--profile`` prints a cProfile of one
-parse_one+pack pass instead.
+Rounds alternate the two (best of N each). ``--anchored`` first writes an anchor on every
+definition (and a file anchor) of the copy, as in a project Remora has indexed. ``--profile``
+prints a cProfile of one parse_one+pack pass instead.
 """
 
 from __future__ import annotations
@@ -33,13 +34,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from stdlib_tree import copy_stdlib
 
 from remora_core.index.parse_pool import pack_result, parse_one, unpack_result
-from remora_core.parsing.python_source import python_parser
+from remora_core.parsing.anchors import AnchorEdit, apply_anchor_edits
+from remora_core.parsing.python_source import extract, parse_tree, python_parser, utf8_source
 
 
 def _paths(root: str) -> list[str]:
     return sorted(
         os.path.relpath(os.path.join(d, n), root) for d, _, names in os.walk(root) for n in names if n.endswith(".py")
     )
+
+
+def write_anchors(root: str, paths: list[str]) -> None:
+    """An anchor on every definition that takes one, and a file anchor, in every file."""
+    for number, path in enumerate(paths):
+        full = os.path.join(root, path)
+        with open(full, "rb") as handle:
+            view, problems = utf8_source(handle.read())
+        if problems:
+            continue  # recoded: offsets are not the file's own
+        parsed = extract(view, parse_tree(view)).parsed
+        edits = [AnchorEdit(parsed.file_anchor_insert_line, f"rm_f{number:07d}", is_file_anchor=True)]
+        edits += [
+            AnchorEdit(d.inject_line, f"rm_{number:04d}{index:04d}")
+            for index, d in enumerate(parsed.defs)
+            if d.inject_line is not None
+        ]
+        with open(full, "wb") as handle:
+            handle.write(apply_anchor_edits(view, edits))
 
 
 def bare_parse(root: str, paths: list[str]) -> float:
@@ -67,13 +88,17 @@ def unpack_pass(packed: list[tuple[object, ...]]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--anchored", action="store_true", help="write anchors into the copy first")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="remora-extract-bench-") as tmp:
         root = os.path.join(tmp, "stdlib")
         files, size = copy_stdlib(Path(root))
         paths = _paths(root)
-        print(f"stdlib copy: {files} files, {size / 1e6:.1f} MB; gc disabled; CPU seconds (process_time)")
+        if args.anchored:
+            write_anchors(root, paths)
+        anchored = ", anchored" if args.anchored else ""
+        print(f"stdlib copy{anchored}: {files} files, {size / 1e6:.1f} MB; gc disabled; CPU seconds (process_time)")
         gc.disable()
         python_parser()
         if args.profile:

@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from operator import attrgetter
 
 from remora_core.fileio import bytes_hash
@@ -112,6 +113,11 @@ def pack_result(result: ParseResult) -> PackedResult:
     )
 
 
+# ParsedImport(*item) / ParsedCall(*item) without the named tuples' Python-level __new__.
+_new_import = partial(tuple.__new__, ParsedImport)
+_new_call = partial(tuple.__new__, ParsedCall)
+
+
 def unpack_result(packed: PackedResult) -> ParseResult:
     path, content_hash, mtime_ns, size, compact, error, refs_body = packed
     if compact is None:
@@ -122,8 +128,8 @@ def unpack_result(packed: PackedResult) -> ParseResult:
         source_hash,
         line_count,
         [ParsedDef(*fields) for fields in defs],
-        [ParsedImport(*item) for item in refs["imports"]],
-        [ParsedCall(*item) for item in refs["calls"]],
+        list(map(_new_import, refs["imports"])),
+        list(map(_new_call, refs["calls"])),
         anchor,
         anchor_line,
         insert_line,
