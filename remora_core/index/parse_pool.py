@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from operator import attrgetter
 
 from remora_core.fileio import bytes_hash
@@ -36,18 +37,22 @@ class ParseResult:
     refs_body: str = ""  # references_json(parsed), built in the worker (it is big on big files)
 
 
+_REFS_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def references_json(parsed: ParsedFile) -> str:
     """The file's raw references (imports, call sites, class bases, parameters) as the body of a
     JSON object; call sites name their caller by definition index, so no ids are needed yet."""
-    return json.dumps(
+    # Named tuples and tuples encode as JSON arrays: no copies into lists.
+    return _REFS_ENCODER.encode(
         {
-            "imports": [[ref.module, ref.level, ref.name, ref.alias, ref.line] for ref in parsed.imports],
-            "calls": [[call.caller, call.callee, call.line] for call in parsed.calls],
-            "bases": {str(index): list(d.bases) for index, d in enumerate(parsed.defs) if d.bases},
-            "params": {str(index): list(d.params) for index, d in enumerate(parsed.defs) if d.params},
-        },
-        separators=(",", ":"),
+            "imports": parsed.imports,
+            "calls": parsed.calls,
+            "bases": {str(index): d.bases for index, d in enumerate(parsed.defs) if d.bases},
+            "params": {str(index): d.params for index, d in enumerate(parsed.defs) if d.params},
+        }
     )[1:-1]
+
 
 
 # (path, bytes) -> ParsedFile: the hub passes an IncrementalParser's ``parse`` here.
@@ -108,6 +113,11 @@ def pack_result(result: ParseResult) -> PackedResult:
     )
 
 
+# ParsedImport(*item) / ParsedCall(*item) without the named tuples' Python-level __new__.
+_new_import = partial(tuple.__new__, ParsedImport)
+_new_call = partial(tuple.__new__, ParsedCall)
+
+
 def unpack_result(packed: PackedResult) -> ParseResult:
     path, content_hash, mtime_ns, size, compact, error, refs_body = packed
     if compact is None:
@@ -118,8 +128,8 @@ def unpack_result(packed: PackedResult) -> ParseResult:
         source_hash,
         line_count,
         [ParsedDef(*fields) for fields in defs],
-        [ParsedImport(*item) for item in refs["imports"]],
-        [ParsedCall(*item) for item in refs["calls"]],
+        list(map(_new_import, refs["imports"])),
+        list(map(_new_call, refs["calls"])),
         anchor,
         anchor_line,
         insert_line,

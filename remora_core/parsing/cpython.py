@@ -235,11 +235,10 @@ def extract_from_ast(extractor: Extractor, tree: ast.Module, lexicon: Lexicon) -
             imports.extend((at(node), parsed) for parsed in _imports_of(node))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
             func = node.func
-            kind = "attribute" if isinstance(func, ast.Attribute) else "identifier"
-            calls.append(Callee(at(func), end(func), kind, (func.lineno - 1, func.col_offset)))
+            calls.append((at(func), end(func), (func.lineno - 1, func.col_offset)))
     imports.sort(key=lambda item: item[0])
     extractor.imports.extend(item for _, item in imports)
     extractor.import_bytes.extend(position for position, _ in imports)
-    calls.sort(key=lambda item: (item.start_byte, item.end_byte))
+    calls.sort()
     extractor.add_calls(calls)
 

@@ -11,7 +11,8 @@ import hashlib
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from operator import attrgetter
+from typing import TYPE_CHECKING
 
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
@@ -22,10 +23,24 @@ from remora_core.parsing.model import NodeType, ParsedCall, ParsedDef, ParsedFil
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+# One walk of the tree finds everything. Besides definitions, imports and callees, the query
+# captures what the fast path (``Extractor.add_clean_defs``, for trees without syntax errors) would
+# otherwise fetch node by node: decorated definitions, parameter names (exactly those
+# ``Extractor.parameter_names`` reads) and class bases (``Extractor.class_bases``).
 _QUERY = """
 [(function_definition) (class_definition)] @def
+(decorated_definition) @decorated
 [(import_statement) (import_from_statement)] @import
 (call function: [(identifier) (attribute)] @callee)
+(parameters (identifier) @param)
+(parameters (default_parameter name: (_) @param))
+(parameters (typed_default_parameter name: (_) @param))
+(parameters (typed_parameter . (identifier) @param))
+(parameters (typed_parameter . (list_splat_pattern . (identifier) @param)))
+(parameters (typed_parameter . (dictionary_splat_pattern . (identifier) @param)))
+(parameters (list_splat_pattern . (identifier) @param))
+(parameters (dictionary_splat_pattern . (identifier) @param))
+(class_definition superclasses: (argument_list [(identifier) (attribute)] @base))
 """
 _NESTED_DEFS = frozenset({"function_definition", "class_definition", "decorated_definition"})
 _SUPER_ARGS_RE = re.compile(r"^super\([^()]*\)")
@@ -105,13 +120,11 @@ def locate_anchor(
         return
 
 
-class Callee(NamedTuple):
-    """A callee found in CPython's ``ast``, shaped like the tree-sitter node of one."""
-
-    start_byte: int
-    end_byte: int
-    type: str  # "attribute" | "identifier"
-    start_point: tuple[int, int]
+# A callee: (start byte, end byte, (row, column) of its start), from a capture or CPython's ``ast``.
+Callee = tuple[int, int, tuple[int, int]]
+_CALLEE_FIELDS = attrgetter("start_byte", "end_byte", "start_point")
+_START = attrgetter("start_byte")
+_SPAN = attrgetter("start_byte", "end_byte")
 
 
 class Extractor:
@@ -121,6 +134,8 @@ class Extractor:
         self.data = data
         self.root = root
         self.anchor_free = anchors.AnchorFreeText(data)
+        # Most files are ASCII: then byte offsets are str offsets, and names are str slices.
+        self.ascii: str | None = data.decode("ascii") if data.isascii() else None
         self.defs: list[ParsedDef] = []
         self.body_starts: list[int] = []  # byte where each def's body starts (call containment)
         self.imports: list[ParsedImport] = []
@@ -132,11 +147,17 @@ class Extractor:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
     def add_parts(self, captures: dict[str, list[Node]]) -> None:
-        """Definitions, imports and calls of one set of query captures (document order)."""
-        self.add_defs(captures.get("def", []))
-        for node in captures.get("import", []):
+        """Definitions, imports and calls of one set of query captures (``query_captures``)."""
+        # Captures come roughly, not exactly, in document order: sorted here (in C).
+        nodes = sorted(captures.get("def", ()), key=_START)
+        if self.root.has_error or not self.add_clean_defs(nodes, captures):
+            self.add_defs(nodes)
+        for node in sorted(captures.get("import", ()), key=_START):
             self.add_import(node)
-        self.add_calls(captures.get("callee", []))
+        # Nested callees sharing a start byte (``super().save``, ``super``): innermost first.
+        callees = list(map(_CALLEE_FIELDS, captures.get("callee", ())))
+        callees.sort()
+        self.add_calls(callees)
 
     # -- definitions -------------------------------------------------------------------
     def add_defs(self, nodes: list[Node]) -> None:
@@ -152,6 +173,129 @@ class Extractor:
             parent = open_ends[-1][1] if open_ends else -1
             index = self.add_def(node, name_node, parent)
             open_ends.append((node.end_byte, index))
+
+    def add_clean_defs(self, nodes: list[Node], captures: dict[str, list[Node]]) -> bool:
+        """``add_defs`` for a tree without syntax errors (``nodes`` sorted), with less work per
+        definition: decorators, parameter names and bases come from the query's captures, and
+        header lines without a quote, backslash, ``#`` or ``rm_`` need no lookups in the tree.
+        The results equal ``add_defs``'s (a test compares them on the standard library). False
+        (nothing added) when the captures are not in the expected shape: then ``add_defs``."""
+        if not nodes:
+            return True
+        data = self.data
+        text = self.ascii
+        defs = self.defs
+        body_starts = self.body_starts
+        decorated: dict[int, tuple[int, int]] = {}  # def byte -> (span start byte, span row)
+        for wrapper in captures.get("decorated", ()):
+            inner = wrapper.child_by_field_name("definition")
+            if inner is not None:
+                decorated[inner.start_byte] = (wrapper.start_byte, wrapper.start_point[0])
+        # Where a definition starts a body: that body's first line is not searched for anchors.
+        nested_starts = {node.start_byte for node in nodes}
+        nested_starts.update(start for start, _ in decorated.values())
+        no_anchors = b"rm_" not in data
+        span_hash = self.anchor_free.span_hash
+        first = len(defs)
+        open_ends: list[tuple[int, int]] = []  # (end byte, def index) of enclosing definitions
+        for node in nodes:
+            start = node.start_byte
+            end = node.end_byte
+            while open_ends and start >= open_ends[-1][0]:
+                open_ends.pop()
+            name_node = node.child_by_field_name("name")
+            body = node.child_by_field_name("body")
+            if name_node is None or body is None:
+                del defs[first:], body_starts[first:]
+                return False
+            parent = open_ends[-1][1] if open_ends else -1
+            parent_def = defs[parent] if parent >= 0 else None
+            node_type: NodeType
+            if node.type == "class_definition":
+                node_type = "class"
+            elif parent_def is not None and parent_def.node_type == "class":
+                node_type = "method"
+            else:
+                node_type = "function"
+            name_start, name_end = name_node.start_byte, name_node.end_byte
+            name = text[name_start:name_end] if text is not None else data[name_start:name_end].decode("utf-8", errors="replace")
+            def_row, def_column = node.start_point
+            body_start = body.start_byte
+            body_row, body_column = body.start_point
+            header_end = _header_end(data, node, start, body_start, def_row)
+            end_byte, end_row = _code_end(data, node, end)
+            span_start, span_row = decorated.get(start, (start, def_row))
+            parsed = ParsedDef(
+                node_type,
+                name,
+                f"{parent_def.qualname}.{name}" if parent_def is not None else name,  # qualname
+                parent,
+                span_row + 1,  # start_line
+                def_row + 1,  # def_line
+                header_end + 1,  # header_end_line
+                end_row + 1,  # end_line
+                span_start,  # start_byte
+                start,  # def_byte
+                end_byte,
+                span_hash(span_start, end_byte),  # source_hash
+            )
+            # The first body line (see ``add_def``), unless a definition starts the body.
+            body_line: int | None = None
+            if body_row > header_end and body_start not in nested_starts:
+                body_line = body_start - body_column
+            line_start = start - def_column
+            anchor = _quick_anchor(data, line_start, header_end == def_row, body_line, no_anchors)
+            if anchor is None:
+                self.find_anchor(parsed, line_start, header_end - def_row + 1, body_line)
+            elif anchor:
+                parsed.anchor = anchor
+                parsed.anchor_line = def_row + 1
+            else:
+                parsed.inject_line = def_row + 1
+            defs.append(parsed)
+            body_starts.append(body_start)
+            open_ends.append((end, len(defs) - 1))
+        if not self.add_header_names(first, captures):
+            del defs[first:], body_starts[first:]
+            return False
+        return True
+
+    def add_header_names(self, first: int, captures: dict[str, list[Node]]) -> bool:
+        """Parameter names and class bases of ``self.defs[first:]`` from the captures: each lies
+        in the header (between the ``def``/``class`` and the body) of its definition. False
+        when one lies in none (not expected)."""
+        data, text, defs, body_starts = self.data, self.ascii, self.defs, self.body_starts
+        params = sorted(map(_SPAN, captures.get("param", ())))
+        bases = sorted(map(_SPAN, captures.get("base", ())))
+        for names, is_class in ((params, False), (bases, True)):
+            at, count = 0, len(names)
+            for index in range(first, len(defs)):
+                parsed = defs[index]
+                if at == count:
+                    break
+                if (parsed.node_type == "class") != is_class:
+                    continue
+                start, body_start = parsed.def_byte, body_starts[index]
+                if names[at][0] < start:
+                    return False
+                found: list[str] = []
+                while at < count and names[at][0] < body_start:
+                    name_start, name_end = names[at]
+                    if text is not None:
+                        name = text[name_start:name_end]
+                    else:
+                        name = data[name_start:name_end].decode("utf-8", errors="replace")
+                    found.append(name if not is_class or name.isidentifier() else "".join(name.split()))
+                    at += 1
+                if not found:
+                    continue
+                if is_class:
+                    parsed.bases = tuple(found)
+                else:
+                    parsed.params = tuple(found)
+            if at < count:
+                return False
+        return True
 
     def add_def(self, node: Node, name_node: Node, parent: int) -> int:
         is_class = node.type == "class_definition"
@@ -306,36 +450,44 @@ class Extractor:
                 self.imports.append(ParsedImport(module, level, name, name, line))
 
     # -- calls -------------------------------------------------------------------------
-    def add_calls(self, nodes: Sequence[Node | Callee]) -> None:
-        """Call sites among ``nodes`` (callee captures in document order, or the same facts from
-        CPython's ``ast``) that lie in the body of a function or method found so far."""
+    def add_calls(self, callees: Sequence[Callee]) -> None:
+        """Call sites among ``callees`` (sorted: document order, nested ones sharing a start
+        byte innermost first) that lie in the body of a function or method found so far."""
         defs = self.defs
-        if not defs:
+        if not defs or not callees:
             return
         starts = [parsed.def_byte for parsed in defs]
+        ends = [parsed.end_byte for parsed in defs]
+        callers = [parsed.node_type != "class" for parsed in defs]
         body_starts = self.body_starts
         data = self.data
         found = self.found_calls
         positions = self.call_bytes
         first_body = body_starts[0]
-        for node in nodes:
-            position = node.start_byte
+        last = len(defs) - 1
+        at = bisect_right(starts, callees[0][0]) - 1  # the last definition starting at or before
+        callee_match = _CALLEE_RE.fullmatch
+        new_tuple = tuple.__new__
+        text = self.ascii
+        for position, end, point in callees:
             if position < first_body:
                 continue
-            index = bisect_right(starts, position) - 1
-            while index >= 0 and not (body_starts[index] <= position < defs[index].end_byte):
+            while at < last and starts[at + 1] <= position:
+                at += 1
+            index = at
+            while index >= 0 and not (body_starts[index] <= position < ends[index]):
                 index = defs[index].parent
-            if index < 0 or defs[index].node_type == "class":
+            if index < 0 or not callers[index]:
                 continue
-            raw = data[position : node.end_byte].decode("utf-8", errors="replace")
-            if node.type == "attribute":
+            raw = text[position:end] if text is not None else data[position:end].decode("utf-8", errors="replace")
+            if "." in raw and callee_match(raw) is None:  # an attribute: a dotted name or nothing
                 if " " in raw or "\n" in raw or "\t" in raw:
                     raw = "".join(raw.split())
                 if raw.startswith("super(") and not raw.startswith("super()"):
                     raw = _SUPER_ARGS_RE.sub("super()", raw, count=1)  # super(Cls, self).m
-                if _CALLEE_RE.fullmatch(raw) is None:
+                if callee_match(raw) is None:
                     continue
-            found.append(ParsedCall(index, raw, node.start_point[0] + 1))
+            found.append(new_tuple(ParsedCall, (index, raw, point[0] + 1)))  # ParsedCall(...) without its __new__
             positions.append(position)
 
     def finish(self, problems: list[str], tree_errors: bool = True) -> ParsedFile:
@@ -370,27 +522,41 @@ def _recode(data: bytes, encoding: str) -> bytes | None:
         return None
 
 
-def _in_order(nodes: list[Node]) -> list[Node]:
-    """Captures in document order, nested ones sharing a start byte innermost first.
+def _header_end(data: bytes, node: Node, start: int, body_start: int, def_row: int) -> int:
+    """``header_end_row(node)``, whose body starts at ``body_start``: without a comment in the
+    header, the ':' closing it is the last one before the body (only blanks follow it)."""
+    if data.find(b"#", start, body_start) < 0:
+        return def_row + data.count(b"\n", start, data.rfind(b":", start, body_start))
+    return header_end_row(node)
 
-    tree-sitter returns them almost in that order already, but the order of captures that
-    start at the same byte (``super().save`` and ``super``) depends on the node the query
-    ran on: sorting makes a query over one statement agree with one over the whole file."""
-    previous_start = previous_end = -1
-    for node in nodes:
-        start = node.start_byte
-        if start < previous_start:
-            break
-        if start == previous_start:
-            end = node.end_byte
-            if end < previous_end:
-                break
-            previous_end = end
-        else:
-            previous_start, previous_end = start, node.end_byte
-    else:
-        return nodes
-    return sorted(nodes, key=lambda node: (node.start_byte, node.end_byte))
+
+def _code_end(data: bytes, node: Node, end: int) -> tuple[int, int]:
+    """End byte and row of ``last_code_node(node)`` (``end``: ``node.end_byte``): ``node``'s own
+    unless a '#' on its last line may start a trailing comment."""
+    if data.find(b"#", data.rfind(b"\n", 0, end) + 1, end) < 0:
+        return end, node.end_point[0]
+    last = last_code_node(node)
+    return last.end_byte, last.end_point[0]
+
+
+def _quick_anchor(data: bytes, line_start: int, one_line: bool, body_line: int | None, no_anchors: bool) -> str | None:
+    """``locate_anchor``'s answer without a look at the tree, for the common headers: the id
+    when the def line (starting at byte ``line_start``) ends in an anchor comment with no quote
+    before it (no string can hide the '#'); "" when a one-line header (first body line at
+    ``body_line``) holds no ``rm_`` and its line takes a new anchor (no quote, ``type`` or final
+    backslash); None otherwise: ask ``locate_anchor``."""
+    line_end = data.find(b"\n", line_start)
+    line = data[line_start : line_end if line_end >= 0 else len(data)]
+    if not no_anchors and b"rm_" in line:
+        match = anchors.NODE_ANCHOR_RE.search(line)
+        if match is None:
+            return None
+        before = line[: match.start()]
+        return None if b'"' in before or b"'" in before else match.group(1).decode("ascii")
+    if not one_line or (not no_anchors and body_line is not None and b"rm_" in line_at(data, body_line)):
+        return None
+    line = line.rstrip(b"\r")
+    return None if line.endswith(b"\\") or b'"' in line or b"'" in line or b"type" in line else ""
 
 
 def last_code_node(node: Node) -> Node:
@@ -496,9 +662,10 @@ def parse_tree(data: bytes, old_tree: Tree | None = None) -> Tree:
 
 
 def query_captures(node: Node) -> dict[str, list[Node]]:
-    """The extraction query's captures under ``node``, each list in document order."""
+    """The extraction query's captures under ``node`` (each list in document order, except that
+    nested captures sharing a start byte may come in either order: ``Extractor.add_parts`` copes)."""
     _, query = _tools()
-    return {name: _in_order(nodes) for name, nodes in QueryCursor(query).captures(node).items()}
+    return QueryCursor(query).captures(node)
 
 
 def extract(data: bytes, tree: Tree, problems: list[str] | None = None) -> Extraction:

@@ -1,0 +1,133 @@
+"""The cost of per-file extraction on top of tree-sitter's parse (issue #15, the worker side).
+
+    python bench/extract_bench.py [--rounds N] [--profile]
+
+Copies the standard library (``bench/stdlib_tree.py``) and measures, in this one process with
+the cyclic GC off (as in the parse workers), CPU time (``time.process_time``: the machine is
+shared, wall time is not meaningful):
+
+- bare ``Parser.parse`` of every file (reading included);
+- ``pack_result(parse_one(...))``: what a parse worker does per file;
+- ``unpack_result`` of those packed results: what the parent does per file;
+- the extraction overhead: parse_one+pack minus the bare parse.
+
+Rounds alternate the two (best of N each). ``--anchored`` first writes an anchor on every
+definition (and a file anchor) of the copy, as in a project Remora has indexed. ``--profile``
+prints a cProfile of one parse_one+pack pass instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from stdlib_tree import copy_stdlib
+
+from remora_core.index.parse_pool import pack_result, parse_one, unpack_result
+from remora_core.parsing.anchors import AnchorEdit, apply_anchor_edits
+from remora_core.parsing.python_source import extract, parse_tree, python_parser, utf8_source
+
+
+def _paths(root: str) -> list[str]:
+    return sorted(
+        os.path.relpath(os.path.join(d, n), root) for d, _, names in os.walk(root) for n in names if n.endswith(".py")
+    )
+
+
+def write_anchors(root: str, paths: list[str]) -> None:
+    """An anchor on every definition that takes one, and a file anchor, in every file."""
+    for number, path in enumerate(paths):
+        full = os.path.join(root, path)
+        with open(full, "rb") as handle:
+            view, problems = utf8_source(handle.read())
+        if problems:
+            continue  # recoded: offsets are not the file's own
+        parsed = extract(view, parse_tree(view)).parsed
+        edits = [AnchorEdit(parsed.file_anchor_insert_line, f"rm_f{number:07d}", is_file_anchor=True)]
+        edits += [
+            AnchorEdit(d.inject_line, f"rm_{number:04d}{index:04d}")
+            for index, d in enumerate(parsed.defs)
+            if d.inject_line is not None
+        ]
+        with open(full, "wb") as handle:
+            handle.write(apply_anchor_edits(view, edits))
+
+
+def bare_parse(root: str, paths: list[str]) -> float:
+    parser = python_parser()
+    start = time.process_time()
+    for path in paths:
+        with open(os.path.join(root, path), "rb") as handle:
+            parser.parse(handle.read())
+    return time.process_time() - start
+
+
+def extract_pass(root: str, paths: list[str]) -> tuple[float, list[tuple[object, ...]]]:
+    start = time.process_time()
+    packed = [pack_result(parse_one(root, path, None, False)) for path in paths]
+    return time.process_time() - start, packed
+
+
+def unpack_pass(packed: list[tuple[object, ...]]) -> float:
+    start = time.process_time()
+    for item in packed:
+        unpack_result(item)
+    return time.process_time() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--anchored", action="store_true", help="write anchors into the copy first")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="remora-extract-bench-") as tmp:
+        root = os.path.join(tmp, "stdlib")
+        files, size = copy_stdlib(Path(root))
+        paths = _paths(root)
+        if args.anchored:
+            write_anchors(root, paths)
+        anchored = ", anchored" if args.anchored else ""
+        print(f"stdlib copy{anchored}: {files} files, {size / 1e6:.1f} MB; gc disabled; CPU seconds (process_time)")
+        gc.disable()
+        python_parser()
+        if args.profile:
+            profile = cProfile.Profile()
+            profile.enable()
+            extract_pass(root, paths)
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+            return 0
+        parse_times: list[float] = []
+        extract_times: list[float] = []
+        unpack_times: list[float] = []
+        for number in range(args.rounds):
+            parse_times.append(bare_parse(root, paths))
+            seconds, packed = extract_pass(root, paths)
+            extract_times.append(seconds)
+            unpack_times.append(unpack_pass(packed))
+            del packed
+            print(
+                f"round {number + 1}: parse {parse_times[-1]:.2f}  parse_one+pack {extract_times[-1]:.2f}"
+                f"  unpack {unpack_times[-1]:.2f}"
+            )
+        bare, full, unpack = min(parse_times), min(extract_times), min(unpack_times)
+        print(f"bare parse CPU:            {bare:6.2f} s")
+        print(f"parse_one + pack CPU:      {full:6.2f} s")
+        print(f"unpack (parent) CPU:       {unpack:6.2f} s")
+        print(f"extraction overhead CPU:   {full - bare:6.2f} s  (parse_one+pack minus bare parse, best of {args.rounds})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
