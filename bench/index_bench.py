@@ -1,6 +1,6 @@
 """Index benchmark: cold index of the standard library vs the tree-sitter parse floor and ctags.
 
-    python bench/index_bench.py [--runs 3] [--scale 1,2,4]
+    python bench/index_bench.py [--runs 3] [--scale 1,2,4] [--breakdown]
 
 Copies the ``*.py`` files of ``sysconfig.get_paths()["stdlib"]`` (site-packages excluded)
 to a temporary tree, then times, interleaved in each round of this one run:
@@ -29,7 +29,7 @@ import sysconfig
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,11 +50,13 @@ class Run:
     cpu: float
     rss_mb: float
     stdout: str
+    # pid -> (command line, RSS MB) of each process of the group at the worst sample (--breakdown)
+    worst: dict[int, tuple[str, float]] = field(default_factory=dict)
 
 
-def _group_rss(group: int) -> int:
-    """Bytes of RSS summed over the processes of process group ``group``."""
-    total = 0
+def _group_rss(group: int) -> dict[int, int]:
+    """Bytes of RSS of each process of process group ``group``, by pid."""
+    found: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -64,10 +66,18 @@ def _group_rss(group: int) -> int:
             if int(fields[2]) != group:  # pgrp
                 continue
             with open(f"/proc/{entry}/statm", "rb") as handle:
-                total += int(handle.read().split()[1]) * PAGE
+                found[int(entry)] = int(handle.read().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return found
+
+
+def _command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace").strip()[-60:]
+    except OSError:
+        return "?"
 
 
 def measured(command: list[str]) -> Run:
@@ -78,12 +88,17 @@ def measured(command: list[str]) -> Run:
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     peak = 0
+    worst: dict[int, tuple[str, float]] = {}
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, worst
         while not done.is_set():
-            peak = max(peak, _group_rss(process.pid))
+            by_pid = _group_rss(process.pid)
+            total = sum(by_pid.values())
+            if total > peak:
+                peak = total
+                worst = {pid: (_command_line(pid), rss / 1e6) for pid, rss in by_pid.items()}
             done.wait(SAMPLE_S)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -96,7 +111,7 @@ def measured(command: list[str]) -> Run:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if process.returncode != 0:
         sys.exit(f"bench: {command[0]} failed ({process.returncode}): {err.strip()[:500]}")
-    return Run(elapsed, cpu, peak / 1e6, out)
+    return Run(elapsed, cpu, peak / 1e6, out, worst)
 
 
 def _median(runs: list[Run]) -> Run:
@@ -124,6 +139,9 @@ def main() -> int:
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scale", default="", help="comma-separated multiples of the stdlib, e.g. 1,2,4")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="print each process's RSS at the worst sample of the last cold run"
+    )
     args = parser.parse_args()
     ctags = shutil.which("ctags")
     remora = [sys.executable, "-m", "remora_core.cli"]
@@ -176,10 +194,18 @@ def main() -> int:
         print(
             f"no-change re-index: {warm.wall:.3f} s  (limit {REINDEX_LIMIT_S:.0f} s)  {'OK' if warm.wall <= REINDEX_LIMIT_S else 'OVER'}"
         )
+        if args.breakdown:
+            _print_breakdown(colds[-1])
         shutil.rmtree(tree)
         if args.scale:
             _scaling(remora, floor_cmd, Path(temp), [int(x) for x in args.scale.split(",")])
     return 0
+
+
+def _print_breakdown(run: Run) -> None:
+    print(f"cold index, worst sample ({run.rss_mb:.0f} MB in all), by process:")
+    for pid, (command, rss_mb) in sorted(run.worst.items()):
+        print(f"  pid {pid:>7}  {rss_mb:6.1f} MB  {command}")
 
 
 def _scaling(remora: list[str], floor_cmd: list[str], temp: Path, multiples: list[int]) -> None:

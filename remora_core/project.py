@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from remora_core.errors import NodeNotFoundError, ProjectError
-from remora_core.graph.hydrate import GraphNode
 from remora_core.store.db import database_path
 from remora_core.store.store import NodeRow
+
+if TYPE_CHECKING:  # the graph package imports rustworkx and the event models
+    from remora_core.graph.hydrate import GraphNode
 
 
 def find_root(start: Path) -> Path:

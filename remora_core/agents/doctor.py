@@ -23,11 +23,13 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from remora_core.config import LLMConfig, load_config
 from remora_core.errors import ProjectError
+
+if TYPE_CHECKING:  # the config models (pydantic) load with the commands that run, not with `remora`
+    from remora_core.config import LLMConfig
 
 NO_KEY = "EMPTY"  # what the client sends without a key (as llm.py)
 VLLM_TOOL_FLAGS = "--enable-auto-tool-choice --tool-call-parser <parser>"
@@ -216,6 +218,8 @@ def _tool_check(config: LLMConfig, base: str, timeout: float) -> Check:
 
 def health_report(root: str | Path) -> list[dict[str, str]]:
     """The checks of the project at ``root`` as dicts (name, status, message): for ``:checkhealth``."""
+    from remora_core.config import load_config
+
     config = load_config(Path(root))
     return [asdict(check) for check in run_checks(config.llm, tool_timeout=30.0)]
 
@@ -229,6 +233,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: Any) -> int:
+    from remora_core.config import load_config
     from remora_core.project import find_root
 
     start = Path(args.root) if args.root else Path.cwd()

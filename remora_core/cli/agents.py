@@ -21,12 +21,12 @@ raise ``RemoraError`` (one line on stderr, exit 1).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from remora_core.cli.common import open_engine, print_json, root_option
 from remora_core.errors import RemoraError
@@ -38,6 +38,17 @@ if TYPE_CHECKING:  # the agent runtime (and openai) is imported only by the comm
     from remora_core.events.models import BaseEvent
 
 _service = open_engine
+
+
+
+_T = TypeVar("_T")
+
+
+def _run_async(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """``asyncio.run``, imported on first use (asyncio and ssl cost every other command ~50 ms)."""
+    import asyncio
+
+    return asyncio.run(coroutine)
 
 
 def _print_proposal(proposal: Proposal, *, diff: bool = True) -> None:
@@ -77,7 +88,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not args.wait:
             print(f"queued chat to {node_id} (correlation {correlation_id}); run 'remora run' to process it")
             return 0
-        return _report(service, asyncio.run(_wait(service, correlation_id)))
+        return _report(service, _run_async(_wait(service, correlation_id)))
 
 
 def _proposal_json(proposal: Proposal) -> dict[str, Any]:
@@ -126,7 +137,7 @@ def cmd_reject(args: argparse.Namespace) -> int:
             )
             return 0
         print(f"rejected proposal {args.proposal}; retrying with the feedback")
-        return _report(service, asyncio.run(_wait(service, rejection.correlation_id)))
+        return _report(service, _run_async(_wait(service, rejection.correlation_id)))
 
 
 def _hunks(text: str) -> list[int]:
@@ -185,7 +196,7 @@ def cmd_ghost(args: argparse.Namespace) -> int:
         if not args.wait:
             print("run 'remora run' to process it")
             return 0
-        return _report(service, asyncio.run(_wait(service, ghost.correlation_id)))
+        return _report(service, _run_async(_wait(service, ghost.correlation_id)))
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
@@ -204,7 +215,7 @@ def cmd_tools(args: argparse.Namespace) -> int:
 
 def cmd_tool(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        outcome = asyncio.run(_call_tool(service, args.node, args.name, args.arguments))
+        outcome = _run_async(_call_tool(service, args.node, args.name, args.arguments))
     print(outcome.text)
     if not outcome.ok:
         raise RemoraError(f"tool {args.name!r} failed (correlation {outcome.correlation_id})")
@@ -272,7 +283,7 @@ async def _run(service: AgentService, once: bool) -> list[Trigger]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     with _service(args) as service:
-        finished = asyncio.run(_run(service, args.once))
+        finished = _run_async(_run(service, args.once))
     for trigger in finished:
         outcome = trigger.reply if trigger.status == "done" else trigger.error
         print(

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from remora_core.cli.common import open_engine, print_json, root_option
-from remora_core.engine.facade import Engine
 from remora_core.engine.nodes import node_ref
 from remora_core.errors import NodeNotFoundError, ProjectError
-from remora_core.index.indexer import IndexReport
 from remora_core.project import node_source, relative_path
+
+if TYPE_CHECKING:
+    from remora_core.index.indexer import IndexReport
 
 
 def _print_report(report: IndexReport) -> None:
@@ -37,13 +38,36 @@ def cmd_index(args: argparse.Namespace) -> int:
     root = Path(args.path).resolve()
     if not root.is_dir():
         raise ProjectError(f"{args.path!r} is not a directory")
-    with Engine.open(root, create=True) as engine:
-        report, _ = engine.index(inject=False if args.no_inject else None)
+    from remora_core.index import parse_pool
+    from remora_core.store.db import database_path
+
+    if not database_path(root).exists():  # a cold index parses everything: fork the workers now,
+        parse_pool.prestart_workers(parse_pool.worker_count(0))  # while this process is lean
+    try:
+        report = _index(root, inject=False if args.no_inject else None)
+    finally:
+        parse_pool.release_workers()
     if args.json:
         print_json(report.as_json())
     else:
         _print_report(report)
     return 0
+
+
+def _index(root: Path, inject: bool | None) -> IndexReport:
+    """What ``Engine.index`` runs, without the engine (the agent runtime and the graph stay
+    unimported: ``remora index`` starts faster and its parse workers stay small)."""
+    from remora_core.config import load_config
+    from remora_core.events.topology import index_with_events
+    from remora_core.index.indexer import Indexer
+    from remora_core.store.store import Store
+
+    store = Store.open(root, create=True)
+    try:
+        report, _ = index_with_events(Indexer(root, store, load_config(root).index), inject=inject)
+    finally:
+        store.close()
+    return report
 
 
 def cmd_nodes(args: argparse.Namespace) -> int:

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from remora_core.config import load_config
 from remora_core.engine.nodes import resolve_node
 from remora_core.errors import ProjectError
 from remora_core.project import find_root, relative_path
@@ -35,6 +34,7 @@ def _root(args: argparse.Namespace) -> Path:
 
 # -- remora update ------------------------------------------------------------------------
 def cmd_update(args: argparse.Namespace) -> int:
+    from remora_core.config import load_config  # pydantic: only for the commands that run
     from remora_core.hub.state.service import update_once
 
     root = _root(args)
@@ -89,6 +89,7 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 # -- remora state -------------------------------------------------------------------------
 def cmd_state(args: argparse.Namespace) -> int:
+    from remora_core.config import load_config
     from remora_core.hub.state.view import state_view
 
     root = _root(args)
@@ -134,6 +135,7 @@ def _propose_test(root: Path, store: Store, row: NodeRow) -> str:
 
 # -- remora context --pytest --------------------------------------------------------------
 def cmd_context(args: argparse.Namespace) -> int:
+    from remora_core.config import load_config
     from remora_core.hub.state.failure import failure_context
 
     root = _root(args)

@@ -174,6 +174,52 @@ def worker_count(configured: int) -> int:
     return os.cpu_count() or 1
 
 
+# A pool forked early by ``prestart_workers`` (``remora index``, before it imports the config
+# models and the rest): a forked worker carries a copy of its parent's heap, so forking from a
+# lean process saves that much RSS in every worker. (pool, its worker count) until taken.
+_prestarted: tuple[ProcessPoolExecutor, int] | None = None
+
+
+def _fork_context() -> multiprocessing.context.BaseContext | None:
+    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=_fork_context(), initializer=_worker_start, initargs=(os.getpid(),)
+    )
+
+
+def prestart_workers(workers: int) -> None:
+    """Fork ``workers`` parse workers now, for the next ``parse_files`` of this process that asks
+    for as many (any other count starts its own pool). Call it while the process is lean, before
+    any thread is started; ``release_workers`` stops them if no ``parse_files`` took them."""
+    global _prestarted
+    release_workers()
+    if workers <= 1:
+        return
+    pool = _new_pool(workers)
+    pool.submit(int)  # with fork, the first submit forks every worker (and nothing waits for it)
+    _prestarted = (pool, workers)
+
+
+def release_workers() -> None:
+    """Stop the prestarted workers, if ``parse_files`` did not take them."""
+    global _prestarted
+    if _prestarted is not None:
+        _prestarted[0].shutdown(wait=True, cancel_futures=True)
+        _prestarted = None
+
+
+def _take_pool(workers: int) -> ProcessPoolExecutor:
+    global _prestarted
+    if _prestarted is not None and _prestarted[1] == workers:
+        pool = _prestarted[0]
+        _prestarted = None
+        return pool
+    return _new_pool(workers)
+
+
 def parse_files(
     root: str,
     paths: Sequence[str],
@@ -184,16 +230,14 @@ def parse_files(
 ) -> Iterator[ParseResult]:
     """Parse ``paths`` (relative to ``root``); results come in completion order. ``parse``
     replaces Python's parser when the files are parsed in this process (a small batch);
-    ``check``: see ``parse_one``."""
+    ``check``: see ``parse_one``. The worker processes are the prestarted ones when there are
+    as many (``prestart_workers``)."""
     if workers <= 1 or sum(sizes) < PARALLEL_MIN_BYTES or len(paths) < 2 * workers:
         for path in paths:
             yield parse_one(root, path, parse, check)
         return
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     batches = _batches(paths, sizes, max(workers * BATCHES_PER_WORKER, sum(sizes) // BATCH_BYTES))
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
-    ) as pool:
+    with _take_pool(workers) as pool:
         # At most AHEAD batches per worker are queued or done but not yet taken by the caller:
         # a caller slower than the workers holds a few batches' results, never the whole tree's.
         queue = batches[::-1]

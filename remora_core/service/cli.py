@@ -7,10 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from remora_core.config import load_config
 from remora_core.errors import ProjectError
 from remora_core.project import find_root
-from remora_core.service.security import is_loopback, load_or_create_token, token_path
 
 
 def add_parser(subparsers: Any) -> None:
@@ -25,7 +23,9 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from remora_core.config import load_config  # imported here: `remora index` never loads them
     from remora_core.service.app import create_app
+    from remora_core.service.security import is_loopback, load_or_create_token, token_path
 
     root = find_root(Path(args.path))
     config = load_config(root)
