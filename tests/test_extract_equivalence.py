@@ -95,6 +95,10 @@ CORNER_CASES = [
     b"def f(a):  # rm_abcdefgh  # rm_zyxwvuts\n    pass\n",
     b"def f(a):  # see rm_abcdefghij\n    # rm_abcdefgh\n    pass\n",
     b"def f(a):\n    # rm_abcdefgh\n    pass\nclass B:  # type: ignore\n    x = 1\n",
+    b"def f(a: 'x:y') -> dict[str, int]:  # note: a colon\n    pass\n",
+    b"def f(a,  # rm_abcdefgh\n      b: int):\n    pass\n",
+    b"def f():  # one\n    # two: three\n    pass\n",
+    b"class A(B):  # rm_abcdefgh\n\n\n    x = 1  # tail\n",
 ]
 
 

@@ -20,7 +20,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from operator import attrgetter
+from itertools import repeat
+from operator import add, attrgetter
 from sys import intern
 from typing import TYPE_CHECKING
 
@@ -237,8 +238,8 @@ def _build(
                 calls, imports = symbols.resolve_file(path)
                 edge_counts["calls"] += len(calls)
                 edge_counts["imports"] += len(imports)
-                edges.extend((source, target, "calls", path) for source, target in calls)
-                edges.extend((source, target, "imports", path) for source, target in imports)
+                edges.extend(map(add, calls, repeat(("calls", path))))  # (source, target, kind, path)
+                edges.extend(map(add, imports, repeat(("imports", path))))
             edges.sort()
         finally:
             join()

@@ -17,7 +17,12 @@ GC_PAUSE_MIN_FILES = 100
 @contextmanager
 def paused_gc(pause: bool = True) -> Iterator[None]:
     """No automatic collection inside the block (objects alive before it are frozen out of
-    later collections' way meanwhile); the collector's previous state after it."""
+    later collections' way meanwhile); the collector's previous state after it.
+
+    On the way out every tracked object, those the block allocated and kept included (a symbol
+    table: millions), goes to the oldest generation without a collection (``freeze`` then
+    ``unfreeze``): enabled with all of them young, the collector would traverse them all at the
+    next allocation (0.15-0.2 s after a stdlib index)."""
     if not pause or not gc.isenabled():
         yield
         return
@@ -26,5 +31,6 @@ def paused_gc(pause: bool = True) -> Iterator[None]:
     try:
         yield
     finally:
-        gc.enable()
+        gc.freeze()
         gc.unfreeze()
+        gc.enable()

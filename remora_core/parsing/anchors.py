@@ -148,18 +148,20 @@ class AnchorFreeText:
         pieces.append(data[position:])
         self.text = b"".join(pieces)
 
-    def _map(self, offset: int) -> int:
-        """``offset`` in the stripped text: minus every removed run that starts before it."""
-        index = bisect.bisect_left(self.cuts, offset) - 1
-        return offset - (self.removed_before[index] if index >= 0 else 0)
-
     def span_hash(self, start: int, end: int) -> str:
         """``source_hash(data[start:end])`` without re-scanning the span."""
-        if not self.cuts:
+        cuts = self.cuts
+        if not cuts:
             return hashlib.blake2b(self.text[start:end], digest_size=16).hexdigest()
-        return hashlib.blake2b(
-            self.text[self._map(start) : self._map(end)], digest_size=16
-        ).hexdigest()
+        removed = self.removed_before
+        # Offsets in the stripped text: minus every removed run that starts before them.
+        index = bisect.bisect_left(cuts, start) - 1
+        if index >= 0:
+            start -= removed[index]
+        index = bisect.bisect_left(cuts, end) - 1
+        if index >= 0:
+            end -= removed[index]
+        return hashlib.blake2b(self.text[start:end], digest_size=16).hexdigest()
 
 
 def find_node_anchor(line: bytes, syntax: AnchorSyntax = HASH) -> str | None:

@@ -525,8 +525,20 @@ def _recode(data: bytes, encoding: str) -> bytes | None:
 def _header_end(data: bytes, node: Node, start: int, body_start: int, def_row: int) -> int:
     """``header_end_row(node)``, whose body starts at ``body_start``: without a comment in the
     header, the ':' closing it is the last one before the body (only blanks follow it)."""
-    if data.find(b"#", start, body_start) < 0:
+    hash_at = data.find(b"#", start, body_start)
+    if hash_at < 0:
         return def_row + data.count(b"\n", start, data.rfind(b":", start, body_start))
+    # One comment, the header's last words (its anchor, usually), and no quote before it: the
+    # ':' is the last one before that comment.
+    line_end = data.find(b"\n", hash_at, body_start)
+    if (
+        line_end >= 0
+        and data.find(b"#", hash_at + 1, body_start) < 0
+        and data.find(b'"', start, hash_at) < 0
+        and data.find(b"'", start, hash_at) < 0
+        and data[line_end:body_start].isspace()
+    ):
+        return def_row + data.count(b"\n", start, data.rfind(b":", start, hash_at))
     return header_end_row(node)
 
 
