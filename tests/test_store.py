@@ -152,10 +152,12 @@ def test_bulk_load_lifts_the_check_constraints_only_inside_the_block(tmp_path: P
         connection.execute("PRAGMA foreign_keys = OFF")
         with db.bulk_load(connection, 2048):
             assert connection.execute("PRAGMA cache_size").fetchone()[0] == -2048
+            assert connection.execute("PRAGMA temp_store").fetchone()[0] == 1  # sorts spill to files
             with store.transaction():
                 connection.execute(bogus)  # the caller checks what the constraints would
                 connection.execute("DELETE FROM edges")
         assert connection.execute("PRAGMA cache_size").fetchone()[0] == -65536
+        assert connection.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY again
         with pytest.raises(sqlite3.IntegrityError, match="CHECK"), store.transaction():
             connection.execute(bogus)
     finally:

@@ -172,14 +172,19 @@ def set_cache_size(connection: sqlite3.Connection, kib: int) -> None:
 def bulk_load(connection: sqlite3.Connection, cache_kib: int) -> Iterator[None]:
     """Settings for loading rows that are valid by construction into empty tables: a page cache
     of ``cache_kib`` KiB and no CHECK constraints (``x IN (...)`` checks cost SQLite an
-    ephemeral table per inserted row: two thirds of a bulk insert). The caller checks what the
-    constraints would have. The connection's previous settings after the block."""
+    ephemeral table per inserted row: two thirds of a bulk insert), and temporary data in files:
+    building an index sorts all its keys, which with ``temp_store = MEMORY`` sit in the process
+    (+81 MB of peak RSS for a 4x stdlib index), while a file's pages stay in the OS cache. The
+    caller checks what the constraints would have. The connection's previous settings after the
+    block."""
     previous_kib = -int(connection.execute("PRAGMA cache_size").fetchone()[0])
     set_cache_size(connection, cache_kib)
     connection.execute("PRAGMA ignore_check_constraints = ON")
+    connection.execute("PRAGMA temp_store = FILE")
     try:
         yield
     finally:
+        connection.execute("PRAGMA temp_store = MEMORY")
         connection.execute("PRAGMA ignore_check_constraints = OFF")
         if previous_kib > 0:
             set_cache_size(connection, previous_kib)
