@@ -7,8 +7,8 @@ On a copy of the standard library (or ``--tree``), in this one process, CPU seco
   * the same parse plus the one extraction query Remora runs on each tree (captures only,
     no Python per capture),
   * SQLite writing the final tables of that tree (taken from a cold ``remora index`` of it) into
-    a fresh database the way the cold build does (secondary indexes dropped, rows inserted in
-    key order, indexes built, one commit),
+    a fresh database the way the cold build does (``store.db.bulk_load``'s settings, secondary
+    indexes dropped, rows inserted in key order, indexes built, one commit),
 then the sum, which is CPU no rewrite of the Python parts can remove, and the wall time that
 sum takes on this machine's cores at best (perfectly parallel), next to the parse floor's wall
 time (``bench/parse_floor.py``, a whole process with ``Pool(2)``, as in ``index_bench.py``).
@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from stdlib_tree import copy_stdlib
 from tree_sitter import QueryCursor
 
+from remora_core.index.cold import COLD_CACHE_KIB
 from remora_core.parsing import python_source
 from remora_core.store import db
 
@@ -71,13 +72,16 @@ def sqlite_cpu(built: Path, target: Path) -> tuple[float, dict[str, int]]:
     source.close()
     connection = db.connect(target)
     connection.execute("PRAGMA foreign_keys = OFF")
-    connection.execute("PRAGMA cache_size = -8192")
     indexes = connection.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('nodes', 'edges')"
     ).fetchall()
     ordered = {table: sorted(values) for table, values in rows.items()}
 
     def work() -> None:
+        with db.bulk_load(connection, COLD_CACHE_KIB):
+            load()
+
+    def load() -> None:
         connection.execute("BEGIN")
         for name, _ in indexes:
             connection.execute(f'DROP INDEX "{name}"')
