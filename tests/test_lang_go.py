@@ -3,6 +3,7 @@ and injection that never changes the program (gofmt, go vet, go build)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -167,6 +168,25 @@ def test_receiver_parent_survives_an_edit_of_the_methods_file(indexed: Path) -> 
     methods.write_text(methods.read_text("utf-8").replace("return 1", "return 2"), "utf-8")
     index(indexed)
     assert edges(indexed, "parent_of") == EXPECTED_PARENTS
+
+
+def test_receiver_parent_follows_an_edit_of_the_types_file_only(indexed: Path) -> None:
+    """The methods' file is unchanged; the type's file loses the type, then gets it back."""
+    shape = indexed / SHAPE
+    original = shape.read_text("utf-8")
+    without = re.sub(r"type Named struct \{[^\n]*\n\tSquare\n\tName string\n\}\n", "", original)
+    assert without != original
+    shape.write_text(without, "utf-8")
+    index(indexed)
+    parents = edges(indexed, "parent_of")
+    assert (METHODS, n(METHODS, "Named.Describe")) in parents  # no type: the method's file
+    assert not any(child == n(METHODS, "Named.Describe") and parent != METHODS for parent, child in parents)
+    shape.write_text(without + "\ntype Named struct {\n\tSquare\n\tName string\n}\n", "utf-8")
+    index(indexed)
+    assert (n(SHAPE, "Named"), n(METHODS, "Named.Describe")) in edges(indexed, "parent_of")
+    assert (METHODS, n(METHODS, "Named.Describe")) not in edges(indexed, "parent_of")
+    described = rows(indexed, "SELECT parent_id FROM nodes WHERE qualname = 'Named.Describe' AND status = 'active'")
+    assert described == [(ids(indexed)[n(SHAPE, "Named")],)]
 
 
 def test_anchors_are_gofmt_shaped(indexed: Path) -> None:

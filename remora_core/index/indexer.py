@@ -27,7 +27,14 @@ from remora_core.index.discovery import FoundFile, IgnoreRules, discover, is_ski
 from remora_core.index.gcpause import GC_PAUSE_MIN_FILES, paused_gc
 from remora_core.index.lock import index_lock
 from remora_core.index.matching import FileIds, anchor_sites, assign_ids, settle_anchors
-from remora_core.index.parse_pool import ParseResult, SourceParser, parse_files, references_json, worker_count
+from remora_core.index.parse_pool import (
+    ParseResult,
+    SourceParser,
+    parse_files,
+    parse_one,
+    references_json,
+    worker_count,
+)
 from remora_core.index.refs import refs_json, symbols_from_refs
 from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
 from remora_core.index.totals import Totals, count_totals, forget_totals, unchanged_totals
@@ -302,6 +309,7 @@ class Indexer:
         now = time.time()
         store = self.store
         touched, changed = _sort_results(results, known, errors)
+        changed = self._with_package_siblings(changed, deleted, known)
         if not changed and not deleted:
             with store.transaction():
                 for result in touched:
@@ -403,6 +411,38 @@ class Indexer:
             store, batch, orphaned, stale_edges, new_edges, deleted, touched, now, store_empty, final, on_changes
         )
         return batch.anchors_added, len(orphaned), final
+
+    def _with_package_siblings(
+        self, changed: list[ParseResult], deleted: list[str], known: dict[str, FileRow]
+    ) -> list[ParseResult]:
+        """``changed`` and the unchanged files of each directory where a file whose methods may
+        belong to types of other files (``Language.parents_across_files``: Go) gained, lost or
+        renamed a type, or came or went: parsed again (their rows put in ``known``), so that
+        the parents of their methods follow the types."""
+        directories: set[str] = set()
+        for result in changed:
+            if not language_of(result.path).parents_across_files or result.parsed is None:
+                continue
+            stored = self.store.nodes_in_file(result.path, active_only=True)
+            old = {row.qualname for row in stored if row.node_type == "class"}
+            new = {parsed.qualname for parsed in result.parsed.defs if parsed.node_type == "class"}
+            if old != new:
+                directories.add(os.path.dirname(result.path))
+        directories.update(os.path.dirname(path) for path in deleted if language_of(path).parents_across_files)
+        if not directories:
+            return changed
+        taken = {result.path for result in changed} | set(deleted)
+        paths = sorted(
+            path
+            for path in self.store.file_stats()
+            if os.path.dirname(path) in directories and path not in taken and language_of(path).parents_across_files
+        )
+        if not paths:
+            return changed
+        known.update(self.store.file_rows(paths))
+        results = [parse_one(str(self.root), path, self.source_parser) for path in paths]
+        siblings = [result for result in results if result.parsed is not None and result.path in known]
+        return sorted(changed + siblings, key=lambda item: item.path)
 
     def _affected_importers(
         self,

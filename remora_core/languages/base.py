@@ -128,6 +128,10 @@ class Language:
     # (prefix, suffix) that make a method's source a whole file (JS/TS: a class around it), for
     # checking a rewrite of a method that is not a statement of its own; None: it is one.
     member_wrapper: ClassVar[tuple[str, str] | None] = None
+    # Whether a method's parent may be a type declared in another file of its directory (Go: a
+    # package is a directory): a file whose types came, went or were renamed is re-indexed with
+    # the other files of its directory, so that their methods' parents follow.
+    parents_across_files: ClassVar[bool] = False
 
     @property
     def group(self) -> str:

@@ -358,6 +358,7 @@ class Go(Language):
     }
     grammar_package: ClassVar[str] = "tree-sitter-go"
     commands: ClassVar[tuple[str, ...]] = ("gofmt",)
+    parents_across_files: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._tools: _Tools | None = None
