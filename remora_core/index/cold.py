@@ -18,7 +18,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add, attrgetter
@@ -33,7 +33,7 @@ from remora_core.index.refs import refs_json
 from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
 from remora_core.index.totals import Totals
 from remora_core.languages import ProjectSymbols
-from remora_core.parsing.model import NODE_TYPES
+from remora_core.parsing.model import NODE_TYPES, ParsedFile
 from remora_core.store.db import bulk_load
 from remora_core.store.store import EDGE_TYPES, Store
 
@@ -96,6 +96,39 @@ def _flush(store: Store, sink: Sink) -> None:
     sink.file_values.clear()
 
 
+def add_file_symbols(
+    indexer: Indexer,
+    path: str,
+    parsed: ParsedFile,
+    file_id: str,
+    def_ids: Sequence[str],
+    parents: Sequence[str | None],
+) -> None:
+    """Put a parsed file in the indexer's symbol table: its imports and calls, and its nodes
+    (the file, then each definition with ``parents[i]`` as the parent of ``parsed.defs[i]``)."""
+    symbols = indexer.symbols
+    assert symbols is not None
+    name = path.rsplit("/", 1)[-1]
+    param_sets, param_set = indexer._param_sets, indexer._param_set
+    symbols.add_file(
+        FileSymbols(
+            path,
+            file_id,
+            [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
+            [(def_ids[c.caller], intern(c.callee)) for c in parsed.calls],  # callees repeat a lot
+        ),
+        [
+            SymbolNode(file_id, "file", name, path, None),
+            *(
+                SymbolNode(
+                    node_id, d.node_type, d.name, path, parent, d.bases, param_sets.get(d.params) or param_set(d.params)
+                )
+                for d, node_id, parent in zip(parsed.defs, def_ids, parents, strict=True)
+            ),
+        ],
+    )
+
+
 def index_new_file(
     indexer: Indexer,
     result: ParseResult,
@@ -110,8 +143,7 @@ def index_new_file(
     """``Indexer._index_file`` of a file with no stored rows, into ``sink``: ids, anchors, rows,
     symbols and change record."""
     parsed = result.parsed
-    symbols = indexer.symbols
-    assert parsed is not None and symbols is not None
+    assert parsed is not None
     path = result.path
     # Nothing is stored: the ids to avoid are this run's (a plain set, no query).
     ids = assign_ids(path, parsed, (), verdict, winners, taken.ids, with_edits=inject)
@@ -138,24 +170,7 @@ def index_new_file(
     sink.node_counts["file"] += 1
     sink.node_counts.update(map(_NODE_TYPE, defs))
     sink.changes[path] = FileChange(path, added=sorted([file_id, *def_ids]), content_changed=True)
-    param_sets, param_set = indexer._param_sets, indexer._param_set
-    symbols.add_file(
-        FileSymbols(
-            path,
-            file_id,
-            [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
-            [(def_ids[c.caller], intern(c.callee)) for c in parsed.calls],  # callees repeat a lot
-        ),
-        [
-            SymbolNode(file_id, "file", name, path, None),
-            *(
-                SymbolNode(
-                    node_id, d.node_type, d.name, path, parent, d.bases, param_sets.get(d.params) or param_set(d.params)
-                )
-                for d, node_id, parent in zip(defs, def_ids, parents)
-            ),
-        ],
-    )
+    add_file_symbols(indexer, path, parsed, file_id, def_ids, parents)
 
 
 def cold_build(
@@ -206,10 +221,9 @@ def _build(
             for result in held
             for site in anchor_sites(result.path, result.parsed, result.path.rsplit("/", 1)[-1])  # type: ignore[arg-type]
         ]
-        handed_out = set(taken.ids)
         verdict = settle_anchors(sites, {}, {result.path for result in held}, lambda anchor, path: False)
         for site in sites:
-            if site.anchor in handed_out:
+            if site.anchor in taken.ids:  # handed out as a fresh id before this anchor's file came
                 verdict[(site.path, site.index)] = False
         winners = {site.anchor for site in sites if verdict[(site.path, site.index)]}
         taken.ids.update(site.anchor for site in sites)

@@ -16,13 +16,12 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from sys import intern
 
 from remora_core.config import IndexConfig
 from remora_core.errors import FileChangedError, WriteRefusedError
 from remora_core.fileio import bytes_hash, link_on_path, replace_checked, sweep_stale_temps
 from remora_core.index.changes import Batch, FileChange, OnChanges, changed_rows, compare_refs, orphans
-from remora_core.index.cold import TakenIds, cold_build
+from remora_core.index.cold import TakenIds, add_file_symbols, cold_build
 from remora_core.index.discovery import FoundFile, IgnoreRules, discover, is_skipped_dir
 from remora_core.index.gcpause import GC_PAUSE_MIN_FILES, paused_gc
 from remora_core.index.lock import index_lock
@@ -36,7 +35,7 @@ from remora_core.index.parse_pool import (
     worker_count,
 )
 from remora_core.index.refs import refs_json, symbols_from_refs
-from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
+from remora_core.index.symbols import SymbolNode
 from remora_core.index.totals import Totals, count_totals, forget_totals, unchanged_totals
 from remora_core.index.write import edge_diff, write_pass
 from remora_core.languages import ProjectSymbols, is_source, language_of, parse_source
@@ -440,8 +439,18 @@ class Indexer:
         if not paths:
             return changed
         known.update(self.store.file_rows(paths))
-        results = [parse_one(str(self.root), path, self.source_parser) for path in paths]
-        siblings = [result for result in results if result.parsed is not None and result.path in known]
+        # Never through a link, and only files whose bytes are still the stored ones (one that
+        # changed meanwhile is indexed by its own pass, with the checks a changed file gets).
+        results = [
+            parse_one(str(self.root), path, self.source_parser)
+            for path in paths
+            if path in known and link_on_path(self.root, path) is None
+        ]
+        siblings = [
+            result
+            for result in results
+            if result.parsed is not None and result.content_hash == known[result.path].content_hash
+        ]
         return sorted(changed + siblings, key=lambda item: item.path)
 
     def _affected_importers(
@@ -532,24 +541,7 @@ class Indexer:
                     batch.changed_names = None if refs_verdict.names is None else batch.changed_names | refs_verdict.names
             elif refs_verdict.edges_unchanged:
                 batch.edges_unchanged.add(result.path)
-        def_ids = ids.def_ids
-        self.symbols.add_file(
-            FileSymbols(
-                result.path,
-                ids.file_id,
-                [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
-                [(def_ids[c.caller], intern(c.callee)) for c in parsed.calls],  # callees repeat a lot
-            ),
-            [
-                SymbolNode(row.id, row.node_type, row.name, row.file_path, row.parent_id, bases, params)
-                for row, bases, params in zip(
-                    rows,
-                    [(), *(d.bases for d in parsed.defs)],
-                    [frozenset(), *(self._param_set(d.params) for d in parsed.defs)],
-                    strict=True,
-                )
-            ],
-        )
+        add_file_symbols(self, result.path, parsed, ids.file_id, ids.def_ids, [row.parent_id for row in rows[1:]])
         for row in rows:
             batch.home[row.id] = result.path
 

@@ -293,7 +293,9 @@ class SymbolTable:
             return None
         return {word for base in node.bases for word in base.split(".")}
 
-    def _mention_words(self, path: str) -> set[str] | None:
+    def _mention_words(self, path: str, module_parts: bool = True) -> set[str] | None:
+        """Every name the calls, imports and class bases of ``path`` spell (with ``module_parts``,
+        the dotted segments of imported modules too); None for an unknown file."""
         symbols = self.files.get(path)
         if symbols is None:
             return None
@@ -301,7 +303,8 @@ class SymbolTable:
         for _, callee in symbols.calls:
             found.update(callee.split("."))
         for ref in symbols.imports:
-            found.update(ref.module.split("."))
+            if module_parts:
+                found.update(ref.module.split("."))
             found.add(ref.alias)
             if ref.name is not None:
                 found.add(ref.name)

@@ -345,20 +345,9 @@ class JsSymbols(SymbolTable):
     def mentions(self, path: str, names: set[str]) -> bool:
         words = self._words.get(path)
         if words is None:
-            symbols = self.files.get(path)
-            if symbols is None:
+            found = self._mention_words(path, module_parts=False)  # a specifier is not dotted
+            if found is None:
                 return False
-            found: set[str] = set()
-            for _, callee in symbols.calls:
-                found.update(callee.split("."))
-            for ref in symbols.imports:
-                found.add(ref.alias)
-                if ref.name is not None:
-                    found.add(ref.name)
-            for node_id in self.file_nodes.get(path, ()):
-                node = self.nodes.get(node_id)
-                for base in node.bases if node is not None else ():
-                    found.update(base.split("."))
             words = self._words[path] = frozenset(found)
         return not words.isdisjoint(names) or "*" in words
 
