@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add, attrgetter
-from sys import intern
 from typing import TYPE_CHECKING
 
 from remora_core.errors import StoreError
@@ -109,19 +108,19 @@ def add_file_symbols(
     symbols = indexer.symbols
     assert symbols is not None
     name = path.rsplit("/", 1)[-1]
-    param_sets, param_set = indexer._param_sets, indexer._param_set
+    shared = indexer._param_sets.setdefault  # ``Indexer._param_set``, without a call per definition
     symbols.add_file(
         FileSymbols(
             path,
             file_id,
             [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
-            [(def_ids[c.caller], intern(c.callee)) for c in parsed.calls],  # callees repeat a lot
+            [(def_ids[c.caller], c.callee) for c in parsed.calls],  # packed by the table (CallPairs)
         ),
         [
             SymbolNode(file_id, "file", name, path, None),
             *(
                 SymbolNode(
-                    node_id, d.node_type, d.name, path, parent, d.bases, param_sets.get(d.params) or param_set(d.params)
+                    node_id, d.node_type, d.name, path, parent, d.bases, shared(d.params, d.params)
                 )
                 for d, node_id, parent in zip(parsed.defs, def_ids, parents, strict=True)
             ),

@@ -31,6 +31,7 @@ submodule ``m.n`` when ``m`` itself does not bind ``n``; ``from m import *`` the
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
@@ -61,28 +62,40 @@ CallRef = tuple[str, str]  # (caller node id, callee as written): plain tuples, 
 
 class CallPairs(Collection[CallRef]):
     """A file's calls as the symbol table keeps them: each (caller, callee) once, in first-seen
-    order, in two flat tuples (a tuple per call was the table's biggest part: 56 bytes each,
-    for 300k call sites in the stdlib, 4 in 10 of them a repeat). Iterates as ``CallRef``s."""
+    order, packed (a tuple per call, then one string per distinct callee, were the table's
+    biggest part). The file's distinct callers are kept once, its distinct callees as one
+    newline-joined string, and each pair as two indexes into those in an ``array``; read back
+    (``iter``) only when the file is resolved. Iterates as ``CallRef``s."""
 
-    __slots__ = ("callees", "callers")
+    __slots__ = ("_callees", "_callers", "_pairs")
 
     def __init__(self, calls: Iterable[CallRef] = ()) -> None:
         unique = dict.fromkeys(calls)
-        self.callers: tuple[str, ...] = tuple(caller for caller, _ in unique)
-        self.callees: tuple[str, ...] = tuple(callee for _, callee in unique)
+        callers = {caller: index for index, caller in enumerate(dict.fromkeys([caller for caller, _ in unique]))}
+        callees = {callee: index for index, callee in enumerate(dict.fromkeys([callee for _, callee in unique]))}
+        self._callers: tuple[str, ...] = tuple(callers)
+        text = "\n".join(callees)
+        # A callee holding a newline (never seen: a callee is a dotted name) is kept as a tuple.
+        self._callees: str | tuple[str, ...] = text if text.count("\n") == len(callees) - 1 else tuple(callees)
+        self._pairs = array(
+            "H" if len(callees) < 65536 and len(callers) < 65536 else "I",
+            [index for caller, callee in unique for index in (callers[caller], callees[callee])],
+        )
 
     def __iter__(self) -> Iterator[CallRef]:
-        return zip(self.callers, self.callees, strict=True)
+        callees = self._callees.split("\n") if isinstance(self._callees, str) else self._callees
+        pairs = self._pairs
+        return zip(map(self._callers.__getitem__, pairs[0::2]), map(callees.__getitem__, pairs[1::2]), strict=True)
 
     def __len__(self) -> int:
-        return len(self.callers)
+        return len(self._pairs) // 2
 
     def __contains__(self, item: object) -> bool:
         return any(pair == item for pair in self)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, CallPairs):
-            return self.callers == other.callers and self.callees == other.callees
+            return list(self) == list(other)
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
@@ -112,7 +125,8 @@ class SymbolNode(NamedTuple):
     file_path: str
     parent_id: str | None
     bases: tuple[str, ...] = ()
-    params: frozenset[str] = frozenset()  # parameter names: a call through one has no known target
+    # parameter names (a call through one has no known target): a tuple, or a frozenset read back
+    params: Collection[str] = ()
 
 
 def module_names(paths: Iterable[str]) -> dict[str, str]:
