@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add, attrgetter
+from sys import intern
 from typing import TYPE_CHECKING
 
 from remora_core.errors import StoreError
@@ -32,7 +33,7 @@ from remora_core.index.refs import refs_json
 from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
 from remora_core.index.totals import Totals
 from remora_core.languages import ProjectSymbols
-from remora_core.parsing.model import NODE_TYPES, ParsedFile
+from remora_core.parsing.model import NODE_TYPES, ParsedFile, ParsedImport
 from remora_core.store.db import bulk_load
 from remora_core.store.store import EDGE_TYPES, Store
 
@@ -113,7 +114,7 @@ def add_file_symbols(
         FileSymbols(
             path,
             file_id,
-            [ImportRef(i.module, i.level, i.name, i.alias, i.line) for i in parsed.imports],
+            list(map(_import_ref, parsed.imports)),
             [(def_ids[c.caller], c.callee) for c in parsed.calls],  # packed by the table (CallPairs)
         ),
         [
@@ -126,6 +127,20 @@ def add_file_symbols(
             ),
         ],
     )
+
+
+def _import_ref(item: ParsedImport) -> ImportRef:
+    """An import as the symbol table keeps it: its module and name interned (a few hundred
+    modules are imported ten thousand times), its alias the same string as the name or module
+    it repeats (it mostly does: JSON decodes each as a string of its own)."""
+    module = intern(item.module)
+    name = None if item.name is None else intern(item.name)
+    alias = item.alias
+    if alias == name and name is not None:
+        alias = name
+    elif alias == module:
+        alias = module
+    return ImportRef(module, item.level, name, alias, item.line)
 
 
 def index_new_file(

@@ -113,6 +113,17 @@ class FileSymbols:
 
 
 @dataclass(slots=True)
+class _FileMemo:
+    """Lookups made while one file is resolved (``resolve_file``), kept until it is done: what
+    each module-level name of the file binds, and ``bound.attribute`` of what names bind."""
+
+    path: str
+    file_id: str
+    heads: dict[str, Binding | None] = field(default_factory=dict)
+    attributes: dict[tuple[Binding, str], Binding | None] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class _ImportBindings:
     aliases: dict[str, ImportRef] = field(default_factory=dict)
     stars: list[ImportRef] = field(default_factory=list)
@@ -354,8 +365,16 @@ class SymbolTable:
             if target is not None and target != path:
                 imports.add((symbols.file_id, self.files[target].file_id))
         calls: set[tuple[str, str]] = set()
+        # What this file's module-level names and the attributes of what they bind resolve to,
+        # asked once per file (most call sites of a file spell the same few heads).
+        memo = _FileMemo(path, symbols.file_id)
+        resolve_self, resolve_dotted = self._resolve_self_call, self._resolve_dotted
         for caller, callee in symbols.calls:  # each (caller, callee) once: see add_file
-            target_id = self.resolve_call(path, caller, callee)
+            head, _, rest = callee.partition(".")
+            if head in ("self", "cls", "super()"):
+                target_id = resolve_self(caller, head, rest)
+            else:
+                target_id = resolve_dotted(path, caller, callee, memo)
             if target_id is not None and target_id != caller:
                 calls.add((caller, target_id))
         return sorted(calls), sorted(imports)
@@ -485,22 +504,30 @@ class SymbolTable:
         return None
 
     # -- names and attributes ----------------------------------------------------------
-    def _lookup_name(self, path: str, scope_id: str, name: str) -> Binding | None:
+    def _lookup_name(self, path: str, scope_id: str, name: str, memo: _FileMemo | None = None) -> Binding | None:
         """Python scoping: enclosing functions (not classes), then the module's globals."""
-        file_id = self.files[path].file_id
+        file_id = self.files[path].file_id if memo is None else memo.file_id
         scope: str | None = scope_id
+        nodes, members = self.nodes, self.members
         while scope is not None and scope != file_id:
-            node = self.nodes.get(scope)
+            node = nodes.get(scope)
             if node is None:
                 break
             if node.node_type in FUNCTION_TYPES:
-                found = self.members.get(scope, {}).get(name)
+                scope_members = members.get(scope)
+                found = scope_members.get(name) if scope_members is not None else None
                 if found is not None:
                     return ("node", found)
                 if name in node.params:
                     return None  # a parameter shadows every outer name
             scope = node.parent_id
-        return self._module_member(path, name, 0)
+        if memo is None:
+            return self._module_member(path, name, 0)
+        heads = memo.heads
+        if name in heads:
+            return heads[name]
+        bound = heads[name] = self._module_member(path, name, 0)
+        return bound
 
     def _attribute(self, bound: Binding, name: str, depth: int = 0) -> Binding | None:
         """``bound.name``: module member, namespace submodule or class method."""
@@ -515,14 +542,21 @@ class SymbolTable:
         method = self._method(value, name)
         return ("node", method) if method is not None else None
 
-    def _resolve_dotted(self, path: str, scope_id: str, dotted: str) -> str | None:
+    def _resolve_dotted(self, path: str, scope_id: str, dotted: str, memo: _FileMemo | None = None) -> str | None:
         """The node ``a.b.c`` names from ``scope_id``, or None (modules are not call targets)."""
         parts = dotted.split(".")
-        bound = self._lookup_name(path, scope_id, parts[0])
+        bound = self._lookup_name(path, scope_id, parts[0], memo)
         for part in parts[1:]:
             if bound is None:
                 return None
-            bound = self._attribute(bound, part)
+            if memo is None:
+                bound = self._attribute(bound, part)
+                continue
+            key = (bound, part)
+            if key in memo.attributes:
+                bound = memo.attributes[key]
+            else:
+                bound = memo.attributes[key] = self._attribute(bound, part)
         if bound is None or bound[0] != "node" or bound[1] not in self.nodes:
             return None
         return bound[1]
@@ -566,6 +600,11 @@ class SymbolTable:
 
     def _method(self, class_id: str, name: str, skip_self: bool = False) -> str | None:
         """``name`` in the class, then breadth first in its bases (an approximate MRO)."""
+        if not skip_self:  # most often the class's own (``self.m()``): no walk
+            own = self.members.get(class_id)
+            found = own.get(name) if own is not None else None
+            if found is not None:
+                return found
         seen: set[str] = set()
         queue = [class_id]
         depth = 0
