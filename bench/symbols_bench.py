@@ -55,6 +55,7 @@ def _fill(indexer: Any, packed: list[bytes], ids: dict[str, tuple[str, list[str]
 
     indexer.symbols = ProjectSymbols(indexer.root)
     indexer._param_sets.clear()
+    getattr(indexer, "_names", {}).clear()  # (absent before the names were shared)
     for item in packed:
         result = unpack_result(pickle.loads(item))
         parsed = result.parsed

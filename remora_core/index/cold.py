@@ -46,6 +46,9 @@ FLUSH_FILES = 64
 # SQLite's page cache during the build: the transaction's pages spill to the WAL beyond it
 # (the connection's usual 64 MiB would all be dirty pages held until the commit).
 COLD_CACHE_KIB = 8192
+# Definition names the symbol table shares among files (a bounded cache: interning every name
+# costs the interning table what it saves).
+SHARED_NAMES = 4096
 
 
 @dataclass(slots=True)
@@ -109,7 +112,10 @@ def add_file_symbols(
     symbols = indexer.symbols
     assert symbols is not None
     name = path.rsplit("/", 1)[-1]
-    shared = indexer._param_sets.setdefault  # ``Indexer._param_set``, without a call per definition
+    # Parameter lists and class bases as shared tuples (``Indexer._param_set``, without a call
+    # per definition); names through a bounded cache (``__init__``, ``setUp`` ... repeat by the
+    # thousand: a string each as unpickled).
+    shared, names = indexer._param_sets.setdefault, indexer._names
     symbols.add_file(
         FileSymbols(
             path,
@@ -121,12 +127,25 @@ def add_file_symbols(
             SymbolNode(file_id, "file", name, path, None),
             *(
                 SymbolNode(
-                    node_id, d.node_type, d.name, path, parent, d.bases, shared(d.params, d.params)
+                    node_id,
+                    d.node_type,
+                    names.get(d.name) or _shared_name(names, d.name),
+                    path,
+                    parent,
+                    shared(d.bases, d.bases),
+                    shared(d.params, d.params),
                 )
                 for d, node_id, parent in zip(parsed.defs, def_ids, parents, strict=True)
             ),
         ],
     )
+
+
+def _shared_name(names: dict[str, str], name: str) -> str:
+    """``name``, kept in ``names`` while it has room (the frequent names come early)."""
+    if len(names) < SHARED_NAMES:
+        names[name] = name
+    return name
 
 
 def _import_ref(item: ParsedImport) -> ImportRef:

@@ -133,7 +133,8 @@ class Indexer:
         self.stream_cold = True
         # One shared tuple per distinct parameter list (``(self,)`` is most methods'): a tuple
         # of names costs a quarter of a frozenset's memory and reads as fast for a handful.
-        self._param_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._param_sets: dict[tuple[str, ...], tuple[str, ...]] = {}  # class bases too
+        self._names: dict[str, str] = {}  # definition names shared by the symbol table (cold.py)
 
     # -- public ------------------------------------------------------------------------
     def index(

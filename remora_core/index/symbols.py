@@ -120,6 +120,7 @@ class _FileMemo:
     path: str
     file_id: str
     heads: dict[str, Binding | None] = field(default_factory=dict)
+    scopes: dict[str, list[tuple[dict[str, str] | None, Collection[str]]]] = field(default_factory=dict)
     attributes: dict[tuple[Binding, str], Binding | None] = field(default_factory=dict)
 
 
@@ -506,21 +507,19 @@ class SymbolTable:
     # -- names and attributes ----------------------------------------------------------
     def _lookup_name(self, path: str, scope_id: str, name: str, memo: _FileMemo | None = None) -> Binding | None:
         """Python scoping: enclosing functions (not classes), then the module's globals."""
-        file_id = self.files[path].file_id if memo is None else memo.file_id
-        scope: str | None = scope_id
-        nodes, members = self.nodes, self.members
-        while scope is not None and scope != file_id:
-            node = nodes.get(scope)
-            if node is None:
-                break
-            if node.node_type in FUNCTION_TYPES:
-                scope_members = members.get(scope)
-                found = scope_members.get(name) if scope_members is not None else None
-                if found is not None:
-                    return ("node", found)
-                if name in node.params:
-                    return None  # a parameter shadows every outer name
-            scope = node.parent_id
+        known = memo.scopes.get(scope_id) if memo is not None else None
+        if known is not None:
+            scopes = known
+        elif memo is None:
+            scopes = self._function_scopes(self.files[path].file_id, scope_id)
+        else:
+            scopes = memo.scopes[scope_id] = self._function_scopes(memo.file_id, scope_id)
+        for scope_members, params in scopes:
+            found = scope_members.get(name) if scope_members is not None else None
+            if found is not None:
+                return ("node", found)
+            if name in params:
+                return None  # a parameter shadows every outer name
         if memo is None:
             return self._module_member(path, name, 0)
         heads = memo.heads
@@ -528,6 +527,21 @@ class SymbolTable:
             return heads[name]
         bound = heads[name] = self._module_member(path, name, 0)
         return bound
+
+    def _function_scopes(self, file_id: str, scope_id: str) -> list[tuple[dict[str, str] | None, Collection[str]]]:
+        """(members, parameters) of ``scope_id`` and its enclosing functions, innermost first:
+        the scopes a bare name is looked up in before the module (class bodies are not)."""
+        scopes: list[tuple[dict[str, str] | None, Collection[str]]] = []
+        scope: str | None = scope_id
+        nodes, members = self.nodes, self.members
+        while scope is not None and scope != file_id:
+            node = nodes.get(scope)
+            if node is None:
+                break
+            if node.node_type in FUNCTION_TYPES:
+                scopes.append((members.get(scope), node.params))
+            scope = node.parent_id
+        return scopes
 
     def _attribute(self, bound: Binding, name: str, depth: int = 0) -> Binding | None:
         """``bound.name``: module member, namespace submodule or class method."""
