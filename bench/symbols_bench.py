@@ -104,13 +104,16 @@ def main() -> None:
         indexer = Indexer(root, store, load_config(root).index)
         if created:
             indexer.index(inject=False)
-        ids = {
-            path: (file_id, json.loads(refs).get("ids", []))
-            for path, file_id, refs in store.file_refs()
-        }
+        ids = {path: (file_id, json.loads(refs).get("ids", [])) for path, file_id, refs in store.file_refs()}
         packed = _packed(root, sorted(ids))
         gc.collect()
-        figures: dict[str, list[float]] = {"fill": [], "table MB": [], "resolve": [], "hub load": [], "build_indexes": []}
+        figures: dict[str, list[float]] = {
+            "fill": [],
+            "table MB": [],
+            "resolve": [],
+            "hub load": [],
+            "build_indexes": [],
+        }
         digest = ""
         for _ in range(args.rounds):
             indexer.symbols = None
@@ -143,7 +146,9 @@ def main() -> None:
         files = len(ids)
         print(f"{files} files, {args.rounds} rounds (medians; CPU seconds, tracemalloc MB)")
         for name, values in figures.items():
-            print(f"  {name:14} {statistics.median(values):8.3f}   rounds {', '.join(f'{v:.3f}' for v in values)}")
+            print(
+                f"  {name:14} {statistics.median(values):8.3f}   rounds {', '.join(f'{v:.3f}' for v in values)}"
+            )
         print(f"  edges sha256   {digest}")
         if args.save is not None:
             args.save.write_text(digest + "\n")

@@ -32,7 +32,7 @@ submodule ``m.n`` when ``m`` itself does not bind ``n``; ``from m import *`` the
 from __future__ import annotations
 
 from array import array
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -46,6 +46,8 @@ BindingKind = Literal["node", "module", "namespace"]
 Binding = tuple[BindingKind, str]
 
 FUNCTION_TYPES = ("function", "method")
+# A file of at most this many nodes finds a node's row by a scan of its ids (no index kept).
+SMALL_FILE_NODES = 16
 STAR = "*"
 
 
@@ -194,14 +196,114 @@ def _namespaces(modules: Iterable[str]) -> set[str]:
     return found
 
 
+_TYPES: list[str] = ["file", "class", "function", "method"]  # a node type's code: its index here
+_TYPE_CODES: dict[str, int] = {node_type: code for code, node_type in enumerate(_TYPES)}
+
+
+_FUNCTION_CODES = frozenset(_TYPE_CODES[node_type] for node_type in FUNCTION_TYPES)
+_CLASS_CODE = _TYPE_CODES["class"]
+
+
+def _type_code(node_type: str) -> int:
+    code = _TYPE_CODES.get(node_type)
+    if code is None:  # a type of another language's table
+        code = _TYPE_CODES[node_type] = len(_TYPES)
+        _TYPES.append(node_type)
+    return code
+
+
+class _FileNodes:
+    """One file's nodes as the table keeps them: columns (a tuple or bytes per field, in
+    document order, the file node first) instead of a ``SymbolNode`` per node (96 bytes each,
+    the table's biggest part). A node's row is found from its id by ``index``."""
+
+    __slots__ = ("_index", "bases", "ids", "names", "params", "parents", "path", "paths", "types")
+
+    def __init__(self, path: str, nodes: Iterable[SymbolNode]) -> None:
+        rows = list(nodes)
+        self.path = path
+        self.ids: tuple[str, ...] = tuple([node.id for node in rows])
+        self.types = bytes([_type_code(node.node_type) for node in rows])
+        self.names: tuple[str, ...] = tuple([node.name for node in rows])
+        self.parents: tuple[str | None, ...] = tuple([node.parent_id for node in rows])
+        self.bases: tuple[tuple[str, ...], ...] = tuple([node.bases for node in rows])
+        self.params: tuple[Collection[str], ...] = tuple([node.params for node in rows])
+        # Each node's own file when one is not ``path`` (rows read back from a stale database).
+        self.paths: tuple[str, ...] | None = (
+            None if all(node.file_path == path for node in rows) else tuple([node.file_path for node in rows])
+        )
+        # id -> row, built on the first lookup in a file of more than a few nodes (and at once
+        # when an id repeats: its last row is the node, as a dict of nodes would keep).
+        self._index: dict[str, int] | None = None
+        if len(set(self.ids)) != len(self.ids):
+            self._index = {node_id: row for row, node_id in enumerate(self.ids)}
+
+    def index(self, node_id: str) -> int:
+        found = self._index
+        if found is None:
+            if len(self.ids) <= SMALL_FILE_NODES:
+                return self.ids.index(node_id)
+            found = self._index = {node_id: row for row, node_id in enumerate(self.ids)}
+        return found[node_id]
+
+    def rows(self) -> Iterable[tuple[str, int]]:
+        """(id, row) of each node in document order (an id twice: its last row both times)."""
+        found = self._index
+        if found is None:
+            return zip(self.ids, range(len(self.ids)))
+        return ((node_id, found[node_id]) for node_id in self.ids)
+
+    def file_path(self, row: int) -> str:
+        return self.path if self.paths is None else self.paths[row]
+
+    def node(self, row: int) -> SymbolNode:
+        return SymbolNode(
+            self.ids[row],
+            _TYPES[self.types[row]],
+            self.names[row],
+            self.file_path(row),
+            self.parents[row],
+            self.bases[row],
+            self.params[row],
+        )
+
+
+class _NodesView(Mapping[str, SymbolNode]):
+    """``SymbolTable.nodes``: node id -> ``SymbolNode``, made from the columns when asked."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: dict[str, _FileNodes]) -> None:
+        self._owner = owner
+
+    def __getitem__(self, node_id: str) -> SymbolNode:
+        record = self._owner[node_id]
+        return record.node(record.index(node_id))
+
+    def get(self, node_id: str, default: SymbolNode | None = None) -> SymbolNode | None:  # type: ignore[override]
+        record = self._owner.get(node_id)
+        return default if record is None else record.node(record.index(node_id))
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._owner
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._owner)
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+
 class SymbolTable:
     """What the resolver knows about the whole project; updated one file at a time."""
 
     def __init__(self) -> None:
         self.files: dict[str, FileSymbols] = {}
-        self.nodes: dict[str, SymbolNode] = {}
+        # node id -> the nodes of the file it belongs to (the file added last that holds it)
+        self._owner: dict[str, _FileNodes] = {}
+        self.nodes: Mapping[str, SymbolNode] = _NodesView(self._owner)
         self.members: dict[str, dict[str, str]] = {}  # scope id (file/class/function) -> name -> id
-        self.file_nodes: dict[str, list[str]] = {}
+        self._file_nodes: dict[str, _FileNodes] = {}  # path -> its nodes
         self.module_to_path: dict[str, str] = {}
         self.path_to_module: dict[str, str] = {}
         self.namespaces: set[str] = set()
@@ -230,10 +332,12 @@ class SymbolTable:
         self._words.pop(path, None)
         self._mentioning.changed(path)
         self._importing.changed(path)
-        for node_id in self.file_nodes.pop(path, []):
-            node = self.nodes.get(node_id)
-            if node is not None and node.file_path == path:
-                del self.nodes[node_id]
+        record = self._file_nodes.pop(path, None)
+        owner = self._owner
+        for node_id in record.ids if record is not None else ():
+            current = owner.get(node_id)
+            if current is not None and current.file_path(current.index(node_id)) == path:
+                del owner[node_id]
                 self.members.pop(node_id, None)
                 self._inheriting.changed(node_id)
         self._bases.clear()
@@ -250,17 +354,18 @@ class SymbolTable:
         self._words.pop(symbols.path, None)
         self._mentioning.changed(symbols.path)
         self._importing.changed(symbols.path)
-        ids: list[str] = []
-        for node in nodes:
-            self.nodes[node.id] = node
-            self.members.pop(node.id, None)  # a moved node: its old children are not its members
-            self._inheriting.changed(node.id)
-            ids.append(node.id)
-        for node in (self.nodes[node_id] for node_id in ids):
-            if node.parent_id is not None:
+        record = self._file_nodes[symbols.path] = _FileNodes(symbols.path, nodes)
+        owner, members = self._owner, self.members
+        for node_id in record.ids:
+            owner[node_id] = record
+            members.pop(node_id, None)  # a moved node: its old children are not its members
+            self._inheriting.changed(node_id)
+        names, parents = record.names, record.parents
+        for node_id, row in record.rows():
+            parent_id = parents[row]
+            if parent_id is not None:
                 # Later definitions of the same name win, as in Python.
-                self.members.setdefault(node.parent_id, {})[node.name] = node.id
-        self.file_nodes[symbols.path] = ids
+                members.setdefault(parent_id, {})[names[row]] = node_id
         self._bases.clear()
 
     def _modules(self) -> None:
@@ -280,7 +385,7 @@ class SymbolTable:
         self._modules()
         self._mentioning.build(self.files)
         self._importing.build(self.files)
-        self._inheriting.build(self.nodes)
+        self._inheriting.build(self._owner)
 
     def mentions(self, path: str, names: set[str]) -> bool:
         """Whether a call, import or class base of ``path`` spells one of ``names`` as a dotted
@@ -314,10 +419,10 @@ class SymbolTable:
         return words
 
     def _base_words(self, node_id: str) -> set[str] | None:
-        node = self.nodes.get(node_id)
-        if node is None:
+        record = self._owner.get(node_id)
+        if record is None:
             return None
-        return {word for base in node.bases for word in base.split(".")}
+        return {word for base in record.bases[record.index(node_id)] for word in base.split(".")}
 
     def _mention_words(self, path: str, module_parts: bool = True) -> set[str] | None:
         """Every name the calls, imports and class bases of ``path`` spell (with ``module_parts``,
@@ -334,9 +439,12 @@ class SymbolTable:
             found.add(ref.alias)
             if ref.name is not None:
                 found.add(ref.name)
-        for node_id in self.file_nodes.get(path, ()):
-            node = self.nodes.get(node_id)
-            for base in node.bases if node is not None else ():
+        record = self._file_nodes.get(path)
+        for node_id, row in record.rows() if record is not None else ():
+            current = self._owner.get(node_id)
+            if current is not record:  # moved to another file since
+                row = current.index(node_id) if current is not None else -1
+            for base in current.bases[row] if current is not None else ():
                 found.update(base.split("."))
         return found
 
@@ -348,8 +456,8 @@ class SymbolTable:
         while frontier:
             added = {
                 name
-                for node_id in self._inheriting.lookup(frontier, lambda: self.nodes)
-                if (name := self.nodes[node_id].name) not in found
+                for node_id in self._inheriting.lookup(frontier, lambda: self._owner)
+                if (name := self._name(node_id)) not in found
             }
             found |= added
             frontier = added
@@ -533,15 +641,24 @@ class SymbolTable:
         the scopes a bare name is looked up in before the module (class bodies are not)."""
         scopes: list[tuple[dict[str, str] | None, Collection[str]]] = []
         scope: str | None = scope_id
-        nodes, members = self.nodes, self.members
+        owner, members = self._owner, self.members
         while scope is not None and scope != file_id:
-            node = nodes.get(scope)
-            if node is None:
+            record = owner.get(scope)
+            if record is None:
                 break
-            if node.node_type in FUNCTION_TYPES:
-                scopes.append((members.get(scope), node.params))
-            scope = node.parent_id
+            row = record.index(scope)
+            if record.types[row] in _FUNCTION_CODES:
+                scopes.append((members.get(scope), record.params[row]))
+            scope = record.parents[row]
         return scopes
+
+    def _name(self, node_id: str) -> str:
+        record = self._owner[node_id]
+        return record.names[record.index(node_id)]
+
+    def _is_class(self, node_id: str) -> bool:
+        record = self._owner.get(node_id)
+        return record is not None and record.types[record.index(node_id)] == _CLASS_CODE
 
     def _attribute(self, bound: Binding, name: str, depth: int = 0) -> Binding | None:
         """``bound.name``: module member, namespace submodule or class method."""
@@ -550,8 +667,7 @@ class SymbolTable:
             return self._module_member(value, name, depth)
         if kind == "namespace":
             return self._module_binding(f"{value}.{name}")
-        node = self.nodes.get(value)
-        if node is None or node.node_type != "class":
+        if not self._is_class(value):
             return None
         method = self._method(value, name)
         return ("node", method) if method is not None else None
@@ -571,7 +687,7 @@ class SymbolTable:
                 bound = memo.attributes[key]
             else:
                 bound = memo.attributes[key] = self._attribute(bound, part)
-        if bound is None or bound[0] != "node" or bound[1] not in self.nodes:
+        if bound is None or bound[0] != "node" or bound[1] not in self._owner:
             return None
         return bound[1]
 
@@ -586,12 +702,16 @@ class SymbolTable:
         return self._method(class_id, method, skip_self=head == "super()")
 
     def _enclosing_class(self, node_id: str) -> str | None:
-        node = self.nodes.get(node_id)
-        while node is not None:
-            parent = self.nodes.get(node.parent_id) if node.parent_id else None
-            if parent is not None and parent.node_type == "class":
-                return parent.id
-            node = parent
+        owner = self._owner
+        record = owner.get(node_id)
+        while record is not None:
+            parent_id = record.parents[record.index(node_id)]
+            if not parent_id:
+                return None
+            record = owner.get(parent_id)
+            if record is not None and record.types[record.index(parent_id)] == _CLASS_CODE:
+                return parent_id
+            node_id = parent_id
         return None
 
     def _class_bases(self, class_id: str) -> list[str]:
@@ -607,7 +727,7 @@ class SymbolTable:
         bases: list[str] = []
         for base in node.bases:
             target = self._resolve_dotted(node.file_path, scope, base)
-            if target is not None and self.nodes[target].node_type == "class":
+            if target is not None and self._is_class(target):
                 bases.append(target)
         self._bases[class_id] = bases
         return bases
