@@ -334,9 +334,9 @@ class SymbolTable:
         self._importing.changed(path)
         record = self._file_nodes.pop(path, None)
         owner = self._owner
-        for node_id in record.ids if record is not None else ():
+        for node_id, row in record.rows() if record is not None else ():
             current = owner.get(node_id)
-            if current is not None and current.file_path(current.index(node_id)) == path:
+            if current is not None and current.file_path(row if current is record else current.index(node_id)) == path:
                 del owner[node_id]
                 self.members.pop(node_id, None)
                 self._inheriting.changed(node_id)
@@ -385,7 +385,17 @@ class SymbolTable:
         self._modules()
         self._mentioning.build(self.files)
         self._importing.build(self.files)
-        self._inheriting.build(self._owner)
+        self._inheriting.build(self._based_ids())
+
+    def _based_ids(self) -> Iterator[str]:
+        """The ids of the nodes that have bases (what ``_inheriting`` files: the others have no
+        words), read from the columns without an index of each file's ids."""
+        owner = self._owner
+        for record in self._file_nodes.values():
+            bases = record.bases
+            for node_id, row in record.rows():
+                if bases[row] and owner.get(node_id) is record:
+                    yield node_id
 
     def mentions(self, path: str, names: set[str]) -> bool:
         """Whether a call, import or class base of ``path`` spells one of ``names`` as a dotted
