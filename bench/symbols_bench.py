@@ -7,7 +7,8 @@ indexed once (cold, ``--no-inject``: its ``.remora`` is created when missing) so
 has its stored id, then parsed once more in 2 worker processes; the packed results are kept, and
 each round, in this process:
   * ``fill``: each packed result is unpacked and put in a fresh ``ProjectSymbols`` exactly as a
-    cold index does (``cold.add_file_symbols``), the result dropped at once (CPU seconds);
+    cold index does (``cold.add_file_symbols``), the result dropped at once (CPU seconds; the
+    cyclic GC off, as during a cold index, for ``fill`` and ``resolve``);
   * ``table MB``: what the filled table holds, traced by ``tracemalloc`` (a separate fill: the
     allocations still alive after it, the parse results dropped);
   * ``resolve``: ``resolve_file`` of every file in path order, as the cold tail does (CPU s);
@@ -126,12 +127,14 @@ def main() -> None:
             tracemalloc.stop()
             indexer.symbols = None
             gc.collect()
+            gc.disable()  # as in a cold index (``index/gcpause.py``): the collector is off for the pass
             started = time.process_time()
             _fill(indexer, packed, ids)
             figures["fill"].append(time.process_time() - started)
             started = time.process_time()
             digest = _resolve(indexer.symbols)
             figures["resolve"].append(time.process_time() - started)
+            gc.enable()
             indexer.symbols = None
             gc.collect()
             started = time.process_time()

@@ -73,16 +73,17 @@ class CallPairs(Collection[CallRef]):
 
     def __init__(self, calls: Iterable[CallRef] = ()) -> None:
         unique = dict.fromkeys(calls)
-        callers = {caller: index for index, caller in enumerate(dict.fromkeys([caller for caller, _ in unique]))}
-        callees = {callee: index for index, callee in enumerate(dict.fromkeys([callee for _, callee in unique]))}
+        caller_column, callee_column = tuple(zip(*unique, strict=True)) or ((), ())
+        callers = {caller: index for index, caller in enumerate(dict.fromkeys(caller_column))}
+        callees = {callee: index for index, callee in enumerate(dict.fromkeys(callee_column))}
         self._callers: tuple[str, ...] = tuple(callers)
         text = "\n".join(callees)
         # A callee holding a newline (never seen: a callee is a dotted name) is kept as a tuple.
         self._callees: str | tuple[str, ...] = text if text.count("\n") == len(callees) - 1 else tuple(callees)
-        self._pairs = array(
-            "H" if len(callees) < 65536 and len(callers) < 65536 else "I",
-            [index for caller, callee in unique for index in (callers[caller], callees[callee])],
-        )
+        code = "H" if len(callees) < 65536 and len(callers) < 65536 else "I"
+        pairs = self._pairs = array(code, bytes(2 * len(unique) * array(code).itemsize))
+        pairs[0::2] = array(code, map(callers.__getitem__, caller_column))
+        pairs[1::2] = array(code, map(callees.__getitem__, callee_column))
 
     def __iter__(self) -> Iterator[CallRef]:
         callees = self._callees.split("\n") if isinstance(self._callees, str) else self._callees
@@ -123,6 +124,8 @@ class _FileMemo:
     file_id: str
     heads: dict[str, Binding | None] = field(default_factory=dict)
     scopes: dict[str, list[tuple[dict[str, str] | None, Collection[str]]]] = field(default_factory=dict)
+    classes: dict[str, str | None] = field(default_factory=dict)  # caller -> its enclosing class
+    methods: dict[tuple[str, str, bool], str | None] = field(default_factory=dict)  # ``_method``'s answers
     attributes: dict[tuple[Binding, str], Binding | None] = field(default_factory=dict)
 
 
@@ -220,18 +223,20 @@ class _FileNodes:
     __slots__ = ("_index", "bases", "ids", "names", "params", "parents", "path", "paths", "types")
 
     def __init__(self, path: str, nodes: Iterable[SymbolNode]) -> None:
-        rows = list(nodes)
+        columns = tuple(zip(*nodes, strict=True))  # SymbolNode's fields, each as a column
+        ids, types, names, paths, parents, bases, params = columns or ((),) * len(SymbolNode._fields)
         self.path = path
-        self.ids: tuple[str, ...] = tuple([node.id for node in rows])
-        self.types = bytes([_type_code(node.node_type) for node in rows])
-        self.names: tuple[str, ...] = tuple([node.name for node in rows])
-        self.parents: tuple[str | None, ...] = tuple([node.parent_id for node in rows])
-        self.bases: tuple[tuple[str, ...], ...] = tuple([node.bases for node in rows])
-        self.params: tuple[Collection[str], ...] = tuple([node.params for node in rows])
+        self.ids: tuple[str, ...] = ids
+        try:
+            self.types = bytes(map(_TYPE_CODES.__getitem__, types))
+        except KeyError:  # a type of another language's table
+            self.types = bytes(map(_type_code, types))
+        self.names: tuple[str, ...] = names
+        self.parents: tuple[str | None, ...] = parents
+        self.bases: tuple[tuple[str, ...], ...] = bases
+        self.params: tuple[Collection[str], ...] = params
         # Each node's own file when one is not ``path`` (rows read back from a stale database).
-        self.paths: tuple[str, ...] | None = (
-            None if all(node.file_path == path for node in rows) else tuple([node.file_path for node in rows])
-        )
+        self.paths: tuple[str, ...] | None = None if paths.count(path) == len(paths) else paths
         # id -> row, built on the first lookup in a file of more than a few nodes (and at once
         # when an id repeats: its last row is the node, as a dict of nodes would keep).
         self._index: dict[str, int] | None = None
@@ -356,10 +361,13 @@ class SymbolTable:
         self._importing.changed(symbols.path)
         record = self._file_nodes[symbols.path] = _FileNodes(symbols.path, nodes)
         owner, members = self._owner, self.members
-        for node_id in record.ids:
-            owner[node_id] = record
-            members.pop(node_id, None)  # a moved node: its old children are not its members
-            self._inheriting.changed(node_id)
+        owner.update(dict.fromkeys(record.ids, record))
+        if not members.keys().isdisjoint(record.ids):
+            for node_id in record.ids:
+                members.pop(node_id, None)  # a moved node: its old children are not its members
+        if self._inheriting.built:
+            for node_id in record.ids:
+                self._inheriting.changed(node_id)
         names, parents = record.names, record.parents
         for node_id, row in record.rows():
             parent_id = parents[row]
@@ -487,11 +495,17 @@ class SymbolTable:
         # What this file's module-level names and the attributes of what they bind resolve to,
         # asked once per file (most call sites of a file spell the same few heads).
         memo = _FileMemo(path, symbols.file_id)
-        resolve_self, resolve_dotted = self._resolve_self_call, self._resolve_dotted
+        resolve_dotted, classes, methods = self._resolve_dotted, memo.classes, memo.methods
         for caller, callee in symbols.calls:  # each (caller, callee) once: see add_file
             head, _, rest = callee.partition(".")
-            if head in ("self", "cls", "super()"):
-                target_id = resolve_self(caller, head, rest)
+            if head in ("self", "cls", "super()"):  # as ``_resolve_self_call``, asked once per file
+                if not rest or "." in rest:
+                    continue
+                class_id = classes[caller] if caller in classes else classes.setdefault(caller, self._enclosing_class(caller))
+                if class_id is None:
+                    continue
+                key = (class_id, rest, head == "super()")
+                target_id = methods[key] if key in methods else methods.setdefault(key, self._method(*key))
             else:
                 target_id = resolve_dotted(path, caller, callee, memo)
             if target_id is not None and target_id != caller:
