@@ -1,5 +1,5 @@
 """``remora index`` writes its ``TopologyChanged`` events without the pydantic models
-(``events.topology_rows``): the rows are the model path's, payloads byte for byte, and the
+(``index.topology_rows``): the rows are the model path's, payloads byte for byte, and the
 command's process never imports pydantic when the config file needs no more than a look."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pytest
 
 from remora_core.events.store import EventLog
 from remora_core.events.topology import TopologyEmitter, index_with_events, topology_events
-from remora_core.events.topology_rows import CHUNK, TopologyRowWriter, topology_payload
 from remora_core.index.changes import FileChange
 from remora_core.index.indexer import Indexer
+from remora_core.index.topology_rows import CHUNK, TopologyRowWriter, topology_payload
 from remora_core.store.store import Store
 from tests.conftest import write_files
 

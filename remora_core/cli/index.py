@@ -59,10 +59,10 @@ def _index(root: Path, inject: bool | None) -> IndexReport:
     unimported: ``remora index`` starts faster and its parse workers stay small), and without
     pydantic: the ``[index]`` settings are checked by hand when the config file holds nothing
     else (``config_file.load_index_settings``) and the ``TopologyChanged`` events are written as
-    the rows their models would write (``events.topology_rows``)."""
+    the rows their models would write (``index.topology_rows``)."""
     from remora_core.config_file import load_index_settings
-    from remora_core.events.topology_rows import TopologyRowWriter
     from remora_core.index.indexer import Indexer
+    from remora_core.index.topology_rows import TopologyRowWriter
     from remora_core.store.store import Store
 
     settings = load_index_settings(root)  # a config error before the database is created

@@ -1,6 +1,7 @@
 """``TopologyChanged`` events written as rows, without the pydantic models: what ``remora index``
 passes as the indexer's ``on_changes`` (pydantic and the event models are ~10 MB of a process
-that only writes these). Each row is the one ``EventLog.append_in_transaction`` writes for a
+that only writes these; this module is outside ``remora_core.events``, whose package imports
+the models). Each row is the one ``EventLog.append_in_transaction`` writes for a
 ``TopologyChangedEvent`` of the same change, payload byte for byte (tests/test_topology_rows.py
 compares them); nothing is matched against subscriptions (the emitter ignores the matches)."""
 
