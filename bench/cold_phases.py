@@ -11,8 +11,8 @@ the database removed first) with a few functions wrapped to time them:
   * ``parent CPU``: the parent process's CPU (all its threads) minus the CPU inside that wait,
   * ``tail``: from the last result to the end of ``index()`` (wall and CPU), the serial part,
   * per-phase CPU of the parent's steps (cumulative over the run, each in its own thread:
-    ``_write_known`` runs in a helper thread while the main one resolves calls; a tail wall time
-    below the tail's CPU time is that overlap).
+    ``_write_known`` and ``insert_edges_json`` run in a helper thread while the main one resolves
+    calls; a tail wall time below the tail's CPU time is that overlap).
 CPU figures (``time.process_time``) are the stable part on a shared machine; medians printed.
 """
 
@@ -71,6 +71,7 @@ def _child(tree: Path) -> dict[str, float]:
         (Store, "insert_node_values"),
         (Store, "insert_file_values"),
         (Store, "put_edges"),
+        (Store, "insert_edges_json"),
         (Store, "insert_parent_edges"),
         (Store, "create_indexes"),
         (indexer_module, "count_totals"),

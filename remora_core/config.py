@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from remora_core import config_file
 from remora_core.errors import ConfigError
 
-CONFIG_DIR = ".remora"
-CONFIG_FILE = "config.toml"
+CONFIG_DIR = config_file.CONFIG_DIR
+CONFIG_FILE = config_file.CONFIG_FILE
+config_path = config_file.config_path
 
 
 class _Section(BaseModel):
@@ -198,10 +199,6 @@ class RemoraConfig(_Section):
     hub: HubConfig = Field(default_factory=HubConfig)
 
 
-def config_path(root: Path) -> Path:
-    return root / CONFIG_DIR / CONFIG_FILE
-
-
 def _describe(error: ValidationError, path: Path) -> str:
     first = error.errors()[0]
     key = ".".join(str(part) for part in first["loc"])
@@ -220,14 +217,5 @@ def parse_config(data: dict[str, Any], path: Path) -> RemoraConfig:
 def load_config(root: Path) -> RemoraConfig:
     """The project's configuration; defaults when ``.remora/config.toml`` does not exist."""
     path = config_path(root)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return RemoraConfig()
-    except OSError as error:
-        raise ConfigError(f"cannot read {str(path)!r}: {error.strerror}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{str(path)!r} is not valid TOML: {error}") from None
-    return parse_config(data, path)
+    data = config_file.read_config_data(path)
+    return RemoraConfig() if data is None else parse_config(data, path)

@@ -56,18 +56,22 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _index(root: Path, inject: bool | None) -> IndexReport:
     """What ``Engine.index`` runs, without the engine (the agent runtime and the graph stay
-    unimported: ``remora index`` starts faster and its parse workers stay small)."""
-    from remora_core.config import load_config
-    from remora_core.events.topology import index_with_events
+    unimported: ``remora index`` starts faster and its parse workers stay small), and without
+    pydantic: the ``[index]`` settings are checked by hand when the config file holds nothing
+    else (``config_file.load_index_settings``) and the ``TopologyChanged`` events are written as
+    the rows their models would write (``index.topology_rows``)."""
+    from remora_core.config_file import load_index_settings
     from remora_core.index.indexer import Indexer
+    from remora_core.index.topology_rows import TopologyRowWriter
     from remora_core.store.store import Store
 
+    settings = load_index_settings(root)  # a config error before the database is created
     store = Store.open(root, create=True)
     try:
-        report, _ = index_with_events(Indexer(root, store, load_config(root).index), inject=inject)
+        indexer = Indexer(root, store, settings)
+        return indexer.index(inject=inject, on_changes=TopologyRowWriter(store.connection))
     finally:
         store.close()
-    return report
 
 
 def cmd_nodes(args: argparse.Namespace) -> int:

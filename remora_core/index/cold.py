@@ -15,10 +15,9 @@ Everything is written in one transaction: a crash leaves the database as it was 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add, attrgetter
@@ -26,6 +25,7 @@ from sys import intern
 from typing import TYPE_CHECKING
 
 from remora_core.errors import StoreError
+from remora_core.index.background import SerialWriter
 from remora_core.index.changes import FileChange, OnChanges
 from remora_core.index.matching import anchor_sites, assign_ids, settle_anchors
 from remora_core.index.parse_pool import ParseResult, references_json
@@ -49,6 +49,9 @@ COLD_CACHE_KIB = 8192
 # Definition names the symbol table shares among files (a bounded cache: interning every name
 # costs the interning table what it saves).
 SHARED_NAMES = 4096
+# Calls and imports handed to the writer thread at a time (~2 MB of JSON).
+EDGE_CHUNK = 32_768
+_EDGES_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(slots=True)
@@ -271,27 +274,31 @@ def _build(
         parents = symbols.parents(set(symbols.files))
         if parents:
             store.set_parents(parents)
-        # Edges go in in key order: inserts at random places of the edges B-tree cost more.
-        # The nodes' indexes and the parent_of edges (read from the nodes table) are written by
-        # a helper thread while this one resolves calls and imports: one statement each, which
-        # SQLite runs without Python's lock.
+        # A helper thread runs the SQL while this one resolves calls and imports: first the
+        # nodes' indexes and the parent_of edges (read from the nodes table), then the calls and
+        # imports, a chunk at a time, each sorted by key (one statement each, which SQLite runs
+        # without Python's lock); the queue is short: the tree's edges are never all in memory.
         edge_counts = dict.fromkeys(EDGE_TYPES, 0)  # every edge is unique: its source is in its file
         edge_counts["parent_of"] = sum(sink.node_counts.values()) - sink.node_counts["file"]
         node_indexes = [sql for sql in rebuild if _table_of(sql) == "nodes"]
-        join = _in_background(_write_known, store, node_indexes)
-        edges: list[tuple[str, str, str, str]] = []
+        writer = SerialWriter()
+        writer.submit(_write_known, store, node_indexes)
         try:
+            chunk: list[tuple[str, str, str, str]] = []
             for path in sorted(symbols.files):
                 calls, imports = symbols.resolve_file(path)
                 edge_counts["calls"] += len(calls)
                 edge_counts["imports"] += len(imports)
-                edges.extend(map(add, calls, repeat(("calls", path))))  # (source, target, kind, path)
-                edges.extend(map(add, imports, repeat(("imports", path))))
-            edges.sort()
+                chunk.extend(map(add, calls, repeat(("calls", path))))  # (source, target, kind, path)
+                chunk.extend(map(add, imports, repeat(("imports", path))))
+                if len(chunk) >= EDGE_CHUNK:
+                    writer.submit(store.insert_edges_json, _EDGES_JSON(chunk))
+                    chunk = []
+            if chunk:
+                writer.submit(store.insert_edges_json, _EDGES_JSON(chunk))
+            del chunk
         finally:
-            join()
-        store.put_edges(edges)
-        edges.clear()
+            writer.finish()
         store.create_indexes([sql for sql in rebuild if sql not in node_indexes])
         final = [change for _, change in sorted(sink.changes.items())]
         if on_changes is not None and final:
@@ -308,25 +315,3 @@ def _table_of(index_sql: str) -> str:
 def _write_known(store: Store, node_indexes: list[str]) -> None:
     store.create_indexes(node_indexes)
     store.insert_parent_edges()
-
-
-def _in_background(work: Callable[..., None], *args: object) -> Callable[[], None]:
-    """Run ``work(*args)`` in a helper thread now; the returned function waits for it (and
-    raises what it raised). The caller uses nothing ``work`` uses until then."""
-    failures: list[Exception] = []
-
-    def run() -> None:
-        try:
-            work(*args)
-        except Exception as error:  # noqa: BLE001 - re-raised in the caller's thread
-            failures.append(error)
-
-    thread = threading.Thread(target=run, name="remora-cold-writer", daemon=True)
-    thread.start()
-
-    def join() -> None:
-        thread.join()
-        if failures:
-            raise failures[0]
-
-    return join

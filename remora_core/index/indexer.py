@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from remora_core.config import IndexConfig
+from remora_core.config_file import IndexOptions, IndexSettings
 from remora_core.errors import FileChangedError, WriteRefusedError
 from remora_core.fileio import bytes_hash, link_on_path, replace_checked, sweep_stale_temps
 from remora_core.index.changes import Batch, FileChange, OnChanges, changed_rows, compare_refs, orphans
@@ -120,10 +120,10 @@ def _sort_results(
 class Indexer:
     """Keeps one project's index in step with its files."""
 
-    def __init__(self, root: Path, store: Store, config: IndexConfig | None = None) -> None:
+    def __init__(self, root: Path, store: Store, config: IndexOptions | None = None) -> None:
         self.root = root.resolve()
         self.store = store
-        self.config = config or IndexConfig()
+        self.config: IndexOptions = config or IndexSettings()
         self.symbols: ProjectSymbols | None = None
         # Replaces Python's parser for files parsed in this process: the hub sets an
         # IncrementalParser's ``parse``, which reuses the previous parse of an edited file.

@@ -255,6 +255,16 @@ class Store:
             "INSERT OR IGNORE INTO edges (from_id, to_id, edge_type, file_path) VALUES (?, ?, ?, ?)", edges
         )
 
+    def insert_edges_json(self, rows: str) -> None:
+        """(from_id, to_id, edge_type, file_path) rows given as one JSON array of arrays, put in
+        in key order; duplicates are ignored. One statement: SQLite runs it without Python's
+        lock (a helper thread writes a cold build's edges while the caller resolves more)."""
+        self.connection.execute(
+            "INSERT OR IGNORE INTO edges (from_id, to_id, edge_type, file_path) "
+            "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) ORDER BY 1, 2, 3",
+            (rows,),
+        )
+
     def insert_parent_edges(self) -> None:
         """The ``parent_of`` edge of every active node with a parent, from the nodes table
         (a first index, whose nodes are all new), in key order. One statement: SQLite runs it
