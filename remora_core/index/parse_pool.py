@@ -161,7 +161,7 @@ def _worker_start(parent_pid: int) -> None:
     gc.freeze()
 
 
-# After a file this big (bytes of source), the worker gives back what its tree took.
+# After parsing this much source (bytes) the worker gives back what the trees took.
 RELEASE_AFTER_BYTES = 64_000
 _malloc_trim: Callable[[int], int] | None = None
 
@@ -183,16 +183,20 @@ def _release_memory() -> None:
 
 
 def _parse_batch(root: str, paths: Sequence[str], check: bool) -> list[PackedResult]:
-    """What a worker runs: the packed results of ``paths``, memory given back after big files
-    (``_release_memory``) and after the batch before this one (its results were sent)."""
+    """What a worker runs: the packed results of ``paths``, memory given back every
+    ``RELEASE_AFTER_BYTES`` of source (``_release_memory``) and after the batch before this
+    one (its results were sent)."""
     _release_memory()
     packed: list[PackedResult] = []
+    parsed_bytes = 0  # since memory was last given back
     for path in paths:
         result = parse_one(root, path, None, check)
         packed.append(pack_result(result))
-        if result.size >= RELEASE_AFTER_BYTES:
+        parsed_bytes += result.size
+        if parsed_bytes >= RELEASE_AFTER_BYTES:
             del result
             _release_memory()
+            parsed_bytes = 0
     return packed
 
 
