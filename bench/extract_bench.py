@@ -7,8 +7,8 @@ the cyclic GC off (as in the parse workers), CPU time (``time.process_time``: th
 shared, wall time is not meaningful):
 
 - bare ``Parser.parse`` of every file (reading included);
-- ``pack_result(parse_one(...))`` and the pickling of each batch's results: what a parse
-  worker does;
+- ``parse_pool._parse_batch`` (``pack_result(parse_one(...))`` per file) over batches of
+  ~0.5 MB and the pickling of each batch's results: what a parse worker does;
 - unpickling each batch and ``unpack_result`` of every file: what the parent does;
 - the extraction overhead: parse_one+pack minus the bare parse.
 
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stdlib_tree import copy_stdlib
 
-from remora_core.index.parse_pool import pack_result, parse_one, unpack_result
+from remora_core.index.parse_pool import _parse_batch, unpack_result
 from remora_core.parsing.anchors import AnchorEdit, apply_anchor_edits
 from remora_core.parsing.python_source import extract, parse_tree, python_parser, utf8_source
 
@@ -75,11 +75,11 @@ def bare_parse(root: str, paths: list[str]) -> float:
 
 
 def extract_pass(root: str, paths: list[str]) -> tuple[float, bytes]:
-    """What the workers do: parse_one + pack_result per file, and the pickling of each batch
-    of packed results on its way to the parent (``ProcessPoolExecutor`` pickles what the
-    batch returns), batches as ``parse_pool`` makes them."""
+    """What the workers do: ``parse_pool._parse_batch`` (parse_one + pack_result per file, and
+    what the worker does for its memory) and the pickling of each batch's packed results on
+    their way to the parent (``ProcessPoolExecutor`` pickles what the batch returns)."""
     start = time.process_time()
-    batches = [pickle.dumps([pack_result(parse_one(root, path, None, False)) for path in batch]) for batch in _batches(paths)]
+    batches = [pickle.dumps(_parse_batch(root, batch, False)) for batch in _batches(paths)]
     return time.process_time() - start, pickle.dumps(batches)
 
 
@@ -112,8 +112,9 @@ def main() -> int:
             write_anchors(root, paths)
         anchored = ", anchored" if args.anchored else ""
         print(f"stdlib copy{anchored}: {files} files, {size / 1e6:.1f} MB; gc disabled; CPU seconds (process_time)")
-        gc.disable()
         python_parser()
+        gc.disable()  # as in the workers (``parse_pool._worker_start``): off, what exists frozen
+        gc.freeze()
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()
