@@ -7,8 +7,9 @@ the cyclic GC off (as in the parse workers), CPU time (``time.process_time``: th
 shared, wall time is not meaningful):
 
 - bare ``Parser.parse`` of every file (reading included);
-- ``pack_result(parse_one(...))``: what a parse worker does per file;
-- ``unpack_result`` of those packed results: what the parent does per file;
+- ``parse_pool._parse_batch`` (``pack_result(parse_one(...))`` per file) over batches of
+  ~0.5 MB and the pickling of each batch's results: what a parse worker does;
+- unpickling each batch and ``unpack_result`` of every file: what the parent does;
 - the extraction overhead: parse_one+pack minus the bare parse.
 
 Rounds alternate the two (best of N each). ``--anchored`` first writes an anchor on every
@@ -22,6 +23,7 @@ import argparse
 import cProfile
 import gc
 import os
+import pickle
 import pstats
 import sys
 import tempfile
@@ -33,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stdlib_tree import copy_stdlib
 
-from remora_core.index.parse_pool import pack_result, parse_one, unpack_result
+from remora_core.index.parse_pool import _parse_batch, unpack_result
 from remora_core.parsing.anchors import AnchorEdit, apply_anchor_edits
 from remora_core.parsing.python_source import extract, parse_tree, python_parser, utf8_source
 
@@ -72,17 +74,28 @@ def bare_parse(root: str, paths: list[str]) -> float:
     return time.process_time() - start
 
 
-def extract_pass(root: str, paths: list[str]) -> tuple[float, list[tuple[object, ...]]]:
+def extract_pass(root: str, paths: list[str]) -> tuple[float, bytes]:
+    """What the workers do: ``parse_pool._parse_batch`` (parse_one + pack_result per file, and
+    what the worker does for its memory) and the pickling of each batch's packed results on
+    their way to the parent (``ProcessPoolExecutor`` pickles what the batch returns)."""
     start = time.process_time()
-    packed = [pack_result(parse_one(root, path, None, False)) for path in paths]
-    return time.process_time() - start, packed
+    batches = [pickle.dumps(_parse_batch(root, batch, False)) for batch in _batches(paths)]
+    return time.process_time() - start, pickle.dumps(batches)
 
 
-def unpack_pass(packed: list[tuple[object, ...]]) -> float:
+def unpack_pass(pickled: bytes) -> float:
+    """What the parent does: unpickle each batch and ``unpack_result`` every file."""
+    batches = pickle.loads(pickled)
     start = time.process_time()
-    for item in packed:
-        unpack_result(item)
+    for batch in batches:
+        for item in pickle.loads(batch):
+            unpack_result(item)
     return time.process_time() - start
+
+
+def _batches(paths: list[str]) -> list[list[str]]:
+    step = 28  # ~0.5 MB of the stdlib per batch, as parse_pool.BATCH_BYTES
+    return [paths[at : at + step] for at in range(0, len(paths), step)]
 
 
 def main() -> int:
@@ -99,8 +112,9 @@ def main() -> int:
             write_anchors(root, paths)
         anchored = ", anchored" if args.anchored else ""
         print(f"stdlib copy{anchored}: {files} files, {size / 1e6:.1f} MB; gc disabled; CPU seconds (process_time)")
-        gc.disable()
         python_parser()
+        gc.disable()  # as in the workers (``parse_pool._worker_start``): off, what exists frozen
+        gc.freeze()
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()

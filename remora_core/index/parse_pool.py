@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
+import marshal
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -11,6 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
+from typing import Any
 
 from remora_core.fileio import bytes_hash
 from remora_core.hub.parent import die_with_parent
@@ -80,15 +83,22 @@ def parse_one(root: str, path: str, parse: SourceParser | None = None, check: bo
     return ParseResult(path, bytes_hash(data), stat.st_mtime_ns, stat.st_size, parsed, None, references_json(parsed))
 
 
-# The worker -> parent hop. A ParseResult crosses as one tuple of plain values: definitions as
-# tuples (pickling slotted dataclasses costs 4x more), imports and calls only once, inside
-# ``refs_body`` (they were pickled as named tuples *and* sent again as that JSON).
+# The worker -> parent hop. A ParseResult crosses as one ``marshal`` record of plain values:
+# definitions as tuples (pickling slotted dataclasses costs 4x more), imports and calls only
+# once, inside ``refs_body`` (they were pickled as named tuples *and* sent again as that JSON).
+# One bytes object per file, made as soon as the file is parsed: a batch's results held by the
+# worker are a few large blocks, not thousands of small objects scattered among the freed pages
+# of the next file's tree (which then stay mapped: see ``_release_memory``).
 _DEF_FIELDS = attrgetter(*ParsedDef.__slots__)
-PackedResult = tuple  # see pack_result
+PackedResult = bytes  # see pack_result
 
 
 def pack_result(result: ParseResult) -> PackedResult:
-    """``result`` as plain tuples for pickling; ``unpack_result`` gives an equal ParseResult."""
+    """``result`` as one ``marshal`` record; ``unpack_result`` gives an equal ParseResult."""
+    return marshal.dumps(_plain_result(result))
+
+
+def _plain_result(result: ParseResult) -> tuple[Any, ...]:
     parsed = result.parsed
     if parsed is None:
         return (result.path, result.content_hash, result.mtime_ns, result.size, None, result.error, "")
@@ -119,7 +129,7 @@ _new_call = partial(tuple.__new__, ParsedCall)
 
 
 def unpack_result(packed: PackedResult) -> ParseResult:
-    path, content_hash, mtime_ns, size, compact, error, refs_body = packed
+    path, content_hash, mtime_ns, size, compact, error, refs_body = marshal.loads(packed)
     if compact is None:
         return ParseResult(path, content_hash, mtime_ns, size, None, error)
     source_hash, line_count, defs, anchor, anchor_line, insert_line, problems, syntax_error, compiled = compact
@@ -143,14 +153,51 @@ def unpack_result(packed: PackedResult) -> ParseResult:
 def _worker_start(parent_pid: int) -> None:
     """A parser process dies with the process that started it (a ``kill -9`` of ``remora
     index`` leaves no orphans) and never holds that process's index lock. Its objects form
-    no reference cycles worth collecting: the cyclic GC is off (a tenth of the parse time)."""
+    no reference cycles worth collecting: the cyclic GC is off (a tenth of the parse time),
+    and what it inherited is frozen, so that ``_release_memory``'s collection skips it."""
     die_with_parent(parent_pid)
     close_inherited_locks()
     gc.disable()
+    gc.freeze()
+
+
+# After parsing this much source (bytes) the worker gives back what the trees took.
+RELEASE_AFTER_BYTES = 64_000
+_malloc_trim: Callable[[int], int] | None = None
+
+
+def _release_memory() -> None:
+    """Give freed memory back to the system. tree-sitter allocates its trees through Python's
+    allocator, so a big file's tree fills pymalloc arenas and glibc's heap; once freed, an
+    arena is unmapped only when nothing in it is alive, and glibc keeps freed heap pages.
+    A full collection empties the free lists (tuples, lists, dicts: thousands of blocks kept
+    in those arenas), then ``malloc_trim`` returns glibc's free pages."""
+    global _malloc_trim
+    gc.collect()
+    if _malloc_trim is None:
+        try:
+            _malloc_trim = ctypes.CDLL(None).malloc_trim
+        except (OSError, AttributeError):  # not glibc
+            _malloc_trim = int
+    _malloc_trim(0)
 
 
 def _parse_batch(root: str, paths: Sequence[str], check: bool) -> list[PackedResult]:
-    return [pack_result(parse_one(root, path, None, check)) for path in paths]
+    """What a worker runs: the packed results of ``paths``, memory given back every
+    ``RELEASE_AFTER_BYTES`` of source (``_release_memory``) and after the batch before this
+    one (its results were sent)."""
+    _release_memory()
+    packed: list[PackedResult] = []
+    parsed_bytes = 0  # since memory was last given back
+    for path in paths:
+        result = parse_one(root, path, None, check)
+        packed.append(pack_result(result))
+        parsed_bytes += result.size
+        if parsed_bytes >= RELEASE_AFTER_BYTES:
+            del result
+            _release_memory()
+            parsed_bytes = 0
+    return packed
 
 
 def _batches(paths: Sequence[str], sizes: Sequence[int], count: int) -> list[list[str]]:

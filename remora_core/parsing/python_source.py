@@ -71,7 +71,10 @@ def has_type_comment(start: int, line: bytes, is_comment: Callable[[int], bool])
     ``# type: ignore``): text appended to it would become part of the type comment."""
     if b"type" not in line:
         return False
-    return any(is_comment(start + match.start()) for match in anchors.TYPE_COMMENT_RE.finditer(line))
+    for match in anchors.TYPE_COMMENT_RE.finditer(line):
+        if is_comment(start + match.start()):
+            return True
+    return False
 
 
 def locate_anchor(
