@@ -3,6 +3,8 @@ calls packed, read back exactly as they were given (issue #15, the table's memor
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from remora_core.index.symbols import SMALL_FILE_NODES, CallPairs, FileSymbols, SymbolNode, SymbolTable
 
 
@@ -90,3 +92,47 @@ def test_resolution_reads_the_columns() -> None:
         [],
     )
     assert table.through_bases({"Base"}) == {"Base", "K"}  # K's base is spelled Base (and Base's too)
+
+
+def test_a_table_loaded_from_the_database_resolves_as_the_cold_build_and_shares_values(tmp_path: Path) -> None:
+    """The hub's load path (``Indexer.load_symbols``, ``refs.symbols_from_refs``) gives the
+    same edges as the table the cold build filled, with parameter lists, bases, names and
+    imports shared as the cold build shares them."""
+    from remora_core.index.indexer import Indexer
+    from remora_core.store.store import Store
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("from .base import Base\n")
+    (tmp_path / "pkg" / "base.py").write_text(
+        "class Base:\n    def run(self, x):\n        return self.step(x)\n    def step(self, x):\n        return x\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "from pkg import Base\nimport pkg.base\n\n"
+        "class App(Base):\n    def run(self, x):\n        return super().run(x)\n\n"
+        "def main(x):\n    return App().run(x) + pkg.base.Base().step(x)\n"
+    )
+    store = Store.open(tmp_path, create=True)
+    try:
+        cold = Indexer(tmp_path, store)
+        cold.index(inject=False)
+        assert cold.symbols is not None
+        loaded = Indexer(tmp_path, store)
+        loaded.load_symbols()
+        assert loaded.symbols is not None
+        paths = sorted(cold.symbols.files)
+        assert paths == sorted(loaded.symbols.files)
+        for path in paths:
+            assert loaded.symbols.resolve_file(path) == cold.symbols.resolve_file(path)
+        edges = [edge for path in paths for edge in loaded.symbols.resolve_file(path)[0]]
+        assert len(edges) >= 4  # super().run, self.step, App(), App().run is unknown, Base().step
+        table = loaded.symbols.table("app.py")
+        assert isinstance(table, SymbolTable)
+        methods = [node for node in table.nodes.values() if node.name in ("run", "step")]
+        params = {id(node.params) for node in methods if tuple(node.params) == ("self", "x")}
+        assert len(methods) == 3 and len(params) == 1  # one shared tuple for every (self, x)
+        runs = [node.name for node in methods if node.name == "run"]
+        assert runs[0] is runs[1]  # one string for a name that repeats
+        modules = [ref.module for symbols in loaded.symbols.files.values() for ref in symbols.imports]
+        assert "pkg" in modules and "pkg.base" in modules
+    finally:
+        store.close()

@@ -19,9 +19,8 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import repeat, starmap
 from operator import add, attrgetter
-from sys import intern
 from typing import TYPE_CHECKING
 
 from remora_core.errors import StoreError
@@ -30,10 +29,10 @@ from remora_core.index.changes import FileChange, OnChanges
 from remora_core.index.matching import anchor_sites, assign_ids, settle_anchors
 from remora_core.index.parse_pool import ParseResult, references_json
 from remora_core.index.refs import refs_json
-from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
+from remora_core.index.symbols import FileSymbols, SymbolNode, import_ref, shared_name
 from remora_core.index.totals import Totals
 from remora_core.languages import ProjectSymbols
-from remora_core.parsing.model import NODE_TYPES, ParsedFile, ParsedImport
+from remora_core.parsing.model import NODE_TYPES, ParsedFile
 from remora_core.store.db import bulk_load
 from remora_core.store.store import EDGE_TYPES, Store
 
@@ -46,9 +45,6 @@ FLUSH_FILES = 64
 # SQLite's page cache during the build: the transaction's pages spill to the WAL beyond it
 # (the connection's usual 64 MiB would all be dirty pages held until the commit).
 COLD_CACHE_KIB = 8192
-# Definition names the symbol table shares among files (a bounded cache: interning every name
-# costs the interning table what it saves).
-SHARED_NAMES = 4096
 # Calls and imports handed to the writer thread at a time (~2 MB of JSON).
 EDGE_CHUNK = 32_768
 _EDGES_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -123,7 +119,7 @@ def add_file_symbols(
         FileSymbols(
             path,
             file_id,
-            list(map(_import_ref, parsed.imports)),
+            list(starmap(import_ref, parsed.imports)),
             [(def_ids[c.caller], c.callee) for c in parsed.calls],  # packed by the table (CallPairs)
         ),
         [
@@ -132,7 +128,7 @@ def add_file_symbols(
                 SymbolNode(
                     node_id,
                     d.node_type,
-                    names.get(d.name) or _shared_name(names, d.name),
+                    names.get(d.name) or shared_name(names, d.name),
                     path,
                     parent,
                     shared(d.bases, d.bases),
@@ -142,27 +138,6 @@ def add_file_symbols(
             ),
         ],
     )
-
-
-def _shared_name(names: dict[str, str], name: str) -> str:
-    """``name``, kept in ``names`` while it has room (the frequent names come early)."""
-    if len(names) < SHARED_NAMES:
-        names[name] = name
-    return name
-
-
-def _import_ref(item: ParsedImport) -> ImportRef:
-    """An import as the symbol table keeps it: its module and name interned (a few hundred
-    modules are imported ten thousand times), its alias the same string as the name or module
-    it repeats (it mostly does: JSON decodes each as a string of its own)."""
-    module = intern(item.module)
-    name = None if item.name is None else intern(item.name)
-    alias = item.alias
-    if alias == name and name is not None:
-        alias = name
-    elif alias == module:
-        alias = module
-    return ImportRef(module, item.level, name, alias, item.line)
 
 
 def index_new_file(

@@ -294,7 +294,9 @@ class Indexer:
         for path, file_id, refs in self.store.file_refs():
             if path in skip:
                 continue
-            symbols, symbol_nodes = symbols_from_refs(path, file_id, json.loads(refs), nodes)
+            symbols, symbol_nodes = symbols_from_refs(
+                path, file_id, json.loads(refs), nodes, self._param_sets, self._names
+            )
             table.add_file(symbols, symbol_nodes)
         return table
 

@@ -8,7 +8,7 @@ import json
 import re
 
 from remora_core.index.matching import FileIds
-from remora_core.index.symbols import FileSymbols, ImportRef, SymbolNode
+from remora_core.index.symbols import FileSymbols, SymbolNode, import_ref, shared_name
 
 
 def refs_json(ids: FileIds, body: str) -> str:
@@ -17,11 +17,23 @@ def refs_json(ids: FileIds, body: str) -> str:
 
 
 def symbols_from_refs(
-    path: str, file_id: str, refs: dict, nodes: dict[str, SymbolNode]
+    path: str,
+    file_id: str,
+    refs: dict,
+    nodes: dict[str, SymbolNode],
+    shared: dict[tuple[str, ...], tuple[str, ...]] | None = None,
+    names: dict[str, str] | None = None,
 ) -> tuple[FileSymbols, list[SymbolNode]]:
+    """A file's symbol-table entries from its ``files.refs`` column and its stored ``nodes``.
+    Parameter lists and class bases are tuples shared through ``shared``, definition names
+    through ``names`` (``Indexer._param_sets`` / ``_names``, as the cold build shares them),
+    imports interned (``symbols.import_ref``): a hub loads every file of the project this way."""
+    shared = {} if shared is None else shared
+    names = {} if names is None else names
+    share = shared.setdefault
     ids: list[str] = refs.get("ids", [])
     bases = {int(index): tuple(value) for index, value in refs.get("bases", {}).items()}
-    params = {int(index): frozenset(value) for index, value in refs.get("params", {}).items()}
+    params = {int(index): tuple(value) for index, value in refs.get("params", {}).items()}
     symbol_nodes: list[SymbolNode] = []
     if file_id in nodes:
         symbol_nodes.append(nodes[file_id])
@@ -29,21 +41,22 @@ def symbols_from_refs(
         node = nodes.get(node_id)
         if node is None:
             continue
-        if index in bases or index in params:
-            node = SymbolNode(
+        found_bases, found_params = bases.get(index, ()), params.get(index, ())
+        symbol_nodes.append(
+            SymbolNode(
                 node.id,
                 node.node_type,
-                node.name,
-                node.file_path,
+                names.get(node.name) or shared_name(names, node.name),
+                path if node.file_path == path else node.file_path,
                 node.parent_id,
-                bases.get(index, ()),
-                params.get(index, frozenset()),
+                share(found_bases, found_bases),
+                share(found_params, found_params),
             )
-        symbol_nodes.append(node)
+        )
     symbols = FileSymbols(
         path=path,
         file_id=file_id,
-        imports=[ImportRef(*item) for item in refs.get("imports", [])],
+        imports=[import_ref(*item) for item in refs.get("imports", [])],
         calls=[(ids[caller], callee) for caller, callee, _ in refs.get("calls", []) if caller < len(ids)],
     )
     return symbols, symbol_nodes

@@ -34,6 +34,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Literal, NamedTuple
 
 from remora_core.index.word_index import WordIndex
@@ -60,6 +61,31 @@ class ImportRef(NamedTuple):  # tuples: hundreds of thousands are built per cold
 
 
 CallRef = tuple[str, str]  # (caller node id, callee as written): plain tuples, built by the 100k
+
+
+# Definition names the symbol table shares among files (a bounded cache: interning every name
+# costs the interning table what it saves).
+SHARED_NAMES = 4096
+
+
+def shared_name(names: dict[str, str], name: str) -> str:
+    """``name``, kept in ``names`` while it has room (the frequent names come early)."""
+    if len(names) < SHARED_NAMES:
+        names[name] = name
+    return name
+
+
+def import_ref(module: str, level: int, name: str | None, alias: str, line: int) -> ImportRef:
+    """An import as the symbol table keeps it: its module and name interned (a few hundred
+    modules are imported ten thousand times), its alias the same string as the name or module
+    it repeats (it mostly does: JSON decodes each as a string of its own)."""
+    module = intern(module)
+    name = None if name is None else intern(name)
+    if alias == name and name is not None:
+        alias = name
+    elif alias == module:
+        alias = module
+    return ImportRef(module, level, name, alias, line)
 
 
 class CallPairs(Collection[CallRef]):
