@@ -13,7 +13,9 @@ each round, in this process:
     allocations still alive after it, the parse results dropped);
   * ``resolve``: ``resolve_file`` of every file in path order, as the cold tail does (CPU s);
   * ``hub load``: ``Indexer._load_symbols`` (every file's symbols read back from the database,
-    as the hub and a re-index do; CPU s) and ``build_indexes`` (the hub's inverted indexes).
+    as the hub and a re-index do; CPU s) and ``build_indexes`` (the hub's inverted indexes);
+    ``hub load MB`` / ``hub load peak MB``: what the loaded table holds and the load's peak
+    (``tracemalloc``, a separate load).
 The edges of the resolution are hashed: ``--save`` writes them to a file, ``--check`` compares
 with one (results identical before and after a change). Medians of CPU seconds are printed.
 """
@@ -113,6 +115,8 @@ def main() -> None:
             "table MB": [],
             "resolve": [],
             "hub load": [],
+            "hub load MB": [],
+            "hub load peak MB": [],
             "build_indexes": [],
         }
         digest = ""
@@ -137,6 +141,15 @@ def main() -> None:
             gc.enable()
             indexer.symbols = None
             gc.collect()
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            traced = indexer._load_symbols(set())
+            live, peak = tracemalloc.get_traced_memory()
+            figures["hub load MB"].append((live - before) / 1e6)
+            figures["hub load peak MB"].append((peak - before) / 1e6)
+            tracemalloc.stop()
+            del traced
+            gc.collect()
             started = time.process_time()
             loaded = indexer._load_symbols(set())
             figures["hub load"].append(time.process_time() - started)
@@ -150,7 +163,7 @@ def main() -> None:
         print(f"{files} files, {args.rounds} rounds (medians; CPU seconds, tracemalloc MB)")
         for name, values in figures.items():
             print(
-                f"  {name:14} {statistics.median(values):8.3f}   rounds {', '.join(f'{v:.3f}' for v in values)}"
+                f"  {name:16} {statistics.median(values):8.3f}   rounds {', '.join(f'{v:.3f}' for v in values)}"
             )
         print(f"  edges sha256   {digest}")
         if args.save is not None:
