@@ -111,9 +111,9 @@ def add_file_symbols(
     symbols = indexer.symbols
     assert symbols is not None
     name = path.rsplit("/", 1)[-1]
-    # Parameter lists and class bases as shared tuples (``Indexer._param_set``, without a call
-    # per definition); names through a bounded cache (``__init__``, ``setUp`` ... repeat by the
-    # thousand: a string each as unpickled).
+    # Parameter lists and class bases as shared tuples (``Indexer._param_sets``), names through
+    # a bounded cache (``__init__``, ``setUp`` ... repeat by the thousand: a string each as
+    # unpickled).
     shared, names = indexer._param_sets.setdefault, indexer._names
     symbols.add_file(
         FileSymbols(

@@ -574,10 +574,6 @@ class Indexer:
             return result, parsed, 0
         return written[1], written[0], sum(1 for edit in ids.edits if edit.replaces is None)
 
-    def _param_set(self, params: tuple[str, ...]) -> tuple[str, ...]:
-        """The shared tuple of a parameter list (one per distinct list)."""
-        return self._param_sets.setdefault(params, params)
-
     def _importers(self, paths: Iterable[str], wanted: set[str] | None = None) -> set[str]:
         """Files that import (directly or through up to REEXPORT_HOPS re-exports) these files:
         by their stored ``imports`` edges, and by module name, because ``from pkg import sub``

@@ -521,19 +521,8 @@ class SymbolTable:
         # What this file's module-level names and the attributes of what they bind resolve to,
         # asked once per file (most call sites of a file spell the same few heads).
         memo = _FileMemo(path, symbols.file_id)
-        resolve_dotted, classes, methods = self._resolve_dotted, memo.classes, memo.methods
         for caller, callee in symbols.calls:  # each (caller, callee) once: see add_file
-            head, _, rest = callee.partition(".")
-            if head in ("self", "cls", "super()"):  # as ``_resolve_self_call``, asked once per file
-                if not rest or "." in rest:
-                    continue
-                class_id = classes[caller] if caller in classes else classes.setdefault(caller, self._enclosing_class(caller))
-                if class_id is None:
-                    continue
-                key = (class_id, rest, head == "super()")
-                target_id = methods[key] if key in methods else methods.setdefault(key, self._method(*key))
-            else:
-                target_id = resolve_dotted(path, caller, callee, memo)
+            target_id = self._resolve_callee(memo, caller, callee)
             if target_id is not None and target_id != caller:
                 calls.add((caller, target_id))
         return sorted(calls), sorted(imports)
@@ -541,10 +530,13 @@ class SymbolTable:
     def resolve_call(self, path: str, caller_id: str, callee: str) -> str | None:
         """The id of the definition ``callee`` (as written at the call site) refers to."""
         self._modules()
+        return self._resolve_callee(_FileMemo(path, self.files[path].file_id), caller_id, callee)
+
+    def _resolve_callee(self, memo: _FileMemo, caller_id: str, callee: str) -> str | None:
         head, _, rest = callee.partition(".")
         if head in ("self", "cls", "super()"):
-            return self._resolve_self_call(caller_id, head, rest)
-        return self._resolve_dotted(path, caller_id, callee)
+            return self._resolve_self_call(memo, caller_id, head, rest)
+        return self._resolve_dotted(memo, caller_id, callee)
 
     # -- modules and imports -----------------------------------------------------------
     def _module_binding(self, module: str) -> Binding | None:
@@ -663,14 +655,10 @@ class SymbolTable:
         return None
 
     # -- names and attributes ----------------------------------------------------------
-    def _lookup_name(self, path: str, scope_id: str, name: str, memo: _FileMemo | None = None) -> Binding | None:
+    def _lookup_name(self, memo: _FileMemo, scope_id: str, name: str) -> Binding | None:
         """Python scoping: enclosing functions (not classes), then the module's globals."""
-        known = memo.scopes.get(scope_id) if memo is not None else None
-        if known is not None:
-            scopes = known
-        elif memo is None:
-            scopes = self._function_scopes(self.files[path].file_id, scope_id)
-        else:
+        scopes = memo.scopes.get(scope_id)
+        if scopes is None:
             scopes = memo.scopes[scope_id] = self._function_scopes(memo.file_id, scope_id)
         for scope_members, params in scopes:
             found = scope_members.get(name) if scope_members is not None else None
@@ -678,13 +666,10 @@ class SymbolTable:
                 return ("node", found)
             if name in params:
                 return None  # a parameter shadows every outer name
-        if memo is None:
-            return self._module_member(path, name, 0)
         heads = memo.heads
-        if name in heads:
-            return heads[name]
-        bound = heads[name] = self._module_member(path, name, 0)
-        return bound
+        if name not in heads:
+            heads[name] = self._module_member(memo.path, name, 0)
+        return heads[name]
 
     def _function_scopes(self, file_id: str, scope_id: str) -> list[tuple[dict[str, str] | None, Collection[str]]]:
         """(members, parameters) of ``scope_id`` and its enclosing functions, innermost first:
@@ -722,34 +707,38 @@ class SymbolTable:
         method = self._method(value, name)
         return ("node", method) if method is not None else None
 
-    def _resolve_dotted(self, path: str, scope_id: str, dotted: str, memo: _FileMemo | None = None) -> str | None:
-        """The node ``a.b.c`` names from ``scope_id``, or None (modules are not call targets)."""
+    def _resolve_dotted(self, memo: _FileMemo, scope_id: str, dotted: str) -> str | None:
+        """The node ``a.b.c`` names from ``scope_id`` in ``memo``'s file, or None (modules are
+        not call targets)."""
         parts = dotted.split(".")
-        bound = self._lookup_name(path, scope_id, parts[0], memo)
+        bound = self._lookup_name(memo, scope_id, parts[0])
+        attributes = memo.attributes
         for part in parts[1:]:
             if bound is None:
                 return None
-            if memo is None:
-                bound = self._attribute(bound, part)
-                continue
             key = (bound, part)
-            if key in memo.attributes:
-                bound = memo.attributes[key]
-            else:
-                bound = memo.attributes[key] = self._attribute(bound, part)
+            if key not in attributes:
+                attributes[key] = self._attribute(bound, part)
+            bound = attributes[key]
         if bound is None or bound[0] != "node" or bound[1] not in self._owner:
             return None
         return bound[1]
 
     # -- classes -----------------------------------------------------------------------
-    def _resolve_self_call(self, caller_id: str, head: str, method: str) -> str | None:
+    def _resolve_self_call(self, memo: _FileMemo, caller_id: str, head: str, method: str) -> str | None:
         """``self.m()`` / ``cls.m()`` (class, then bases) and ``super().m()`` (bases only)."""
         if not method or "." in method:
             return None
-        class_id = self._enclosing_class(caller_id)
+        classes = memo.classes
+        if caller_id not in classes:
+            classes[caller_id] = self._enclosing_class(caller_id)
+        class_id = classes[caller_id]
         if class_id is None:
             return None
-        return self._method(class_id, method, skip_self=head == "super()")
+        key = (class_id, method, head == "super()")
+        if key not in memo.methods:
+            memo.methods[key] = self._method(*key)
+        return memo.methods[key]
 
     def _enclosing_class(self, node_id: str) -> str | None:
         owner = self._owner
@@ -773,10 +762,12 @@ class SymbolTable:
         node = self.nodes.get(class_id)
         if node is None or node.file_path not in self.files:
             return []
-        scope = node.parent_id or self.files[node.file_path].file_id
+        file_id = self.files[node.file_path].file_id
+        scope = node.parent_id or file_id
+        memo = _FileMemo(node.file_path, file_id)
         bases: list[str] = []
         for base in node.bases:
-            target = self._resolve_dotted(node.file_path, scope, base)
+            target = self._resolve_dotted(memo, scope, base)
             if target is not None and self._is_class(target):
                 bases.append(target)
         self._bases[class_id] = bases

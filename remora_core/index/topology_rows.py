@@ -56,9 +56,7 @@ class TopologyRowWriter:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
-        self.written = 0
 
     def __call__(self, changes: Sequence[FileChange]) -> None:
         for start in range(0, len(changes), CHUNK):
             self.connection.executemany(_INSERT, [topology_row(change) for change in changes[start : start + CHUNK]])
-        self.written += len(changes)

@@ -261,7 +261,8 @@ class Store:
         lock (a helper thread writes a cold build's edges while the caller resolves more)."""
         self.connection.execute(
             "INSERT OR IGNORE INTO edges (from_id, to_id, edge_type, file_path) "
-            "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?) ORDER BY 1, 2, 3",
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+            "json_extract(value, '$[3]') FROM json_each(?) ORDER BY 1, 2, 3",  # not ->>: SQLite < 3.38
             (rows,),
         )
 
